@@ -1,0 +1,2 @@
+export * from './python-literal';
+export * from './recon-dataset';

@@ -1,0 +1,3 @@
+export * from './checkers';
+export * from './prompt-parts';
+export * from './report';

@@ -1,0 +1,51 @@
+import { goldShapeOf, mentionedOptionNumber, optionNumber, parseNashList, parseOrdering } from './answer-shape';
+import { afterLastThink, balancedBoxedAll, paperFirstBoxed, paperFirstOptionLabel, unwrapLatex } from './extract';
+
+export interface Grade {
+  correct: boolean;
+  /** The answer the grader read, or null when it found none. */
+  parsed: string | null;
+}
+
+/**
+ * The paper's evaluation grader (vllm_evaluate): the first `\boxed{}` anywhere in the output, else the first
+ * `Option N`; correct when equal to the gold after trimming, or when both name the same option number.
+ */
+export function paperEvalGrade(output: string, gold: string): Grade {
+  const parsed = paperFirstBoxed(output) ?? paperFirstOptionLabel(output);
+  if (parsed === null) return { correct: false, parsed: null };
+  if (parsed.trim() === gold.trim()) return { correct: true, parsed };
+  const [mine, theirs] = [mentionedOptionNumber(parsed), mentionedOptionNumber(gold)];
+  return { correct: mine !== null && mine === theirs, parsed };
+}
+
+/**
+ * Strict task accuracy, independent of the reward: the LAST balanced `\boxed{}` after the last `</think>`
+ * (the final answer), compared by meaning for the gold's shape: the option number for multiple choice,
+ * yes/no case-insensitively, the exact letter sequence for orderings, the same set of pairs for pure Nash
+ * equilibria. No box, no credit.
+ */
+export function strictGrade(output: string, gold: string): Grade {
+  const boxes = balancedBoxedAll(afterLastThink(output));
+  if (boxes.length === 0) return { correct: false, parsed: null };
+  const parsed = unwrapLatex(boxes[boxes.length - 1]);
+  switch (goldShapeOf(gold)) {
+    case 'option': {
+      const mine = optionNumber(parsed);
+      return { correct: mine !== null && mine === optionNumber(gold), parsed };
+    }
+    case 'yes-no':
+      // A closing full stop is punctuation, not part of the answer (`\boxed{Yes.}`).
+      return { correct: parsed.replace(/\.$/, '').trim().toLowerCase() === gold.trim().toLowerCase(), parsed };
+    case 'ordering': {
+      const [mine, theirs] = [parseOrdering(parsed), parseOrdering(gold)];
+      return { correct: mine !== null && theirs !== null && mine.join(',') === theirs.join(','), parsed };
+    }
+    case 'pure-nash': {
+      const [mine, theirs] = [parseNashList(parsed), parseNashList(gold)];
+      return { correct: mine !== null && theirs !== null && JSON.stringify(mine) === JSON.stringify(theirs), parsed };
+    }
+    default:
+      return { correct: parsed === gold.trim(), parsed };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './answer-shape';
+export * from './extract';
+export * from './graders';

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ContractViolationError,
+  latestVersion,
+  validatePayload,
+  type EventType,
+  type Producer,
+} from '@recon/contracts';
+import { canonicalJson, sha256Hex } from './canonical';
+import { envelopeHash } from './chain';
+import type { NewEvent } from './event-store';
+
+/** An event validated and serialised canonically, not yet placed in its stream. */
+export interface PreparedEvent {
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  occurredAt: string;
+  causationId: string | null;
+  correlationId: string | null;
+  payload: unknown;
+  meta: Record<string, unknown>;
+  payloadJson: string;
+  metaJson: string;
+  payloadHash: string;
+  metaHash: string;
+}
+
+/** An event ready to insert: prepared, then placed after its predecessor and chained to it. */
+export interface SealedEvent extends PreparedEvent {
+  streamId: string;
+  position: number;
+  producer: Producer;
+  prevHash: string | null;
+  hash: string;
+}
+
+/** JSON's escape of U+0000 (an odd run of backslashes before u0000; an even run is a literal backslash). */
+const ESCAPED_NUL = /(^|[^\\])(\\\\)*\\u0000/;
+
+/**
+ * Validates each event against its contract and serialises it. Runs before an append takes any lock, so
+ * invalid input never reaches the database and the work under the lock stays small.
+ */
+export function prepareEvents(streamId: string, events: NewEvent[], now: Date = new Date()): PreparedEvent[] {
+  const occurredAt = now.toISOString();
+  return events.map((event) => {
+    const schemaVersion = event.schemaVersion ?? latestVersion(event.type);
+    const payload = validatePayload(
+      event.type as EventType,
+      schemaVersion,
+      event.payload,
+      `stream '${streamId}'`,
+    );
+    const meta = event.meta ?? {};
+    const payloadJson = canonicalJson(payload);
+    const metaJson = canonicalJson(meta);
+    // PostgreSQL cannot store U+0000 in text or jsonb: such an event would be written and then stop every
+    // projection that reads it, so it is refused here, whatever field holds it.
+    if (ESCAPED_NUL.test(payloadJson) || ESCAPED_NUL.test(metaJson))
+      throw new ContractViolationError(
+        event.type,
+        '',
+        'a string contains U+0000, which PostgreSQL cannot store',
+        `stream '${streamId}'`,
+      );
+    return {
+      eventId: event.eventId ?? randomUUID(),
+      type: event.type,
+      schemaVersion,
+      occurredAt,
+      causationId: event.causationId ?? null,
+      correlationId: event.correlationId ?? null,
+      payload,
+      meta,
+      payloadJson,
+      metaJson,
+      payloadHash: sha256Hex(payloadJson),
+      metaHash: sha256Hex(metaJson),
+    };
+  });
+}
+
+/** Places prepared events after (lastPosition, lastHash) of the stream and chains them. */
+export function chainEvents(
+  streamId: string,
+  prepared: PreparedEvent[],
+  producer: Producer,
+  lastPosition: number,
+  lastHash: string | null,
+): SealedEvent[] {
+  let prevHash = lastHash;
+  return prepared.map((event, index) => {
+    const placed = { ...event, streamId, position: lastPosition + index + 1, producer, prevHash };
+    const hash = envelopeHash(placed);
+    prevHash = hash;
+    return { ...placed, hash };
+  });
+}
+
+export function sealEvents(
+  streamId: string,
+  events: NewEvent[],
+  producer: Producer,
+  lastPosition: number,
+  lastHash: string | null,
+  now: Date = new Date(),
+): SealedEvent[] {
+  return chainEvents(streamId, prepareEvents(streamId, events, now), producer, lastPosition, lastHash);
+}

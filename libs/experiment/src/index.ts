@@ -1,0 +1,4 @@
+export * from './experiment-config';
+export * from './load-config';
+export * from './run-config';
+export * from './presets';

@@ -1,0 +1,3 @@
+export * from './simultaneous-games';
+export * from './sequential-games';
+export * from './prompts';

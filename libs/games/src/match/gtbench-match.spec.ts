@@ -1,0 +1,104 @@
+import { validatePayload } from '@recon/contracts';
+import { CONNECT4, NIM, TICTACTOE, parseConnect4Move, parseNimMove, parseTicTacToeMove } from '../gtbench';
+import { mctsMove, randomMove } from '../opponents';
+import { createRng, type Rng } from '../rng';
+import { ScriptedAgent, parseInvalidPolicy, type Agent, type Observation, type Opponent, type TextGame } from '../protocol/agent';
+import { runGtbenchMatch } from './gtbench-match';
+import { replayGtbenchMatch } from './replay';
+import { scheduleMatches } from './schedule';
+import type { GameEvent } from './events';
+
+const TEXT_GAMES: Record<string, TextGame> = {
+  tictactoe: { game: TICTACTOE, parse: parseTicTacToeMove },
+  connect4: { game: CONNECT4, parse: parseConnect4Move },
+  nim: { game: NIM, parse: parseNimMove },
+};
+const resolve = (name: string) => {
+  const found = TEXT_GAMES[name];
+  if (!found) throw new Error(`no engine '${name}'`);
+  return found;
+};
+
+/** Answers a uniformly random legal move in the engine's notation, after some reasoning text. */
+class RandomTextAgent implements Agent {
+  readonly name = 'random-text';
+  private readonly rng: Rng;
+  constructor(seed: number) {
+    this.rng = createRng(seed);
+  }
+  act({ legalMoves }: Observation): Promise<string> {
+    const move = legalMoves[this.rng.int(legalMoves.length)];
+    return Promise.resolve(`<think>considering ${legalMoves[0]}</think>I play ${move}`);
+  }
+}
+
+const random: Opponent = { name: 'random', move: randomMove };
+const mcts: Opponent = { name: 'mcts-50', move: (s, p, rng) => mctsMove(s, p, rng, { simulations: 50 }) };
+
+async function playCell(game: string, opponent: Opponent, count: number, agentFor: (seed: number) => Agent, policy = 'abnormal') {
+  const matches = [];
+  for (const match of scheduleMatches('run-t', 3, game, opponent.name, count)) {
+    const events: GameEvent[] = [];
+    const finished = await runGtbenchMatch(resolve(game), agentFor(match.seed), opponent, {
+      match,
+      stage: 'test',
+      policy: parseInvalidPolicy(policy),
+      emit: (e) => void events.push(e),
+    });
+    matches.push({ match, finished, events });
+  }
+  return matches;
+}
+
+describe('GTBench matches through the text protocol', () => {
+  it.each([
+    ['tictactoe', random],
+    ['tictactoe', mcts],
+    ['connect4', random],
+    ['nim', mcts],
+  ] as const)('%s vs %s: valid events, seats swapped, every match replays to its result', async (game, opponent) => {
+    const played = await playCell(game, opponent, 4, (seed) => new RandomTextAgent(seed));
+    expect(played.map((p) => p.finished.agentSeat)).toEqual([0, 0, 1, 1]);
+    for (const { finished, events } of played) {
+      events.forEach((e) => validatePayload(e.type, 1, e.payload));
+      expect(finished.status).toBe('normal');
+      expect(['win', 'draw', 'loss']).toContain(finished.outcome);
+      const replay = replayGtbenchMatch(events, resolve);
+      expect(replay.recomputed.outcome).toBe(finished.outcome);
+      expect(replay.matches).toBe(true);
+    }
+  });
+
+  it('is deterministic from the run seed', async () => {
+    const first = await playCell('tictactoe', mcts, 2, (seed) => new RandomTextAgent(seed));
+    const second = await playCell('tictactoe', mcts, 2, (seed) => new RandomTextAgent(seed));
+    expect(second.map((p) => p.events)).toEqual(first.map((p) => p.events));
+  });
+
+  it('applies the invalid-output policy and records it: abnormal, forfeit, reask', async () => {
+    const mute = () => new ScriptedAgent('mute', ['I pass']);
+    const [abnormal] = await playCell('tictactoe', random, 1, mute, 'abnormal');
+    expect(abnormal.finished).toMatchObject({ outcome: 'abnormal', status: 'abnormal', invalidCount: 1, invalidPolicy: 'abnormal' });
+    const [forfeit] = await playCell('tictactoe', random, 1, mute, 'forfeit');
+    expect(forfeit.finished).toMatchObject({ outcome: 'loss', status: 'normal', invalidCount: 1 });
+    const [exhausted] = await playCell('nim', random, 1, mute, 'reask:2');
+    expect(exhausted.finished).toMatchObject({ outcome: 'abnormal', invalidCount: 3, retries: 2 });
+    const recovering = () => new ScriptedAgent('late', ['hmm', '<C2R2>', '<C1R1>', '<C3R3>', '<C1R3>', '<C3R1>', '<C2R1>', '<C1R2>', '<C3R2>', '<C2R3>']);
+    const [recovered] = await playCell('tictactoe', random, 1, recovering, 'reask:20');
+    expect(recovered.finished.status).toBe('normal');
+    expect(recovered.finished.invalidCount).toBeGreaterThanOrEqual(1);
+    for (const played of [abnormal, forfeit, exhausted, recovered]) {
+      expect(replayGtbenchMatch(played.events, resolve).matches).toBe(true);
+    }
+  });
+
+  it('refuses a tampered log, naming the event', async () => {
+    const [{ events }] = await playCell('tictactoe', random, 1, (seed) => new RandomTextAgent(seed));
+    const at = events.findIndex((e) => e.type === 'game.move' && e.payload.actor === 'opponent');
+    const tampered = events.map((e, i) =>
+      i === at && e.type === 'game.move' ? { ...e, payload: { ...e.payload, action: 99 } } : e,
+    );
+    expect(() => replayGtbenchMatch(tampered, resolve)).toThrow(new RegExp(`event ${at} .*illegal action 99`));
+    expect(() => replayGtbenchMatch(events.slice(0, -2).concat(events.slice(-1)), resolve)).toThrow(/ends before the game/);
+  });
+});

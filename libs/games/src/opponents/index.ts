@@ -1,0 +1,4 @@
+export * from './random-opponent';
+export * from './minimax';
+export * from './mcts';
+export * from './tit-for-tat';

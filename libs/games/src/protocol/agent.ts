@@ -1,0 +1,91 @@
+import type { ChatMessage } from '../complete-info/prompts';
+import type { Game, GameState, PlayerId } from '../core/game';
+import type { ParsedMove } from '../gtbench/move-text';
+import type { Rng } from '../rng/rng';
+
+export type { ChatMessage };
+
+/** What an agent sees at one decision: the chat messages and the legal moves in their canonical notation. */
+export interface Observation {
+  messages: ChatMessage[];
+  legalMoves: string[];
+}
+
+/**
+ * A player that answers a text observation with text. The LLM policy and built-in policies implement it;
+ * the match runner parses the reply with the game's parser, so an agent never returns a move directly.
+ */
+export interface Agent {
+  readonly name: string;
+  act(observation: Observation): Promise<string>;
+}
+
+/**
+ * The common interface each engine's documented parser plugs into (GTBench parsers live beside their engines,
+ * e.g. `parseTicTacToeMove`): the reply, the state and the acting seat in; an action id or a reason out.
+ */
+export type MoveParser = (reply: string, state: GameState, player: PlayerId) => ParsedMove;
+
+/** A GTBench engine as the match runner needs it: the rules, the parser and (optionally) its own prompt. */
+export interface TextGame {
+  game: Game;
+  parse: MoveParser;
+  /** Defaults to a system line plus the engine's `observationString` for the seat. */
+  prompt?: (state: GameState, player: PlayerId) => ChatMessage[];
+}
+
+/** A built-in opponent (random, MCTS, ...) choosing from the true state with its own seeded stream. */
+export interface Opponent {
+  readonly name: string;
+  move(state: GameState, player: PlayerId, rng: Rng): number;
+}
+
+/**
+ * What happens when an agent's reply cannot be parsed into a legal move:
+ * `forfeit` (the agent loses the match), `abnormal` (GTBench: the match ends as Abnormal), or
+ * `reask` (ask again with the same observation up to `times` more, then the decision is invalid).
+ */
+export type InvalidPolicy = { kind: 'forfeit' } | { kind: 'abnormal' } | { kind: 'reask'; times: number };
+
+/** Parses the recorded form of a policy: 'forfeit', 'abnormal' or 'reask:k'. */
+export function parseInvalidPolicy(text: string): InvalidPolicy {
+  if (text === 'forfeit' || text === 'abnormal') return { kind: text };
+  const match = /^reask:(\d+)$/.exec(text);
+  if (match) return { kind: 'reask', times: Number(match[1]) };
+  throw new Error(`invalid-output policy '${text}': expected 'forfeit', 'abnormal' or 'reask:<k>'`);
+}
+
+export function formatInvalidPolicy(policy: InvalidPolicy): string {
+  return policy.kind === 'reask' ? `reask:${policy.times}` : policy.kind;
+}
+
+/** Extra attempts a policy allows after the first invalid reply. */
+export const reaskBudget = (policy: InvalidPolicy) => (policy.kind === 'reask' ? policy.times : 0);
+
+/**
+ * An agent that answers from a fixed script, in order, cycling when exhausted. A real agent (used for
+ * tests, smoke runs and as a deterministic baseline), not a stand-in for the model.
+ */
+export class ScriptedAgent implements Agent {
+  private next = 0;
+  constructor(
+    readonly name: string,
+    private readonly replies: readonly string[],
+  ) {
+    if (replies.length === 0) throw new Error(`ScriptedAgent '${name}': the script has no replies`);
+  }
+
+  act(): Promise<string> {
+    const reply = this.replies[this.next % this.replies.length];
+    this.next += 1;
+    return Promise.resolve(reply);
+  }
+}
+
+/** An agent that always names the first legal move in `<s>`..`</s>` form (complete-info answer format). */
+export class FirstLegalAgent implements Agent {
+  readonly name = 'first-legal';
+  act(observation: Observation): Promise<string> {
+    return Promise.resolve(`<s>${observation.legalMoves[0]}</s>`);
+  }
+}

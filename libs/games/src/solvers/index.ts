@@ -1,0 +1,2 @@
+export * from './bimatrix';
+export * from './game-tree';

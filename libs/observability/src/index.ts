@@ -1,0 +1,5 @@
+export * from './metrics';
+export * from './event-pipeline-metrics';
+export * from './run-metrics';
+export * from './relay-metrics';
+export * from './event-bus-metrics';

@@ -1,0 +1,21 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+@Entity({ name: 'runs' })
+export class RunEntity {
+  @PrimaryColumn({ name: 'run_id', type: 'text' }) runId!: string;
+  @Column({ type: 'text' }) name!: string;
+  @Column({ type: 'text' }) status!: 'requested' | 'completed' | 'failed';
+  @Column({ type: 'bigint' }) seed!: string;
+  @Column({ name: 'config_hash', type: 'char', length: 64 }) configHash!: string;
+  @Column({ name: 'requested_by', type: 'text' }) requestedBy!: string;
+  @Column({ name: 'code_version', type: 'text' }) codeVersion!: string;
+  @Column({ name: 'requested_at', type: 'text' }) requestedAt!: string;
+  @Column({ name: 'finished_at', type: 'text', nullable: true }) finishedAt!: string | null;
+  @Column({ type: 'text', nullable: true }) failure!: string | null;
+  @Column({ name: 'parent_run_id', type: 'text', nullable: true }) parentRunId!: string | null;
+  @Column({ name: 'parent_step', type: 'integer', nullable: true }) parentStep!: number | null;
+  @Column({ name: 'changed_keys', type: 'jsonb', nullable: true }) changedKeys!: string[] | null;
+  @Column({ type: 'jsonb', nullable: true }) summary!: Record<string, number> | null;
+  @Column({ name: 'event_count', type: 'integer' }) eventCount!: number;
+  @Column({ name: 'last_position', type: 'integer' }) lastPosition!: number;
+}

@@ -1,0 +1,110 @@
+import { join, resolve } from 'node:path';
+import { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+import { FileBlobStore, PostgresEventStore, type BlobStore, type PostgresEventStoreHooks } from '@recon/eventlog';
+import { createDataSource, pendingMigrations } from './data-source';
+import { startEmbeddedPostgres } from './embedded-postgres';
+import { ProjectionRunner } from './projections';
+import { retryOnConnectionLossPool } from './retrying-pool';
+
+export interface PlatformOptions {
+  /** A PostgreSQL URL; without one (and without DATABASE_URL) an embedded server is started. */
+  databaseUrl?: string;
+  /** Where embedded data and blobs live; RECON_HOME or ./.recon by default. */
+  home?: string;
+  /** 'auto' applies pending migrations; 'check' refuses to run against an unmigrated database. */
+  migrations?: 'auto' | 'check';
+  /** Blob directory; RECON_BLOB_DIR or <home>/blobs by default. */
+  blobDir?: string;
+  eventStoreHooks?: PostgresEventStoreHooks;
+}
+
+export interface Platform {
+  databaseUrl: string;
+  embedded: boolean;
+  home: string;
+  dataSource: DataSource;
+  pool: Pool;
+  eventStore: PostgresEventStore;
+  blobStore: BlobStore;
+  projections: ProjectionRunner;
+  close(): Promise<void>;
+}
+
+export class PendingMigrationsError extends Error {
+  constructor(readonly pending: string[]) {
+    super(`the database has ${pending.length} pending migration(s) (${pending.join(', ')}): run \`recon migrate\``);
+    this.name = 'PendingMigrationsError';
+  }
+}
+
+export function reconHome(home?: string): string {
+  return resolve(home ?? process.env.RECON_HOME ?? '.recon');
+}
+
+/** Redacts the password of a connection URL for messages and logs. */
+export function redactUrl(url: string): string {
+  const start = url.indexOf('://');
+  if (start < 0) return url;
+  const rest = url.slice(start + 3);
+  // The host follows the last '@': a password may itself hold '@', '/', ':' or '?'.
+  const at = rest.lastIndexOf('@');
+  const userinfo = at >= 0 ? rest.slice(0, at) : '';
+  const user = userinfo.includes(':') ? `${userinfo.slice(0, userinfo.indexOf(':'))}:***` : userinfo;
+  const hostAndQuery = (at >= 0 ? rest.slice(at + 1) : rest).replace(/([?&](?:password|sslpassword)=)[^&#]*/gi, '$1***');
+  return `${url.slice(0, start + 3)}${at >= 0 ? `${user}@` : ''}${hostAndQuery}`;
+}
+
+/**
+ * Opens the platform's storage: the event log, the blob store and the read models. Embedded mode (no URL)
+ * starts PostgreSQL from the embedded-postgres package and migrates automatically; with a URL, migrations
+ * run only through `recon migrate` unless `migrations: 'auto'` is asked for.
+ */
+export async function openPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const home = reconHome(options.home);
+  const configuredUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+  const embedded = configuredUrl ? null : await startEmbeddedPostgres(home);
+  const databaseUrl = configuredUrl ?? (embedded as { url: string }).url;
+  const dataSource = createDataSource(databaseUrl);
+  try {
+    await dataSource.initialize();
+  } catch (error) {
+    await embedded?.stop();
+    throw new Error(`cannot connect to PostgreSQL at ${redactUrl(databaseUrl)}: ${(error as Error).message}`);
+  }
+  const mode = options.migrations ?? (embedded ? 'auto' : 'check');
+  const pending = await pendingMigrations(dataSource);
+  if (pending.length > 0) {
+    if (mode === 'auto') await dataSource.runMigrations({ transaction: 'each' });
+    else {
+      await dataSource.destroy();
+      await embedded?.stop();
+      throw new PendingMigrationsError(pending);
+    }
+  }
+  // A brief outage (a restart, a failover) is waited out rather than failing the operations that meet it.
+  const pool = retryOnConnectionLossPool(new Pool({ connectionString: databaseUrl, max: 8 }));
+  // An idle connection the server closes (restart, admin termination) must cost a reconnect, not the process.
+  pool.on('error', (error) => console.warn(`recon: idle PostgreSQL connection lost: ${error.message}`));
+  const eventStore = new PostgresEventStore(pool, options.eventStoreHooks);
+  const blobStore = new FileBlobStore(options.blobDir ?? process.env.RECON_BLOB_DIR ?? join(home, 'blobs'));
+  const projections = new ProjectionRunner(dataSource, eventStore);
+  let closed = false;
+  return {
+    databaseUrl,
+    embedded: embedded !== null,
+    home,
+    dataSource,
+    pool,
+    eventStore,
+    blobStore,
+    projections,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+      await dataSource.destroy();
+      if (embedded?.owned) await embedded.stop();
+    },
+  };
+}

@@ -1,0 +1,190 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { sha256Hex, type EventStore } from '@recon/eventlog';
+import type { LogRange, Projector } from './projector';
+import { MetricsProjector } from './metrics.projector';
+import { RunsProjector } from './runs.projector';
+import { TokensProjector } from './tokens.projector';
+import {
+  evalResultsProjector,
+  gameMatchesProjector,
+  rewardsProjector,
+  rolloutsProjector,
+} from './row-per-event.projector';
+
+export function defaultProjectors(): Projector[] {
+  return [
+    new RunsProjector(),
+    new MetricsProjector(),
+    rolloutsProjector(),
+    rewardsProjector(),
+    evalResultsProjector(),
+    gameMatchesProjector(),
+    new TokensProjector(),
+  ];
+}
+
+/** Serialises projection work across processes: catch-up batches and rebuilds never interleave. */
+const PROJECTION_LOCK = 7_224_031;
+
+export interface TableDigest {
+  table: string;
+  rows: number;
+  digest: string;
+}
+
+export interface ReadModelDigest {
+  tables: TableDigest[];
+  digest: string;
+}
+
+export interface RebuildResult {
+  runId: string | null;
+  eventsReplayed: number;
+  before: ReadModelDigest;
+  after: ReadModelDigest;
+  identical: boolean;
+}
+
+/**
+ * Keeps the read models up to date with the log. Each batch (a range of global positions) is applied in one
+ * transaction that also moves every projector's checkpoint, so from the log's point of view each event is
+ * projected exactly once.
+ */
+export class ProjectionRunner {
+  private readonly decodedTypes: string[];
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: EventStore,
+    readonly projectors: Projector[] = defaultProjectors(),
+    private readonly batchSize = 10000,
+  ) {
+    this.decodedTypes = [...new Set(projectors.flatMap((p) => p.eventTypes))];
+  }
+
+  private async checkpoints(manager: EntityManager): Promise<Map<string, number>> {
+    const rows: Array<{ projector: string; global_position: string }> = await manager.query(
+      'SELECT projector, global_position FROM projection_checkpoints',
+    );
+    return new Map(rows.map((row) => [row.projector, Number(row.global_position)]));
+  }
+
+  /** Projects every committed event not yet projected; returns how many positions were covered. */
+  async catchUp(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const covered = await this.applyNextBatch();
+      if (covered === 0) return total;
+      total += covered;
+    }
+  }
+
+  private async applyNextBatch(): Promise<number> {
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        await manager.query('SELECT pg_advisory_xact_lock($1)', [PROJECTION_LOCK]);
+        const positions = await this.checkpoints(manager);
+        const from = Math.min(...this.projectors.map((p) => positions.get(p.name) ?? 0));
+        // The head row only ever shows committed appends, and positions below it are all committed.
+        const [{ global_position: head }]: Array<{ global_position: string }> = await manager.query(
+          'SELECT global_position FROM recon_log_head WHERE id = 1',
+        );
+        const upTo = Math.min(Number(head), from + this.batchSize);
+        if (upTo <= from) return 0;
+        await this.applyRange(manager, { after: from, upTo }, positions);
+        for (const projector of this.projectors) {
+          await manager.query(
+            `INSERT INTO projection_checkpoints (projector, global_position) VALUES ($1, $2)
+             ON CONFLICT (projector) DO UPDATE SET global_position = GREATEST(projection_checkpoints.global_position, $2)`,
+            [projector.name, upTo],
+          );
+        }
+        return upTo - from;
+      });
+    } catch (error) {
+      this.projectors.forEach((p) => p.reset());
+      throw new Error(`projection failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Applies a range of the log to every projector, each from its own checkpoint when one is given. */
+  private async applyRange(manager: EntityManager, range: LogRange, positions?: Map<string, number>): Promise<void> {
+    const decoded =
+      this.decodedTypes.length === 0
+        ? []
+        : await this.store.readAll(range.after, Number.MAX_SAFE_INTEGER, {
+            upTo: range.upTo,
+            types: this.decodedTypes,
+            streamId: range.runId,
+          });
+    for (const projector of this.projectors) {
+      const after = Math.max(range.after, positions?.get(projector.name) ?? 0);
+      if (after >= range.upTo) continue;
+      await projector.apply(
+        manager,
+        decoded.filter((e) => e.globalPosition > after && !e.tombstonedBy && projector.eventTypes.includes(e.type)),
+      );
+      await projector.applyRange(manager, { ...range, after });
+    }
+  }
+
+  /** A digest of every read-model table (or of one run's rows), independent of physical row order. */
+  async digest(runId?: string, manager: EntityManager = this.dataSource.manager): Promise<ReadModelDigest> {
+    const tables: TableDigest[] = [];
+    for (const projector of this.projectors) {
+      for (const table of projector.tables) {
+        if (runId !== undefined && table.perRun === false) continue;
+        // Hashed inside PostgreSQL: the rows never travel to this process.
+        const [result]: Array<{ rows: number; digest: string }> = await manager.query(
+          `SELECT count(*)::int AS rows,
+                  encode(sha256(convert_to(coalesce(string_agg(to_jsonb(t)::text, E'\\n' ORDER BY ${table.orderBy}), ''), 'UTF8')), 'hex') AS digest
+             FROM ${table.name} t ${runId === undefined ? '' : 'WHERE run_id = $1'}`,
+          runId === undefined ? [] : [runId],
+        );
+        tables.push({ table: table.name, rows: result.rows, digest: result.digest });
+      }
+    }
+    return { tables, digest: sha256Hex(tables.map((t) => `${t.table}:${t.digest}\n`).join('')) };
+  }
+
+  /**
+   * Drops a run's rows from every read model (or every row, without a run id) and projects them again
+   * from the log, comparing table digests before and after.
+   */
+  async rebuild(runId?: string): Promise<RebuildResult> {
+    await this.catchUp();
+    let replayed = 0;
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [PROJECTION_LOCK]);
+      const before = await this.digest(runId, manager);
+      for (const projector of this.projectors) {
+        for (const table of projector.tables) {
+          if (runId !== undefined && table.perRun === false) continue;
+          if (runId === undefined) await manager.query(`TRUNCATE ${table.name}`);
+          else await manager.query(`DELETE FROM ${table.name} WHERE run_id = $1`, [runId]);
+        }
+        projector.reset();
+      }
+      const positions = await this.checkpoints(manager);
+      const upTo = Math.min(...this.projectors.map((p) => positions.get(p.name) ?? 0));
+      for (let after = 0; after < upTo; after += this.batchSize) {
+        await this.applyRange(manager, { after, upTo: Math.min(upTo, after + this.batchSize), runId });
+      }
+      const [{ n }]: Array<{ n: number }> = await manager.query(
+        `SELECT count(*)::int AS n FROM recon_events WHERE global_position <= $1 ${runId === undefined ? '' : 'AND stream_id = $2'}`,
+        runId === undefined ? [upTo] : [upTo, runId],
+      );
+      replayed = n;
+      const after = await this.digest(runId, manager);
+      return { before, after };
+    });
+    this.projectors.forEach((p) => p.reset());
+    return {
+      runId: runId ?? null,
+      eventsReplayed: replayed,
+      before: outcome.before,
+      after: outcome.after,
+      identical: outcome.before.digest === outcome.after.digest,
+    };
+  }
+}

@@ -1,0 +1,2 @@
+export * from './policy-checkpoints';
+export * from './prompt-tokens';

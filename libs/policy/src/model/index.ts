@@ -1,0 +1,4 @@
+export * from './config';
+export * from './causal-attention';
+export * from './ops';
+export * from './transformer';

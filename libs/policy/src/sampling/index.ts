@@ -1,0 +1,2 @@
+export * from './sampler';
+export * from './token-choice';

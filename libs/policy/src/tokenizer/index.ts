@@ -1,0 +1,17 @@
+export { ByteBpeTokenizer, type ChatTurn } from './tokenizer';
+export { trainTokenizer, type TrainTokenizerOptions } from './train';
+export {
+  TOKENIZER_FORMAT,
+  TokenizerFormatError,
+  parseSerializedTokenizer,
+  type SerializedTokenizer,
+} from './serialize';
+export { PRETOKENIZE_PATTERN, pretokenize } from './pretokenize';
+export {
+  BYTE_TOKENS,
+  FIRST_MERGE_ID,
+  SPECIAL_TOKENS,
+  SPECIAL_TOKEN_IDS,
+  type SpecialToken,
+  type SpecialTokenIds,
+} from './special-tokens';

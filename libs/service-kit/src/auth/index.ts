@@ -1,0 +1,3 @@
+export * from './tokens';
+export * from './guard';
+export * from './rate-limit';

@@ -1,0 +1,152 @@
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { logLevel } from 'kafkajs';
+import { DEAD_LETTER_TOPIC, EVENTS_TOPIC } from '@recon/contracts';
+import { instrumentEventBus, type InstrumentedEventBus } from '@recon/observability';
+import type { Platform } from '@recon/persistence';
+import {
+  InProcessEventBus,
+  KafkaEventBus,
+  createKafkaClient,
+  kafkaBrokersFromEnv,
+  kafkaSecurityFromEnv,
+  type EventBus,
+  type KafkaEventBusOptions,
+  type KafkaSecurity,
+} from '@recon/transport';
+import { BearerTokenGuard } from './auth';
+import { HealthController } from './health';
+import { MetricsModule } from './metrics.module';
+import { PlatformModule } from './platform.module';
+
+/** KAFKA_BROKERS as a list, or null when the deployment is the in-process one (libs/transport kafka-config). */
+export { kafkaBrokersFromEnv };
+
+/**
+ * Topic and consumer-group names. RECON_KAFKA_NAMESPACE=<ns> prefixes them (`<ns>.recon.events`, groups
+ * `<ns>.rollout`...), so several deployments, or test suites, share one broker without sharing work.
+ */
+export function kafkaNamesFromEnv(): { topic: string; dlqTopic: string; groupPrefix: string } {
+  const namespace = process.env.RECON_KAFKA_NAMESPACE?.trim();
+  if (namespace && !/^[A-Za-z0-9._-]{1,100}$/.test(namespace))
+    throw new Error(`RECON_KAFKA_NAMESPACE '${namespace}': use letters, digits, '.', '_' and '-' (at most 100)`);
+  const prefix = namespace ? `${namespace}.` : '';
+  return { topic: `${prefix}${EVENTS_TOPIC}`, dlqTopic: `${prefix}${DEAD_LETTER_TOPIC}`, groupPrefix: prefix };
+}
+
+/** The bus a service process consumes from: Kafka when KAFKA_BROKERS is set, else the log in-process. */
+export function eventBusFor(serviceName: string, platform: Platform): InstrumentedEventBus {
+  const brokers = kafkaBrokersFromEnv();
+  const stopped = exitOnStoppedConsumer(serviceName);
+  const onError = (error: Error) => stopped('a handler failed and its consumer stopped', error);
+  if (!brokers) return instrumentEventBus(new InProcessEventBus(platform.eventStore, platform.pool, { onError }));
+  return instrumentEventBus(
+    kafkaEventBusFor(serviceName, brokers, platform, kafkaSecurityFromEnv(), {
+      onError,
+      onConsumerCrash: (group, error) => stopped(`the consumer of group '${group}' crashed for good`, error),
+    }),
+  );
+}
+
+/**
+ * A service whose consumer has stopped (its handler failed, e.g. on a database outage longer than its
+ * retries, or kafkajs gave up on it) can no longer do its work: it exits non-zero, so its supervisor (`recon
+ * up`, a Deployment) restarts it, and the new process resumes from the log and its group's offsets.
+ */
+export function exitOnStoppedConsumer(
+  serviceName: string,
+  exit: (code: number) => void = (code) => process.exit(code),
+): (what: string, error: Error) => void {
+  return (what, error) => {
+    process.stderr.write(`recon ${serviceName}: ${what}: ${error.message}; exiting (1) to be restarted\n`);
+    exit(1);
+  };
+}
+
+/**
+ * A service's Kafka bus, with the SASL and TLS settings of the environment (KAFKA_SASL_*, KAFKA_TLS*) unless
+ * given. Its readiness probes use a client of their own that does not retry (an unreachable broker is
+ * reported at once, with its error) and does not log (the probe's answer carries the error).
+ */
+export function kafkaEventBusFor(
+  serviceName: string,
+  brokers: string[],
+  platform: Platform,
+  security: KafkaSecurity = kafkaSecurityFromEnv(),
+  /** What to do when a consumer stops on a failure (a service process exits: see exitOnStoppedConsumer). */
+  failures: Pick<KafkaEventBusOptions, 'onError' | 'onConsumerCrash'> = {},
+): KafkaEventBus {
+  const config = { clientId: `recon-${serviceName}`, brokers };
+  return new KafkaEventBus(createKafkaClient(config, security), {
+    pool: platform.pool,
+    ...kafkaNamesFromEnv(),
+    ...failures,
+    readiness: {
+      client: createKafkaClient({ ...config, retry: { retries: 0 }, logLevel: logLevel.NOTHING }, security),
+    },
+  });
+}
+
+/**
+ * Health and metrics of a worker service (metrics need a viewer token, as on the gateway). Its /metrics has
+ * the process metrics only: the event-pipeline and run metrics come from the api service, once.
+ */
+@Module({})
+export class WorkerHttpModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: WorkerHttpModule,
+      imports: [MetricsModule.forRoot()],
+      controllers: [HealthController],
+      providers: [{ provide: APP_GUARD, useClass: BearerTokenGuard }],
+    };
+  }
+}
+
+export interface HostServiceOptions {
+  name: string;
+  platform: Platform;
+  /** The service's own modules; worker services also get WorkerHttpModule unless `http` is given. */
+  modules: Array<Type | DynamicModule>;
+  /** Replaces the worker HTTP module (the gateway brings its own controllers). */
+  http?: Type | DynamicModule;
+  port: number;
+  host: string;
+  signal: AbortSignal;
+  bus?: EventBus;
+  /** Runs after the HTTP server listens and before the service waits for the signal. */
+  afterListen?: () => Promise<void>;
+  beforeClose?: () => Promise<void>;
+}
+
+/**
+ * Runs one service as its own process until the signal aborts: its modules on the platform and bus, with
+ * /health/live, /health/ready and /metrics on the given port. This is what `recon service <name>` and a
+ * plug-in reward's own deployable both run.
+ */
+export async function hostService(options: HostServiceOptions): Promise<void> {
+  process.env.RECON_SERVICE_NAME = options.name;
+  const bus = options.bus ?? eventBusFor(options.name, options.platform);
+  @Module({
+    imports: [
+      PlatformModule.forRoot(options.platform, bus),
+      options.http ?? WorkerHttpModule.forRoot(),
+      ...options.modules,
+    ],
+  })
+  class ServiceModule {}
+  const app = await NestFactory.create(ServiceModule, { logger: ['error', 'warn'] });
+  try {
+    await app.listen(options.port, options.host);
+    await options.afterListen?.();
+    process.stdout.write(`recon ${options.name} listening on ${await app.getUrl()}\n`);
+    if (!options.signal.aborted)
+      await new Promise<void>((resolve) =>
+        options.signal.addEventListener('abort', () => resolve(), { once: true }),
+      );
+    await options.beforeClose?.();
+  } finally {
+    await app.close();
+    await bus.close();
+  }
+}

@@ -1,0 +1,54 @@
+import type { RecordedEvent } from '@recon/eventlog';
+
+export interface SubscribeOptions {
+  /** Consumer group: every group sees every matching event once; instances of one group share the work. */
+  group: string;
+  /** Only these event types (all when absent). */
+  types?: readonly string[];
+  /**
+   * Where a group with no stored offset begins: 'earliest' (the whole log, the default) or 'latest' (only
+   * events committed after it subscribed), like Kafka's auto.offset.reset.
+   */
+  startAt?: 'earliest' | 'latest';
+}
+
+export type EventHandler = (event: RecordedEvent) => Promise<void>;
+
+export interface Consumer {
+  readonly group: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * How services receive each other's events. A service never calls another: it appends to the event log
+ * (the source of truth) and reacts to committed events delivered here. Delivery is at least once, in
+ * commit order per run; handlers must be idempotent (appending with deterministic event ids makes them so).
+ * Implementations: the in-process bus (embedded deployment) and the Kafka bus (distributed deployment).
+ */
+export interface EventBus {
+  subscribe(options: SubscribeOptions, handler: EventHandler): Promise<Consumer>;
+  /**
+   * Whether the bus's own dependency (Kafka's brokers) answers, for readiness probes; cheap to call often.
+   * Absent when the bus needs nothing beyond the database (the in-process bus).
+   */
+  checkReady?(): Promise<BusReadiness>;
+  close(): Promise<void>;
+}
+
+/** The answer of EventBus.checkReady: the dependency it checked, and what is wrong when it is not ready. */
+export type BusReadiness = { dependency: string; ready: true } | { dependency: string; ready: false; error: string };
+
+export class HandlerFailedError extends Error {
+  constructor(
+    readonly group: string,
+    readonly event: RecordedEvent,
+    readonly reason: unknown,
+  ) {
+    super(
+      `consumer group '${group}' failed on event ${event.type} (run ${event.streamId}, position ${event.position}): ${
+        (reason as Error)?.message ?? String(reason)
+      }`,
+    );
+    this.name = 'HandlerFailedError';
+  }
+}

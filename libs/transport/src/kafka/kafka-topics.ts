@@ -1,0 +1,53 @@
+import type { Kafka } from 'kafkajs';
+import pRetry from 'p-retry';
+import { DEAD_LETTER_TOPIC, EVENTS_TOPIC } from '@recon/contracts';
+
+// The topic layout (one events topic keyed by run id, one dead-letter topic) is part of the protocol, so it
+// is declared in libs/contracts beside the AsyncAPI document.
+export { DEAD_LETTER_TOPIC, EVENTS_TOPIC };
+
+export const DEFAULT_PARTITIONS = 12;
+
+export interface KafkaTopicsOptions {
+  topic?: string;
+  dlqTopic?: string;
+  /** Partitions of the events topic when this call creates it (the upper bound on consumers per group). */
+  partitions?: number;
+  replicationFactor?: number;
+}
+
+/** Creates the events and dead-letter topics when missing; existing topics are left as they are. */
+export async function ensureKafkaTopics(kafka: Kafka, options: KafkaTopicsOptions = {}): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const replicationFactor = options.replicationFactor ?? 1;
+    const wanted = [
+      {
+        topic: options.topic ?? EVENTS_TOPIC,
+        numPartitions: options.partitions ?? DEFAULT_PARTITIONS,
+        replicationFactor,
+      },
+      { topic: options.dlqTopic ?? DEAD_LETTER_TOPIC, numPartitions: 1, replicationFactor },
+    ].filter((t) => !existing.has(t.topic));
+    // createTopics answers false (no error) for a topic another process created meanwhile.
+    if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });
+    // A topic that another process created (just now, with every service starting at once) may still be
+    // electing its partition leaders: offsets asked of it fail with "not the leader". Wait for them here,
+    // once, for every caller.
+    const topics = [options.topic ?? EVENTS_TOPIC, options.dlqTopic ?? DEAD_LETTER_TOPIC];
+    await pRetry(
+      async () => {
+        const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+        const leaderless = metadata.flatMap((t) =>
+          t.partitions.filter((p) => p.leader < 0 || p.partitionErrorCode !== 0).map((p) => `${t.name}[${p.partitionId}]`),
+        );
+        if (leaderless.length > 0) throw new Error(`Kafka partitions without a leader: ${leaderless.join(', ')}`);
+      },
+      { retries: 20, minTimeout: 100, maxTimeout: 2000 },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}

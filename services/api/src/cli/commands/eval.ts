@@ -1,0 +1,215 @@
+import { existsSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { WrongExpectedVersionError } from '@recon/eventlog';
+import { loadRegisteredDataset } from '@recon/persistence';
+import {
+  ExternalModelError,
+  headlineResults,
+  runExternalEvaluation,
+  type ReconEvalItem,
+} from '../../../../evaluation/src/external';
+import { importDataset } from '../../../../data/src/import-dataset';
+import {
+  defaultEvalId,
+  EvalUsageError,
+  parseOpponents,
+  parsePolicySpec,
+  parseSuites,
+} from '../../external-eval/eval-options';
+import { CliFailure, codeVersion, withPlatform } from '../context';
+import { printJsonOr } from '../output';
+
+const int = (min: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new InvalidArgumentError(`expected an integer ≥ ${min}, got '${value}'`);
+  return n;
+};
+const nonNegative = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number ≥ 0, got '${value}'`);
+  return n;
+};
+
+interface EvalCliOptions {
+  policy: string;
+  model: string;
+  suite: string;
+  data: string;
+  limit?: number;
+  trials: number;
+  matches: number;
+  opponents: string;
+  invalidPolicy: 'forfeit' | 'abnormal' | 'reask';
+  reasks: number;
+  temperature: number;
+  reconEvalTemperature: number;
+  maxTokens: number;
+  concurrency: number;
+  retries: number;
+  timeoutMs: number;
+  backoffMs: number;
+  apiKeyEnv?: string;
+  seed: number;
+  evalId?: string;
+  json?: boolean;
+}
+
+/** The Recon-Eval CSV of a data directory, checked before anything is recorded. */
+function reconEvalFile(dir: string): string {
+  const path = resolve(dir);
+  if (!existsSync(path) || !statSync(path).isDirectory())
+    throw new CliFailure(
+      `--data ${dir}: no such directory (the Recon data directory holding eval_dataset.csv)`,
+      2,
+    );
+  const file = join(path, 'eval_dataset.csv');
+  if (!existsSync(file)) throw new CliFailure(`--data ${dir}: no eval_dataset.csv in ${path}`, 2);
+  return file;
+}
+
+/**
+ * `recon eval --policy openai:<url> --model <name>`: evaluates an OpenAI-compatible model on Recon-Eval and
+ * the games into a stream of its own, every request and response an event.
+ */
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description(
+      'evaluate an OpenAI-compatible model (vLLM, llama.cpp, Ollama, recon serve) on the suites; every request an event',
+    )
+    .requiredOption('--policy <spec>', 'openai:<base-url>, e.g. openai:http://127.0.0.1:8000/v1')
+    .requiredOption('--model <name>', 'the model name sent with every request')
+    .option(
+      '--suite <names>',
+      'comma-separated: recon-eval, complete-info, gtbench',
+      'recon-eval,complete-info,gtbench',
+    )
+    .option('--data <dir>', 'Recon data directory (eval_dataset.csv) for recon-eval', '../shared/recon-data')
+    .option('--limit <n>', 'recon-eval: only the first n items', int(1))
+    .option('--trials <n>', 'complete-info: self-play trials per game', int(1), 20)
+    .option('--matches <n>', 'gtbench: matches per game and opponent', int(1), 10)
+    .option('--opponents <names>', 'gtbench opponents: random, mcts, mcts-fair, tit-for-tat', 'random,mcts')
+    .addOption(
+      new Option(
+        '--invalid-policy <policy>',
+        'gtbench: an unparseable move ends the match (abnormal), forfeits, or is re-asked 3 times',
+      )
+        .choices(['abnormal', 'forfeit', 'reask'])
+        .default('abnormal'),
+    )
+    .option('--reasks <n>', 'complete-info: re-ask an unparseable reply up to n times', int(0), 5)
+    .option('--temperature <t>', 'sampling temperature in games', nonNegative, 0.6)
+    .option('--recon-eval-temperature <t>', 'sampling temperature on recon-eval', nonNegative, 0)
+    .option('--max-tokens <n>', 'max_tokens of every request', int(1), 6144)
+    .option('--concurrency <n>', 'requests in flight at most', int(1), 4)
+    .option(
+      '--retries <n>',
+      'retries of a request after timeouts, network errors, 408/429/5xx, bad bodies',
+      int(0),
+      3,
+    )
+    .option('--timeout-ms <ms>', 'timeout of one request', int(1), 120_000)
+    .option('--backoff-ms <ms>', 'first retry delay (doubles each retry)', int(0), 500)
+    .option('--api-key-env <var>', 'send the bearer token held by this environment variable (never recorded)')
+    .option('--seed <n>', 'seed of the game schedules and of the per-request seeds', int(0), 42)
+    .option('--eval-id <id>', 'stream id of the evaluation (default: eval-<model>-<time>-<nonce>)')
+    .option('--json', 'print JSON')
+    .action(async (options: EvalCliOptions) => {
+      let policy, suites, opponents;
+      try {
+        policy = parsePolicySpec(options.policy);
+        suites = parseSuites(options.suite);
+        opponents = parseOpponents(options.opponents);
+      } catch (error) {
+        if (error instanceof EvalUsageError) throw new CliFailure(error.message, 2);
+        throw error;
+      }
+      const apiKey = options.apiKeyEnv ? process.env[options.apiKeyEnv] : undefined;
+      if (options.apiKeyEnv && !apiKey)
+        throw new CliFailure(`--api-key-env ${options.apiKeyEnv}: the variable is not set`, 2);
+      const evalFile = suites.includes('recon-eval') ? reconEvalFile(options.data) : undefined;
+      const evalId =
+        options.evalId ?? defaultEvalId(options.model, new Date(), randomBytes(3).toString('hex'));
+      await withPlatform(async (platform, signal) => {
+        let reconEval;
+        if (evalFile) {
+          const dataset = await importDataset({ file: evalFile, split: 'eval' }, platform);
+          const rows = (await loadRegisteredDataset<ReconEvalItem>(platform, dataset.versionHash)).rows;
+          reconEval = {
+            dataset: { name: dataset.name, versionHash: dataset.versionHash, rowCount: dataset.rowCount },
+            items: rows.slice(0, options.limit ?? rows.length),
+            temperature: options.reconEvalTemperature,
+          };
+        }
+        let results: Record<string, number>;
+        try {
+          results = await runExternalEvaluation(
+            {
+              evalId,
+              model: {
+                baseUrl: policy.baseUrl,
+                model: options.model,
+                apiKey,
+                concurrency: options.concurrency,
+                retries: options.retries,
+                timeoutMs: options.timeoutMs,
+                minBackoffMs: options.backoffMs,
+              },
+              suites,
+              seed: options.seed,
+              maxTokens: options.maxTokens,
+              reconEval,
+              completeInfo: {
+                trials: options.trials,
+                temperature: options.temperature,
+                reasks: options.reasks,
+              },
+              gtbench: {
+                matches: options.matches,
+                temperature: options.temperature,
+                opponents,
+                invalidPolicy: options.invalidPolicy,
+                reasks: 3,
+              },
+              requestedBy: userInfo().username,
+              codeVersion: codeVersion(),
+              signal,
+              onProgress: (suite, done, total) => {
+                if (done === total && !options.json) process.stderr.write(`${suite}: ${total} done\n`);
+              },
+            },
+            platform,
+          );
+        } catch (error) {
+          if (error instanceof WrongExpectedVersionError)
+            throw new CliFailure(`--eval-id ${evalId}: that stream already has events; choose another id`, 2);
+          if (signal.aborted)
+            throw new CliFailure(`evaluation ${evalId} interrupted (recorded as run.failed)`, 130);
+          if (error instanceof ExternalModelError)
+            throw new CliFailure(`evaluation ${evalId} failed: ${error.message} (recorded as run.failed)`);
+          throw error;
+        }
+        const events = await platform.eventStore.streamVersion(evalId);
+        printJsonOr(
+          { evalId, events, results },
+          () =>
+            [
+              `evaluation ${evalId}: ${options.model} at ${policy.baseUrl}, ${events} events`,
+              ...headlines(results).map(([key, value]) => `  ${key}: ${value}`),
+              `report: recon report ${evalId}; audit: recon audit ${evalId}`,
+            ].join('\n'),
+          options,
+        );
+      });
+    });
+}
+
+/** The overall numbers of each suite, for the summary printed at the end. */
+function headlines(results: Record<string, number>): Array<[string, string]> {
+  return Object.entries(headlineResults(results))
+    .filter(([key]) => !/\.(low|high)$/.test(key))
+    .map(([key, value]) => [key, Number.isInteger(value) ? String(value) : value.toFixed(3)]);
+}

@@ -1,0 +1,349 @@
+import { instrumentEventBus } from '@recon/observability';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Command } from 'commander';
+import { canonicalJson, sha256Hex } from '@recon/eventlog';
+import {
+  ConfigError,
+  experimentConfigSchema,
+  loadExperimentConfig,
+  readRunConfig,
+  resolveConfigPath,
+  type ExperimentConfig,
+} from '@recon/experiment';
+import type { Platform } from '@recon/persistence';
+import { parse as parseYaml } from 'yaml';
+import { InProcessEventBus, type HandlerFailedError } from '@recon/transport';
+import { startEmbeddedServices } from '../../run/embedded-services';
+import { buildRunReport } from '../../run/run-report';
+import { serveRunMetrics } from '../../run/metrics-server';
+import { watchRun } from '../../run/watch-run';
+import {
+  checkRewardPlugins,
+  CliFailure,
+  cliProducer,
+  codeVersion,
+  collectRepeatable,
+  REWARD_PLUGIN_FLAGS,
+  REWARD_PLUGIN_HELP,
+  withPlatform,
+} from '../context';
+import { printJsonOr } from '../output';
+
+/** `recon run <config>`: runs an experiment on the embedded deployment and writes its report. */
+export function runCommand(): Command {
+  return new Command('run')
+    .description(
+      'run an experiment (a YAML file or a bundled preset such as recon-mini) end to end on the embedded deployment',
+    )
+    .argument('[config]', 'experiment config file or preset name', 'recon-mini')
+    .option('--run-id <id>', 'run id (default: <name>-<random>)')
+    .option('--report <file>', 'where to write the markdown report (default: $RECON_HOME/reports/<run>.md)')
+    .option('--no-progress', 'no progress bars')
+    .option(REWARD_PLUGIN_FLAGS, REWARD_PLUGIN_HELP, collectRepeatable, [])
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics on 127.0.0.1:<port>/metrics while the run goes',
+      parsePort,
+    )
+    .option('--json', 'print the outcome as JSON')
+    .option(
+      '--submit',
+      'only record the run request and follow it: the services already run elsewhere (recon up, Kubernetes)',
+    )
+    .action(async (argument: string, options: FollowOptions & { runId?: string; submit?: boolean }) => {
+      let config;
+      try {
+        config = loadExperimentConfig(resolveConfigPath(argument));
+      } catch (error) {
+        if (error instanceof ConfigError || error instanceof Error) throw new CliFailure(error.message, 2);
+        throw error;
+      }
+      const experiment = config;
+      await withPlatform(async (platform, signal) => {
+        let busFailure: HandlerFailedError | null = null;
+        // --submit: the services run elsewhere (`recon up`, Kubernetes); this process only records the request.
+        const bus = options.submit
+          ? null
+          : instrumentEventBus(
+              new InProcessEventBus(platform.eventStore, platform.pool, {
+                onError: (error) => (busFailure = error),
+              }),
+            );
+        const backend = experiment.policy.kind === 'builtin' ? experiment.policy.backend : 'auto';
+        const services = bus
+          ? await startEmbeddedServices(platform, bus, {
+              backend,
+              rewardPlugins: checkRewardPlugins(options.rewardPlugin),
+            })
+          : null;
+        if (options.submit && options.metricsPort)
+          throw new CliFailure('--metrics-port: with --submit, the api service exports the run metrics', 2);
+        const metricsServer =
+          options.metricsPort && bus ? await serveRunMetrics(platform, bus, options.metricsPort) : null;
+        const runId = options.runId ?? `${experiment.name}-${randomUUID().slice(0, 8)}`;
+        const started = Date.now();
+        try {
+          const recorded = JSON.parse(JSON.stringify(experiment)) as Record<string, never>;
+          await platform.eventStore.append(
+            runId,
+            [
+              {
+                type: 'run.requested',
+                payload: {
+                  name: experiment.name,
+                  config: recorded,
+                  configHash: sha256Hex(canonicalJson(recorded)),
+                  seed: experiment.seed,
+                  requestedBy: userInfo().username,
+                  codeVersion: codeVersion(),
+                },
+              },
+            ],
+            { expectedVersion: 'no-stream', producer: cliProducer() },
+          );
+          if (!options.json)
+            process.stderr.write(
+              `run ${runId} ${options.submit ? 'submitted to the running services' : 'requested'} (${platform.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})\n`,
+            );
+          await followAndReport(platform, runId, experiment, signal, () => busFailure, started, options);
+        } finally {
+          await metricsServer?.close();
+          await services?.close();
+          await bus?.close();
+        }
+      });
+    });
+}
+
+type FollowOptions = {
+  report?: string;
+  progress: boolean;
+  json?: boolean;
+  metricsPort?: number;
+  rewardPlugin: string[];
+};
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new CliFailure(`--metrics-port: '${value}' is not a TCP port`, 2);
+  return port;
+}
+
+/** Follows a run to its end with progress bars, then writes and prints its report. */
+async function followAndReport(
+  platform: Platform,
+  runId: string,
+  experiment: ExperimentConfig,
+  signal: AbortSignal,
+  failure: () => Error | null,
+  started: number,
+  options: FollowOptions,
+): Promise<void> {
+  const outcome = await watchRun(platform.eventStore, runId, experiment, {
+    signal,
+    progress: options.progress && !options.json && process.stderr.isTTY === true,
+    failure,
+  });
+  const events = await platform.eventStore.readStream(runId);
+  const report = buildRunReport(runId, events);
+  const reportFile = options.report ?? join(platform.home, 'reports', `${runId}.md`);
+  mkdirSync(dirname(reportFile), { recursive: true });
+  writeFileSync(reportFile, report);
+  const minutes = (Date.now() - started) / 60_000;
+  printJsonOr(
+    { runId, ...outcome, reportFile, minutes, events: events.length },
+    () => `${report}\n\nreport: ${reportFile}\nwall time: ${minutes.toFixed(1)} min, ${events.length} events`,
+    options,
+  );
+  if (outcome.status === 'failed') process.exitCode = 1;
+}
+
+/**
+ * `recon resume <run>`: restarts the services on a run that was interrupted (Ctrl-C, kill -9, a crash).
+ * Each service's consumer group continues after the last event it finished; training rebuilds a GRPO run
+ * from its last checkpoint (weights, optimiser state), SFT is redone from its start, and every event id is
+ * derived from what the event is, so what was already recorded is never recorded twice.
+ */
+export function resumeCommand(): Command {
+  return new Command('resume')
+    .description('continue an interrupted run from its event log and last checkpoint')
+    .argument('<run>', 'run id')
+    .option('--report <file>', 'where to write the markdown report (default: $RECON_HOME/reports/<run>.md)')
+    .option('--no-progress', 'no progress bars')
+    .option(REWARD_PLUGIN_FLAGS, REWARD_PLUGIN_HELP, collectRepeatable, [])
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics on 127.0.0.1:<port>/metrics while the run goes',
+      parsePort,
+    )
+    .option('--json', 'print the outcome as JSON')
+    .action(async (runId: string, options: FollowOptions) => {
+      await withPlatform(async (platform, signal) => {
+        const ended = await platform.eventStore.readStream(runId, { types: ['run.completed', 'run.failed'] });
+        if (ended.length > 0)
+          throw new CliFailure(
+            `run ${runId} has already ${ended[0].type === 'run.completed' ? 'completed' : 'failed'}`,
+          );
+        if ((await platform.eventStore.streamVersion(runId)) === 0) throw new CliFailure(`no run ${runId}`);
+        const { config } = await readRunConfig(platform.eventStore, runId);
+        let busFailure: HandlerFailedError | null = null;
+        const bus = instrumentEventBus(
+          new InProcessEventBus(platform.eventStore, platform.pool, {
+            onError: (error) => (busFailure = error),
+          }),
+        );
+        const backend = config.policy.kind === 'builtin' ? config.policy.backend : 'auto';
+        const services = await startEmbeddedServices(platform, bus, {
+          backend,
+          rewardPlugins: checkRewardPlugins(options.rewardPlugin),
+        });
+        const metricsServer = options.metricsPort
+          ? await serveRunMetrics(platform, bus, options.metricsPort)
+          : null;
+        try {
+          if (!options.json) process.stderr.write(`resuming run ${runId}\n`);
+          await followAndReport(platform, runId, config, signal, () => busFailure, Date.now(), options);
+        } finally {
+          await metricsServer?.close();
+          await services.close();
+          await bus.close();
+        }
+      });
+    });
+}
+
+/** `recon report <run>`: rebuilds a run's report from its events. */
+export function reportCommand(): Command {
+  return new Command('report')
+    .description("print a run's report (training curves, tables 3-5), rebuilt from its events")
+    .argument('<run>', 'run id')
+    .option('--out <file>', 'also write it to this file')
+    .action(async (runId: string, options: { out?: string }) => {
+      await withPlatform(async (platform) => {
+        const events = await platform.eventStore.readStream(runId);
+        if (events.length === 0) throw new CliFailure(`no run ${runId}`);
+        const report = buildRunReport(runId, events);
+        if (options.out) writeFileSync(options.out, report);
+        process.stdout.write(`${report}\n`);
+      });
+    });
+}
+
+/** Config keys a fork may change: it continues GRPO from a checkpoint, so data, policy shape and SFT are fixed. */
+const FORKABLE = /^(seed|name|grpo|rewards|evaluation)(\.|$)/;
+
+function applySetting(config: Record<string, unknown>, assignment: string): string {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0)
+    throw new CliFailure(`--set '${assignment}': expected key=value, e.g. grpo.learningRate=1e-5`, 2);
+  const key = assignment.slice(0, eq).trim();
+  if (!FORKABLE.test(key))
+    throw new CliFailure(
+      `--set ${key}: a fork continues from a checkpoint; only seed, name, grpo.*, rewards and evaluation.* can change`,
+      2,
+    );
+  const value: unknown = parseYaml(assignment.slice(eq + 1));
+  const path = key.split('.');
+  let node = config;
+  for (const part of path.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]] = value;
+  return key;
+}
+
+/**
+ * `recon fork <run> --from-step N [--set key=value ...]`: a new run that continues the parent's GRPO from
+ * its checkpoint at step N (0 = the SFT checkpoint) with changed settings. Its lineage (parent, step,
+ * changed keys) is in its `run.requested` and shows in `recon runs`.
+ */
+export function forkCommand(): Command {
+  return new Command('fork')
+    .description("start a new run from a run's checkpoint at a GRPO step, with changed settings")
+    .argument('<run>', 'parent run id')
+    .requiredOption(
+      '--from-step <n>',
+      'GRPO step whose checkpoint to start from (0: the SFT checkpoint)',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0)
+          throw new CliFailure(`--from-step: '${v}' is not a step number`, 2);
+        return n;
+      },
+    )
+    .option(
+      '--set <key=value>',
+      'change a setting (repeatable), e.g. --set grpo.learningRate=1e-5',
+      (v, all: string[]) => [...all, v],
+      [],
+    )
+    .option('--run-id <id>', 'run id (default: <parent>.fork-<random>)')
+    .option('--report <file>', 'where to write the markdown report')
+    .option('--no-progress', 'no progress bars')
+    .option(REWARD_PLUGIN_FLAGS, REWARD_PLUGIN_HELP, collectRepeatable, [])
+    .option('--json', 'print the outcome as JSON')
+    .action(
+      async (
+        parentId: string,
+        options: FollowOptions & { fromStep: number; set: string[]; runId?: string },
+      ) => {
+        await withPlatform(async (platform, signal) => {
+          if ((await platform.eventStore.streamVersion(parentId)) === 0)
+            throw new CliFailure(`no run ${parentId}`);
+          const parent = await readRunConfig(platform.eventStore, parentId);
+          const changed = JSON.parse(JSON.stringify(parent.request.config)) as Record<string, unknown>;
+          const changedKeys = options.set.map((assignment) => applySetting(changed, assignment));
+          const parsed = experimentConfigSchema.safeParse(changed);
+          if (!parsed.success) {
+            const issue = parsed.error.issues[0];
+            throw new CliFailure(`--set: ${issue.path.join('.')}: ${issue.message}`, 2);
+          }
+          const experiment = parsed.data;
+          const recorded = JSON.parse(JSON.stringify(experiment)) as Record<string, never>;
+          let busFailure: HandlerFailedError | null = null;
+          const bus = new InProcessEventBus(platform.eventStore, platform.pool, {
+            onError: (error) => (busFailure = error),
+          });
+          const backend = experiment.policy.kind === 'builtin' ? experiment.policy.backend : 'auto';
+          const services = await startEmbeddedServices(platform, bus, {
+            backend,
+            rewardPlugins: checkRewardPlugins(options.rewardPlugin),
+          });
+          const runId = options.runId ?? `${parentId}.fork-${randomUUID().slice(0, 8)}`;
+          try {
+            await platform.eventStore.append(
+              runId,
+              [
+                {
+                  type: 'run.requested',
+                  payload: {
+                    name: experiment.name,
+                    config: recorded,
+                    configHash: sha256Hex(canonicalJson(recorded)),
+                    seed: experiment.seed,
+                    requestedBy: userInfo().username,
+                    codeVersion: codeVersion(),
+                    parent: { runId: parentId, step: options.fromStep, changedKeys },
+                  },
+                },
+              ],
+              { expectedVersion: 'no-stream', producer: cliProducer() },
+            );
+            if (!options.json)
+              process.stderr.write(
+                `fork ${runId} of ${parentId} at GRPO step ${options.fromStep} (${changedKeys.join(', ') || 'no changes'})\n`,
+              );
+            await followAndReport(platform, runId, experiment, signal, () => busFailure, Date.now(), options);
+          } finally {
+            await services.close();
+            await bus.close();
+          }
+        });
+      },
+    );
+}

@@ -1,0 +1,49 @@
+import { createServer, type Server } from 'node:http';
+import { Registry } from 'prom-client';
+import {
+  createMetrics,
+  followRunMetrics,
+  isInstrumentedEventBus,
+  registerEventPipelineMetrics,
+} from '@recon/observability';
+import type { Platform } from '@recon/persistence';
+import type { EventBus } from '@recon/transport';
+
+/**
+ * `/metrics` for an embedded run (`recon run --metrics-port`): process metrics, the event-pipeline gauges,
+ * the training, rollout, reward and evaluation metrics derived from the run's events as they commit, and
+ * (when the run's bus is instrumented) what each embedded service's consumer group handled.
+ * Unauthenticated, bound to 127.0.0.1: it is the local process's own exporter; the gateway's /metrics
+ * (which needs a token) is the one to expose on a network.
+ */
+export async function serveRunMetrics(
+  platform: Platform,
+  bus: EventBus,
+  port: number,
+): Promise<{ close(): Promise<void> }> {
+  const registry = new Registry();
+  const metrics = createMetrics(registry, 'recon');
+  registerEventPipelineMetrics(registry, platform.pool);
+  if (isInstrumentedEventBus(bus)) bus.registerMetrics(registry);
+  const consumer = await followRunMetrics(bus, metrics, 'metrics-embedded');
+  const server: Server = createServer((request, response) => {
+    if (request.url !== '/metrics') {
+      response.writeHead(404).end('only /metrics here\n');
+      return;
+    }
+    registry
+      .metrics()
+      .then((text) => response.writeHead(200, { 'Content-Type': registry.contentType }).end(text))
+      .catch((error: Error) => response.writeHead(500).end(`${error.message}\n`));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return {
+    close: async () => {
+      await consumer.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import type { PayloadOf } from '@recon/contracts';
+import type { EventStore, RecordedEvent } from '@recon/eventlog';
+import type { ExperimentConfig } from '@recon/experiment';
+import { expectedStages } from './run-supervisor';
+
+export type RunOutcome =
+  | { status: 'completed'; summary: Record<string, number> }
+  | { status: 'failed'; phase: string; error: string };
+
+/** Units of evaluation work per stage: held-out items, complete-information trials, GTBench matches. */
+function evaluationUnits(config: ExperimentConfig): number {
+  const e = config.evaluation;
+  const heldOut = e.heldOut?.items ?? 0;
+  const trials = (e.completeInformation?.trials ?? 0) * 10;
+  const matches = (e.gtbench?.matches ?? 0) * 10 * (e.gtbench?.opponents.length ?? 0);
+  return heldOut + trials + matches;
+}
+
+/**
+ * Follows a run through its events (the same way in both deployments): progress bars per phase with
+ * rates and ETA, until `run.completed` or `run.failed`. Polls the run's stream.
+ */
+export async function watchRun(
+  eventStore: EventStore,
+  runId: string,
+  config: ExperimentConfig,
+  options: { signal: AbortSignal; progress: boolean; failure: () => Error | null; pollMs?: number },
+): Promise<RunOutcome> {
+  const multibar = options.progress
+    ? new MultiBar(
+        {
+          format: ' {phase} |{bar}| {value}/{total} {unit} | {rate}/s | ETA {eta_formatted}',
+          hideCursor: true,
+          clearOnComplete: false,
+        },
+        Presets.shades_classic,
+      )
+    : null;
+  const bars = new Map<string, SingleBar>();
+  const started = new Map<string, number>();
+  const bump = (phase: string, total: number, unit: string, by = 1) => {
+    if (!multibar || total <= 0) return;
+    let bar = bars.get(phase);
+    if (!bar) {
+      bar = multibar.create(total, 0, { phase: phase.padEnd(16), unit, rate: '0' });
+      bars.set(phase, bar);
+      started.set(phase, Date.now());
+    }
+    const value = Math.min(total, bar.getProgress() * total + by);
+    const seconds = (Date.now() - started.get(phase)!) / 1000;
+    bar.update(value, { rate: seconds > 0 ? (value / seconds).toFixed(1) : '0' });
+  };
+  const units = evaluationUnits(config);
+  const evaluated = new Set(expectedStages(config));
+  const currentStage = { value: 'untrained' };
+  let position = 0;
+  try {
+    for (;;) {
+      if (options.signal.aborted) throw new Error(`stopped while following run ${runId} (it can be resumed)`);
+      const failure = options.failure();
+      if (failure) throw failure;
+      const events: RecordedEvent[] = await eventStore.readStream(runId, { fromPosition: position + 1 });
+      for (const event of events) {
+        position = event.position;
+        switch (event.type) {
+          case 'sft.step.completed':
+            bump('SFT', config.sft?.steps ?? 0, 'steps');
+            break;
+          case 'grpo.step.completed':
+            bump('GRPO', config.grpo?.steps ?? 0, 'steps');
+            break;
+          case 'policy.ready':
+            currentStage.value = (event.payload as PayloadOf<'policy.ready'>).stage;
+            break;
+          case 'evaluation.item.scored': {
+            const stage = (event.payload as PayloadOf<'evaluation.item.scored'>).stage;
+            if (evaluated.has(stage as never)) bump(`eval ${stage}`, units, 'items');
+            break;
+          }
+          case 'game.finished': {
+            const stage = (event.payload as PayloadOf<'game.finished'>).stage;
+            if (evaluated.has(stage as never)) bump(`eval ${stage}`, units, 'items');
+            break;
+          }
+          case 'run.completed':
+            return { status: 'completed', summary: (event.payload as PayloadOf<'run.completed'>).summary };
+          case 'run.failed': {
+            const failed = event.payload as PayloadOf<'run.failed'>;
+            return { status: 'failed', phase: failed.phase, error: failed.error };
+          }
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
+    }
+  } finally {
+    multibar?.stop();
+  }
+}

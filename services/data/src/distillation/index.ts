@@ -1,0 +1,3 @@
+export * from './teacher-client';
+export * from './job-state';
+export * from './job';

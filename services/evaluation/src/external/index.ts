@@ -1,0 +1,3 @@
+export * from './recorded-chat';
+export * from './external-agent';
+export * from './external-evaluation';

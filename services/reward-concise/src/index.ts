@@ -1,0 +1,2 @@
+// The plug-in entry: `--reward-plugin dist/services/reward-concise/src` loads the definitions exported here.
+export { conciseCorrect } from './concise.reward';

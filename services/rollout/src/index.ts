@@ -1,0 +1,2 @@
+export * from './rollout.module';
+export * from './rollout.worker';

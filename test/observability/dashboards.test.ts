@@ -1,0 +1,168 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { INestApplicationContext } from '@nestjs/common';
+import { canonicalJson, sha256Hex } from '@recon/eventlog';
+import { parseExperimentConfig } from '@recon/experiment';
+import { instrumentEventBus } from '@recon/observability';
+import { InProcessEventBus, type EventBus } from '@recon/transport';
+import { startEmbeddedServices } from '../../services/api/src/run/embedded-services';
+import { serveRunMetrics } from '../../services/api/src/run/metrics-server';
+import { watchRun } from '../../services/api/src/run/watch-run';
+import { issueToken } from '@recon/service-kit';
+import { createTestPlatform, type TestPlatform } from '../support/platform';
+import {
+  dashboardQueries,
+  fillVariables,
+  freePort,
+  startPrometheus,
+  waitFor,
+  type RunningPrometheus,
+} from '../support/prometheus';
+import { syntheticRunEvents, TEST_PRODUCER } from '../support/synthetic-run';
+
+const ROOT = resolve(__dirname, '../..');
+const BIN = join(ROOT, 'bin/recon');
+
+const TINY_RUN = `
+name: tiny
+seed: 5
+datasets:
+  curriculum: { trainItems: 100, testItems: 10 }
+policy: { kind: builtin, dModel: 32, nLayers: 1, nHeads: 2, contextLength: 256, backend: wasm }
+tokenizer: { vocabSize: 380 }
+sft: { steps: 4, batchSize: 8, learningRate: 0.003 }
+grpo: { steps: 2, promptsPerStep: 2, numGenerations: 4, learningRate: 0.0002, beta: 0.04, maxCompletionTokens: 16, maxGradNorm: 1.0 }
+evaluation:
+  stages: [sft, grpo]
+  maxNewTokens: 16
+  heldOut: { items: 10 }
+  completeInformation: { trials: 1 }
+  gtbench: { matches: 1, opponents: [random] }
+`;
+
+/**
+ * Panels with no data in the embedded deployment (there is no log-to-Kafka relay in it);
+ * test/distributed/services-over-kafka.test.ts requires data in them from the distributed deployment.
+ */
+const DISTRIBUTED_ONLY = new Set(['Outbox relay lag by topic (events)']);
+
+describe('Grafana dashboards against a real Prometheus scraping the services', () => {
+  let platform: TestPlatform;
+  const children: ChildProcess[] = [];
+  let prometheus: RunningPrometheus;
+  let runBus: EventBus;
+  let services: INestApplicationContext;
+  let runMetrics: { close(): Promise<void> };
+
+  beforeAll(async () => {
+    platform = await createTestPlatform();
+    // A real (tiny) run on the embedded services, with the run process's own /metrics. It goes first: the
+    // synthetic runs below are records, not runs the services could act on.
+    runBus = instrumentEventBus(new InProcessEventBus(platform.eventStore, platform.pool, { pollMs: 50 }));
+    services = await startEmbeddedServices(platform, runBus, { backend: 'wasm' });
+    const runPort = await freePort();
+    runMetrics = await serveRunMetrics(platform, runBus, runPort);
+    const config = parseExperimentConfig(TINY_RUN, 'tiny.yaml');
+    const recorded = JSON.parse(JSON.stringify(config)) as Record<string, never>;
+    await platform.eventStore.append(
+      'dash-tiny',
+      [
+        {
+          type: 'run.requested',
+          payload: {
+            name: 'tiny',
+            config: recorded,
+            configHash: sha256Hex(canonicalJson(recorded)),
+            seed: config.seed,
+            requestedBy: 'jest',
+            codeVersion: 'test',
+          },
+        },
+      ],
+      { expectedVersion: 'no-stream', producer: TEST_PRODUCER },
+    );
+    const outcome = await watchRun(platform.eventStore, 'dash-tiny', config, {
+      signal: new AbortController().signal,
+      progress: false,
+      failure: () => null,
+      pollMs: 100,
+    });
+    expect(outcome.status).toBe('completed');
+
+    // Something to measure: a recorded run, its projections, and a consumer group that has caught up.
+    await platform.eventStore.append('dash-run', syntheticRunEvents('dash-run'), {
+      expectedVersion: 'no-stream',
+      producer: TEST_PRODUCER,
+    });
+    await platform.projections.catchUp();
+    const bus = new InProcessEventBus(platform.eventStore, platform.pool, { pollMs: 20 });
+    let seen = 0;
+    await bus.subscribe({ group: 'dashboard-probe' }, async () => void (seen += 1));
+    await waitFor('the consumer group', async () => (seen >= 10 ? true : undefined));
+    await bus.close();
+
+    const apiPort = await freePort();
+    const api = spawn(process.execPath, [BIN, 'api', '--port', String(apiPort)], {
+      env: { ...process.env, DATABASE_URL: platform.databaseUrl },
+    });
+    children.push(api);
+    await waitFor('recon api', async () =>
+      (await fetch(`http://127.0.0.1:${apiPort}/health/ready`)).ok ? true : undefined,
+    );
+
+    const token = (
+      await issueToken(
+        platform,
+        { name: 'prometheus', role: 'viewer', expiresInMs: null, actor: 'test' },
+        TEST_PRODUCER,
+      )
+    ).token;
+    prometheus = await startPrometheus([
+      { name: 'recon-api', port: apiPort, token },
+      { name: 'recon-run', port: runPort },
+    ]);
+    // Enough samples for the rate() and deriv() windows.
+    await prometheus.scraped('recon-api', 6);
+    await prometheus.scraped('recon-run', 6);
+    // A second run so the log head moves within the windows.
+    await platform.eventStore.append('dash-run-2', syntheticRunEvents('dash-run-2'), {
+      expectedVersion: 'no-stream',
+      producer: TEST_PRODUCER,
+    });
+    await new Promise((r) => setTimeout(r, 3000));
+  }, 300_000);
+
+  afterAll(async () => {
+    await runMetrics?.close();
+    await services?.close();
+    await runBus?.close();
+    await prometheus?.stop();
+    for (const child of children) child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 500));
+    await platform.close();
+  });
+
+  const dashboards = readdirSync(join(ROOT, 'grafana/dashboards')).filter((f) => f.endsWith('.json'));
+
+  it('has stable uids and provisioning for every dashboard', () => {
+    expect(dashboards.length).toBeGreaterThan(0);
+    const uids = dashboards.map(
+      (f) => JSON.parse(readFileSync(join(ROOT, 'grafana/dashboards', f), 'utf8')).uid as string,
+    );
+    expect(new Set(uids).size).toBe(uids.length);
+    uids.forEach((uid) => expect(uid).toMatch(/^recon-[a-z-]+$/));
+  });
+
+  it.each(dashboards)('every panel of %s returns data from Prometheus', async (file) => {
+    const empty: string[] = [];
+    for (const { panel, expr } of dashboardQueries().filter((q) => q.dashboard === file)) {
+      if (DISTRIBUTED_ONLY.has(panel)) continue;
+      const query = fillVariables(expr);
+      const body = await prometheus.query(query);
+      expect([panel, body.status, body.error]).toEqual([panel, 'success', undefined]);
+      if ((body.data?.result ?? []).length === 0) empty.push(`${panel}: ${query}`);
+    }
+    expect(empty).toEqual([]);
+  });
+});

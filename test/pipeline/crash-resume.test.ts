@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { auditStream, canonicalJson, type RecordedEvent } from '@recon/eventlog';
+import { createTestPlatform, type TestPlatform } from '../support/platform';
+
+const BIN = resolve(__dirname, '../../bin/recon');
+const CONFIG = `
+name: crash
+seed: 11
+datasets:
+  curriculum: { trainItems: 100, testItems: 10 }
+policy: { kind: builtin, dModel: 32, nLayers: 1, nHeads: 2, contextLength: 256, backend: wasm }
+tokenizer: { vocabSize: 380 }
+sft: { steps: 4, batchSize: 8, learningRate: 0.003 }
+grpo: { steps: 5, promptsPerStep: 2, numGenerations: 4, learningRate: 0.0002, beta: 0.04, maxCompletionTokens: 24, maxGradNorm: 1.0 }
+# Games sample at temperature > 0: replay --verify re-executes them under another run id (seeds must not follow it).
+evaluation:
+  stages: [grpo]
+  maxNewTokens: 16
+  heldOut: { items: 10 }
+  completeInformation: { trials: 1, temperature: 0.8 }
+  gtbench: { matches: 1, opponents: [random], temperature: 0.8 }
+`;
+const REPRODUCIBLE = new Set([
+  'tokenizer.trained',
+  'policy.initialised',
+  'sft.step.completed',
+  'checkpoint.saved',
+  'rollouts.requested',
+  'rollout.generated',
+  'reward.scored',
+  'grpo.step.completed',
+  'policy.ready',
+  'evaluation.item.scored',
+  'evaluation.completed',
+]);
+
+function recon(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exit = new Promise<number | null>((done) =>
+    child.on('exit', (code) => {
+      if (code !== 0 && code !== null) process.stderr.write(`recon ${args[0]} exited ${code}: ${stderr}\n`);
+      done(code);
+    }),
+  );
+  return { child, exit };
+}
+
+describe('kill -9 mid-GRPO, then recon resume', () => {
+  let platform: TestPlatform;
+  let env: NodeJS.ProcessEnv;
+  let config: string;
+  beforeAll(async () => {
+    platform = await createTestPlatform();
+    env = { DATABASE_URL: platform.databaseUrl, RECON_HOME: mkdtempSync(join(tmpdir(), 'recon-crash-')) };
+    config = join(env.RECON_HOME!, 'crash.yaml');
+    writeFileSync(config, CONFIG);
+  });
+  afterAll(async () => {
+    await platform?.close();
+  });
+
+  const fingerprint = (events: RecordedEvent[]) =>
+    events
+      .filter((e) => REPRODUCIBLE.has(e.type))
+      .map((e) => `${e.type} ${e.payloadHash}`)
+      .sort();
+
+  it('ends with exactly the payloads of an uninterrupted run, recorded once each', async () => {
+    const first = recon(['run', config, '--run-id', 'crashed', '--no-progress', '--json'], env);
+    for (;;) {
+      const steps = await platform.eventStore.readStream('crashed', { types: ['grpo.step.completed'] });
+      if (steps.length >= 2) break;
+      if (first.child.exitCode !== null) throw new Error('the run ended before it could be killed');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    first.child.kill('SIGKILL');
+    await first.exit;
+    expect(await platform.eventStore.readStream('crashed', { types: ['run.completed'] })).toEqual([]);
+
+    expect(await recon(['resume', 'crashed', '--no-progress', '--json'], env).exit).toBe(0);
+    expect(await recon(['run', config, '--run-id', 'whole', '--no-progress', '--json'], env).exit).toBe(0);
+
+    const crashed = await platform.eventStore.readStream('crashed');
+    const whole = await platform.eventStore.readStream('whole');
+    expect(crashed.filter((e) => e.type === 'run.completed')).toHaveLength(1);
+    expect(crashed.filter((e) => e.type === 'grpo.step.completed')).toHaveLength(5);
+    expect(fingerprint(crashed)).toEqual(fingerprint(whole));
+    // The games too, though their match ids name the run: same moves, same outcomes under either id.
+    const games = (events: typeof crashed, runId: string) =>
+      events.filter((e) => e.type === 'game.finished').map((e) => canonicalJson(e.payload).split(runId).join('<run>'));
+    expect(games(crashed, 'crashed')).toHaveLength(20);
+    expect(games(crashed, 'crashed')).toEqual(games(whole, 'whole'));
+    expect((await auditStream(platform.pool, 'crashed')).ok).toBe(true);
+
+    // And the resumed run passes replay verification: re-executed with this code, every event matches.
+    const verify = spawn(process.execPath, [BIN, 'replay', 'crashed', '--verify', '--json'], {
+      env: { ...process.env, ...env },
+    });
+    let out = '';
+    verify.stdout.on('data', (chunk) => (out += chunk));
+    expect(await new Promise((r) => verify.on('exit', r))).toBe(0);
+    const verified = JSON.parse(out) as { replayId: string };
+    expect(verified).toMatchObject({ runId: 'crashed', identical: true, firstDivergence: null });
+    // The outcome is recorded on the run and its audit report shows it.
+    const [recorded] = await platform.eventStore.readStream('crashed', { types: ['run.replay.verified'] });
+    expect(recorded.payload).toMatchObject({ replayRunId: verified.replayId, identical: true });
+    const audit = spawn(process.execPath, [BIN, 'audit', 'crashed', '--report'], {
+      env: { ...process.env, ...env },
+    });
+    let report = '';
+    audit.stdout.on('data', (chunk) => (report += chunk));
+    expect(await new Promise((r) => audit.on('exit', r))).toBe(0);
+    expect(report).toContain('## Replay verification');
+    expect(report).toMatch(new RegExp(`\\| ${verified.replayId} \\| \\d+ \\| identical \\|`));
+    expect((await auditStream(platform.pool, 'crashed')).ok).toBe(true);
+  }, 300_000);
+});

@@ -1,0 +1,148 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import type { PayloadOf } from '@recon/contracts';
+import { auditStream, canonicalJson, sha256Hex, type RecordedEvent } from '@recon/eventlog';
+import { parseExperimentConfig, type ExperimentConfig } from '@recon/experiment';
+import { InProcessEventBus } from '@recon/transport';
+import { startEmbeddedServices } from '../../services/api/src/run/embedded-services';
+import { buildRunReport } from '../../services/api/src/run/run-report';
+import { watchRun } from '../../services/api/src/run/watch-run';
+import { createTestPlatform, type TestPlatform } from '../support/platform';
+import { TEST_PRODUCER } from '../support/synthetic-run';
+
+const TINY = `
+name: tiny
+seed: 7
+datasets:
+  curriculum: { trainItems: 100, testItems: 20 }
+policy: { kind: builtin, dModel: 32, nLayers: 1, nHeads: 2, contextLength: 256, backend: wasm }
+tokenizer: { vocabSize: 380 }
+sft: { steps: 6, batchSize: 8, learningRate: 0.003, schedule: cosine, warmupSteps: 1 }
+grpo: { steps: 2, promptsPerStep: 2, numGenerations: 4, learningRate: 0.0002, beta: 0.04, maxCompletionTokens: 24, maxGradNorm: 1.0 }
+evaluation:
+  maxNewTokens: 24
+  heldOut: { items: 20 }
+  completeInformation: { trials: 1 }
+  gtbench: { matches: 1, opponents: [random] }
+`;
+
+// Types whose payloads must not depend on the run id or on when the run happened.
+const REPRODUCIBLE = [
+  'tokenizer.trained',
+  'policy.initialised',
+  'sft.step.completed',
+  'checkpoint.saved',
+  'rollouts.requested',
+  'rollout.generated',
+  'reward.scored',
+  'grpo.step.completed',
+  'evaluation.item.scored',
+];
+
+describe('a run end to end on the embedded deployment (real Postgres, in-process bus, five services)', () => {
+  let platform: TestPlatform;
+  let bus: InProcessEventBus;
+  let services: INestApplicationContext;
+  let failure: Error | null = null;
+
+  beforeAll(async () => {
+    platform = await createTestPlatform();
+    bus = new InProcessEventBus(platform.eventStore, platform.pool, {
+      onError: (e) => (failure = e),
+      pollMs: 50,
+    });
+    services = await startEmbeddedServices(platform, bus, { backend: 'wasm' });
+  });
+  afterAll(async () => {
+    await services?.close();
+    await bus?.close();
+    await platform?.close();
+  });
+
+  async function run(runId: string, config: ExperimentConfig): Promise<RecordedEvent[]> {
+    const recorded = JSON.parse(JSON.stringify(config)) as Record<string, never>;
+    await platform.eventStore.append(
+      runId,
+      [
+        {
+          type: 'run.requested',
+          payload: {
+            name: config.name,
+            config: recorded,
+            configHash: sha256Hex(canonicalJson(recorded)),
+            seed: config.seed,
+            requestedBy: 'jest',
+            codeVersion: 'test',
+          },
+        },
+      ],
+      { expectedVersion: 'no-stream', producer: TEST_PRODUCER },
+    );
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 170_000);
+    try {
+      await watchRun(platform.eventStore, runId, config, {
+        signal: controller.signal,
+        progress: false,
+        failure: () => failure,
+        pollMs: 100,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    return platform.eventStore.readStream(runId);
+  }
+
+  const fingerprint = (events: RecordedEvent[]) =>
+    events
+      .filter((e) => REPRODUCIBLE.includes(e.type))
+      .map((e) => `${e.type} ${e.payloadHash}`)
+      .sort();
+
+  it('trains, scores and evaluates every stage, and the same config and seed reproduce every payload', async () => {
+    const config = parseExperimentConfig(TINY, 'tiny.yaml');
+    const first = await run('tiny-a', config);
+    const completed = first.find((e) => e.type === 'run.completed')?.payload as
+      PayloadOf<'run.completed'> | undefined;
+    expect(first.find((e) => e.type === 'run.failed')?.payload).toBeUndefined();
+    expect(completed).toBeDefined();
+    for (const stage of ['untrained', 'sft', 'grpo'])
+      for (const key of ['held-out.accuracy', 'complete-info.overall.ne', 'gtbench.overall.random.winRate'])
+        expect(completed!.summary[`${stage}.${key}`]).toEqual(expect.any(Number));
+    const count = (type: string) => first.filter((e) => e.type === type).length;
+    expect(count('sft.step.completed')).toBe(6);
+    expect(count('grpo.step.completed')).toBe(2);
+    expect(count('rollout.generated')).toBe(2 * 2 * 4);
+    expect(count('reward.scored')).toBe(2 * 2 * 4);
+    expect(count('evaluation.item.scored')).toBe(3 * 20);
+    expect(count('game.finished')).toBe(3 * (10 + 10));
+    const sftLosses = first
+      .filter((e) => e.type === 'sft.step.completed')
+      .map((e) => (e.payload as PayloadOf<'sft.step.completed'>).loss);
+    expect(sftLosses[sftLosses.length - 1]).toBeLessThan(sftLosses[0]);
+    expect((await auditStream(platform.pool, 'tiny-a')).ok).toBe(true);
+    const report = buildRunReport('tiny-a', first);
+    expect(report).toContain('Table 3');
+    expect(report).toContain('Table 4');
+    expect(report).toContain('Table 5');
+
+    const second = await run('tiny-b', config);
+    expect(fingerprint(second)).toEqual(fingerprint(first));
+  }, 360_000);
+
+  it('fails a run with an unusable config with a message naming the key, and leaves other runs alone', async () => {
+    const config = parseExperimentConfig(
+      TINY.replace(
+        '{ trainItems: 100, testItems: 20 }',
+        '{ trainItems: 100, testItems: 20, categories: [astrology] }',
+      ),
+      'bad.yaml',
+    );
+    const events = await run('tiny-bad', config);
+    const failed = events.find((e) => e.type === 'run.failed')?.payload as PayloadOf<'run.failed'>;
+    expect(failed).toEqual({
+      phase: 'data',
+      error: expect.stringMatching(/datasets\.curriculum\.categories: unknown 'astrology'/),
+    });
+    expect(events.some((e) => e.type === 'dataset.resolved')).toBe(false);
+  }, 60_000);
+});

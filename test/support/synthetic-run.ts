@@ -1,0 +1,1 @@
+export { syntheticRunEvents, TEST_PRODUCER } from '../../services/api/src/demo/synthetic-run';
