@@ -2,3 +2,4 @@ export * from './experiment-config';
 export * from './load-config';
 export * from './run-config';
 export * from './presets';
+export * from './request-run';

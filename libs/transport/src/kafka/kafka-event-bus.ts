@@ -8,6 +8,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Pool } from 'pg';
+import pRetry from 'p-retry';
 import type { RecordedEvent } from '@recon/eventlog';
 import {
   HandlerFailedError,
@@ -155,14 +156,27 @@ export class KafkaEventBus implements EventBus {
   private async startNewGroupAtEnd(group: string): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
-    let ends: Array<{ partition: number; high: string }>;
+    let ends: Array<{ partition: number; high: string }> | null;
     try {
-      const [committed] = await admin.fetchOffsets({ groupId: group, topics: [this.topic] });
-      if (committed.partitions.some((p) => Number(p.offset) >= 0)) return;
-      ends = await admin.fetchTopicOffsets(this.topic);
+      // A leadership move (broker restart, a topic just created elsewhere) answers "not the leader" for a
+      // moment; kafkajs marks such errors retriable, anything else is final.
+      ends = await pRetry(
+        async () => {
+          try {
+            const [committed] = await admin.fetchOffsets({ groupId: group, topics: [this.topic] });
+            if (committed.partitions.some((p) => Number(p.offset) >= 0)) return null;
+            return await admin.fetchTopicOffsets(this.topic);
+          } catch (error) {
+            if ((error as { retriable?: boolean }).retriable === true) throw error;
+            throw new pRetry.AbortError(error as Error);
+          }
+        },
+        { retries: 10, minTimeout: 100, maxTimeout: 2000 },
+      );
     } finally {
       await admin.disconnect();
     }
+    if (ends === null) return;
     await commitOffsetsOutsideGroup(this.kafka, group, this.topic, ends);
   }
 

@@ -34,8 +34,8 @@ export async function ensureKafkaTopics(kafka: Kafka, options: KafkaTopicsOption
     // createTopics answers false (no error) for a topic another process created meanwhile.
     if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });
     // A topic that another process created (just now, with every service starting at once) may still be
-    // electing its partition leaders: offsets asked of it fail with "not the leader". Wait for them here,
-    // once, for every caller.
+    // electing its partition leaders: offsets asked of it fail with "not the leader". Wait until every
+    // partition's leader answers, here, once, for every caller.
     const topics = [options.topic ?? EVENTS_TOPIC, options.dlqTopic ?? DEAD_LETTER_TOPIC];
     await pRetry(
       async () => {
@@ -44,6 +44,10 @@ export async function ensureKafkaTopics(kafka: Kafka, options: KafkaTopicsOption
           t.partitions.filter((p) => p.leader < 0 || p.partitionErrorCode !== 0).map((p) => `${t.name}[${p.partitionId}]`),
         );
         if (leaderless.length > 0) throw new Error(`Kafka partitions without a leader: ${leaderless.join(', ')}`);
+        // The metadata can name a leader before that broker has taken the leadership on (KRaft applies the
+        // two from the same metadata record, metadata cache first), so ask every leader for its offsets too:
+        // ListOffsets is what the first subscriber sends, and it is what failed with "not the leader".
+        for (const topic of topics) await admin.fetchTopicOffsets(topic);
       },
       { retries: 20, minTimeout: 100, maxTimeout: 2000 },
     );
