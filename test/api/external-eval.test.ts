@@ -1,7 +1,8 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { PayloadOf } from '@recon/contracts';
 import type { FileBlobStore, RecordedEvent } from '@recon/eventlog';
@@ -282,6 +283,92 @@ describe('recon eval against recon serve over HTTP', () => {
     expect((await auditStream(platform.pool, 'ext-down')).ok).toBe(true);
   }, 120_000);
 
+  it('runs a config with policy.kind openai through the external-eval path, and lists it in recon runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'recon-ext-run-'));
+    try {
+      const config = join(dir, 'external.yaml');
+      const yaml = [
+        'name: external-x',
+        'seed: 5',
+        'datasets:',
+        `  recon: { path: ${JSON.stringify(DATA)} }`,
+        'policy:',
+        '  kind: openai',
+        `  baseUrl: ${baseUrl}`,
+        '  model: x',
+        'evaluation:',
+        '  maxNewTokens: 8',
+        '  heldOut: { items: 2 }',
+        '  completeInformation: { trials: 1, reasks: 1 }',
+        '',
+      ].join('\n');
+      writeFileSync(config, yaml);
+      const report = join(dir, 'report.md');
+      const result = await recon(['run', config, '--run-id', 'ext-run', '--report', report, '--json']);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const outcome = JSON.parse(result.stdout) as Record<string, unknown>;
+      expect(outcome).toMatchObject({
+        runId: 'ext-run',
+        kind: 'external-eval',
+        status: 'completed',
+        reportFile: report,
+        summary: expect.objectContaining({ 'recon-eval.accuracy': expect.any(Number) }),
+      });
+
+      // The same stream `recon eval` records, with the config's settings.
+      const events = await stream('ext-run');
+      expect(events[0].type).toBe('external.evaluation.requested');
+      expect(events[0].payload).toMatchObject({
+        policy: { kind: 'openai', baseUrl, model: 'x' },
+        suites: ['recon-eval', 'complete-info'],
+        seed: 5,
+        settings: { maxTokens: 8, reconEval: { items: 2 }, completeInfo: { trials: 1, reasks: 1 } },
+      });
+      expect(events.filter((e) => e.type === 'evaluation.item.scored')).toHaveLength(2);
+      expect(events.filter((e) => e.type === 'game.finished')).toHaveLength(10);
+      expect(events.at(-1)!.type).toBe('run.completed');
+      expect(outcome.events).toBe(events.length);
+      expect(readFileSync(report, 'utf8')).toMatch(/external model: x at /);
+      expect((await auditStream(platform.pool, 'ext-run')).ok).toBe(true);
+
+      // `recon runs` lists both external evaluations beside each other, with kind, model, endpoint and status.
+      const listed = JSON.parse((await recon(['runs', '--json'])).stdout) as Array<Record<string, unknown>>;
+      const byId = new Map(listed.map((row) => [row.run, row]));
+      for (const [id, status] of [['ext-eval', 'completed'], ['ext-down', 'failed'], ['ext-run', 'completed']]) {
+        expect(byId.get(id)).toMatchObject({
+          kind: 'external-eval',
+          status,
+          model: 'x',
+          baseUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1$/),
+          events: (await stream(id)).length,
+        });
+      }
+      const table = (await recon(['runs'])).stdout;
+      expect(table).toMatch(/kind/);
+      expect(table).toContain(`x @ ${baseUrl}`);
+
+      // Nothing to train: a config asking for it is refused before anything is recorded, naming the key.
+      writeFileSync(config, `${yaml}sft:\n  steps: 3\n`);
+      const training = await recon(['run', config, '--run-id', 'ext-train']);
+      expect(training.code).toBe(2);
+      expect(training.stderr).toContain(
+        `${config}:13: 'sft': policy.kind openai is an external model: it is evaluated, never trained`,
+      );
+      writeFileSync(config, yaml);
+      const submitted = await recon(['run', config, '--run-id', 'ext-submit', '--submit']);
+      expect(submitted.code).toBe(2);
+      expect(submitted.stderr).toMatch(/--submit: a config with policy.kind openai is evaluated by this process/);
+      const again = await recon(['run', config, '--run-id', 'ext-run']);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/--run-id ext-run: that stream already has events/);
+      for (const id of ['ext-train', 'ext-submit'])
+        expect(await platform.eventStore.streamVersion(id)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
+
   it('names what is wrong in bad input', async () => {
     // In-process (`main` is what bin/recon runs), so these checks do not pay a CLI start each.
     const inProcess = async (args: string[]) => {
@@ -299,15 +386,9 @@ describe('recon eval against recon serve over HTTP', () => {
         process.env = saved;
       }
     };
-    const badSuite = await inProcess([
-      'eval',
-      '--policy',
-      `openai:${baseUrl}`,
-      '--model',
-      'x',
-      '--suite',
-      'recon-eval,chess',
-    ]);
+    const evalOfServedPolicy = (...options: string[]) =>
+      inProcess(['eval', '--policy', `openai:${baseUrl}`, '--model', 'x', ...options]);
+    const badSuite = await evalOfServedPolicy('--suite', 'recon-eval,chess');
     expect(badSuite).toEqual({
       code: 2,
       stderr: expect.stringMatching(
@@ -319,15 +400,7 @@ describe('recon eval against recon serve over HTTP', () => {
       code: 2,
       stderr: expect.stringMatching(/--policy 'vllm:http:\/\/h': expected openai:<base-url>/),
     });
-    const badData = await inProcess([
-      'eval',
-      '--policy',
-      `openai:${baseUrl}`,
-      '--model',
-      'x',
-      '--data',
-      '/nonexistent/recon',
-    ]);
+    const badData = await evalOfServedPolicy('--data', '/nonexistent/recon');
     expect(badData).toEqual({
       code: 2,
       stderr: expect.stringMatching(/--data \/nonexistent\/recon: no such directory/),

@@ -14,8 +14,8 @@ const LIMITED_RUNS = 200;
 const LIMITED_PER_MINUTE = 10;
 const SEED = 5050;
 const MUTATING = ['POST', 'PUT', 'PATCH', 'DELETE'];
-const ALLOWED = [200, 304, 400, 401, 403, 404, 413, 415, 429];
-/** Node's HTTP parser answers a request line + headers over 16 KiB itself, before the app: 431, no body. */
+/** 431: a request line + headers over Node's 16 KiB, refused by its parser before the app (JSON all the same). */
+const ALLOWED = [200, 304, 400, 401, 403, 404, 413, 415, 429, 431];
 const HEADERS_TOO_LARGE = 431;
 
 interface Reply {
@@ -221,10 +221,6 @@ describe('api gateway under generated malformed requests', () => {
         const reply = await send(generated.method, target, headers, withBody);
         statuses[reply.status] = (statuses[reply.status] ?? 0) + 1;
         const what = `${generated.method} ${target.slice(0, 120)} -> ${reply.status} ${reply.body.slice(0, 200)}`;
-        if (reply.status === HEADERS_TOO_LARGE) {
-          rejected += 1;
-          return;
-        }
         if (!ALLOWED.includes(reply.status)) throw new Error(`unexpected status: ${what}`);
         if (reply.status === 304 && !['GET', 'HEAD'].includes(generated.method))
           throw new Error(`a 304 for a ${generated.method}: ${what}`);

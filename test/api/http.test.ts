@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { maxHeaderSize } from 'node:http';
+import { connect } from 'node:net';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { InProcessEventBus } from '@recon/transport';
@@ -66,6 +68,93 @@ describe('api gateway over HTTP', () => {
     const rewards = await get('/runs/http-run/events?type=reward.scored');
     expect(rewards.body).toHaveLength(6);
     expect((await get('/runs/http-run/audit')).body.ok).toBe(true);
+  });
+
+  it('lists external evaluations beside training runs, with their kind, model and redacted endpoint', async () => {
+    await platform.eventStore.append(
+      'http-ext',
+      [
+        {
+          type: 'external.evaluation.requested',
+          payload: {
+            policy: { kind: 'openai', baseUrl: 'https://me:sk-secret@models.example/v1?api-key=k-secret', model: 'm-7b' },
+            suites: ['complete-info'],
+            seed: 3,
+            settings: {},
+            datasets: [],
+            requestedBy: 'test',
+            codeVersion: 'test',
+          },
+        },
+        { type: 'run.failed', payload: { phase: 'external-evaluation:complete-info', error: 'server down' } },
+      ],
+      { expectedVersion: 'no-stream', producer: TEST_PRODUCER },
+    );
+    const runs = await get('/runs');
+    expect(runs.body.map((r: { runId: string; kind: string }) => [r.runId, r.kind])).toEqual([
+      ['http-run', 'training'],
+      ['http-ext', 'external-eval'],
+    ]);
+    expect(runs.body[0]).toMatchObject({ model: 'builtin', baseUrl: null });
+    expect(runs.body[1]).toMatchObject({
+      name: 'm-7b',
+      model: 'm-7b',
+      baseUrl: 'https://me:***@models.example/v1?api-key=***',
+      status: 'failed',
+      failure: 'external-evaluation:complete-info: server down',
+      eventCount: 2,
+    });
+    expect(JSON.stringify(runs.body)).not.toContain('secret');
+    expect((await get('/runs/http-ext')).body.kind).toBe('external-eval');
+  });
+
+  it("answers a request Node's HTTP parser refuses with the gateway's JSON error shape", async () => {
+    const { port } = new URL(base);
+    /** Sends raw bytes and reads the answer until the server closes the connection. */
+    const raw = (request: string) =>
+      new Promise<{ status: number; contentType: string; body: unknown }>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1');
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('error', reject);
+        socket.on('close', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const [head, body] = [text.slice(0, text.indexOf('\r\n\r\n')), text.slice(text.indexOf('\r\n\r\n') + 4)];
+          resolve({
+            status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]),
+            contentType: /^content-type: (.*)$/im.exec(head)?.[1] ?? '',
+            body: body === '' ? null : JSON.parse(body),
+          });
+        });
+        socket.end(request);
+      });
+    const oversized = await raw(
+      `GET /runs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tokens.viewer}\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(oversized).toEqual({
+      status: 431,
+      contentType: 'application/json; charset=utf-8',
+      body: {
+        statusCode: 431,
+        error: 'Request Header Fields Too Large',
+        message: expect.stringMatching(new RegExp(`^request line and headers exceed ${maxHeaderSize} bytes, the server's limit`)),
+      },
+    });
+    const malformed = await raw('GET /runs HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+    expect(malformed).toEqual({
+      status: 400,
+      contentType: 'application/json; charset=utf-8',
+      body: {
+        statusCode: 400,
+        error: 'Bad Request',
+        message: expect.stringMatching(/^malformed HTTP request \(HPE_INVALID_HEADER_TOKEN\): /),
+      },
+    });
+    // HEAD gets the headers of that answer and no body, as HTTP requires.
+    const head = await raw(`HEAD /runs HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`);
+    expect(head).toEqual({ status: 431, contentType: 'application/json; charset=utf-8', body: null });
+    // The server goes on answering.
+    expect((await get('/health/live', undefined)).status).toBe(200);
   });
 
   it('exposes event-pipeline metrics read from the log', async () => {

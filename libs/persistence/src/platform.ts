@@ -6,6 +6,9 @@ import { createDataSource, pendingMigrations } from './data-source';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { ProjectionRunner } from './projections';
 import { retryOnConnectionLossPool } from './retrying-pool';
+import { redactUrl } from './redact-url';
+
+export { redactUrl } from './redact-url';
 
 export interface PlatformOptions {
   /** A PostgreSQL URL; without one (and without DATABASE_URL) an embedded server is started. */
@@ -40,19 +43,6 @@ export class PendingMigrationsError extends Error {
 
 export function reconHome(home?: string): string {
   return resolve(home ?? process.env.RECON_HOME ?? '.recon');
-}
-
-/** Redacts the password of a connection URL for messages and logs. */
-export function redactUrl(url: string): string {
-  const start = url.indexOf('://');
-  if (start < 0) return url;
-  const rest = url.slice(start + 3);
-  // The host follows the last '@': a password may itself hold '@', '/', ':' or '?'.
-  const at = rest.lastIndexOf('@');
-  const userinfo = at >= 0 ? rest.slice(0, at) : '';
-  const user = userinfo.includes(':') ? `${userinfo.slice(0, userinfo.indexOf(':'))}:***` : userinfo;
-  const hostAndQuery = (at >= 0 ? rest.slice(at + 1) : rest).replace(/([?&](?:password|sslpassword)=)[^&#]*/gi, '$1***');
-  return `${url.slice(0, start + 3)}${at >= 0 ? `${user}@` : ''}${hostAndQuery}`;
 }
 
 /**

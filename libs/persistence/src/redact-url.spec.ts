@@ -1,4 +1,4 @@
-import { redactUrl } from './platform';
+import { redactUrl } from './redact-url';
 
 describe('redactUrl', () => {
   it.each([
@@ -8,6 +8,10 @@ describe('redactUrl', () => {
     ['postgresql://u:a%40b@h/d?sslpassword=k&x=1', 'postgresql://u:***@h/d?sslpassword=***&x=1'],
     ['postgres://postgres@127.0.0.1:5432/postgres', 'postgres://postgres@127.0.0.1:5432/postgres'],
     ['postgres://127.0.0.1:5432/postgres', 'postgres://127.0.0.1:5432/postgres'],
+    ['http://127.0.0.1:8000/v1', 'http://127.0.0.1:8000/v1'],
+    ['https://user:sk-live@models.example/v1', 'https://user:***@models.example/v1'],
+    ['https://models.example/v1?api-key=sk-1&region=eu', 'https://models.example/v1?api-key=***&region=eu'],
+    ['https://models.example/v1?region=eu&key=abc&access_token=t#x', 'https://models.example/v1?region=eu&key=***&access_token=***#x'],
   ])('%s -> %s', (url, redacted) => {
     expect(redactUrl(url)).toBe(redacted);
   });

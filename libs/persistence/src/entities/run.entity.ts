@@ -3,6 +3,8 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'runs' })
 export class RunEntity {
   @PrimaryColumn({ name: 'run_id', type: 'text' }) runId!: string;
+  /** What opened the stream: `run.requested` (training) or `external.evaluation.requested` (`recon eval`). */
+  @Column({ type: 'text' }) kind!: 'training' | 'external-eval';
   @Column({ type: 'text' }) name!: string;
   @Column({ type: 'text' }) status!: 'requested' | 'completed' | 'failed';
   @Column({ type: 'bigint' }) seed!: string;
@@ -10,6 +12,10 @@ export class RunEntity {
   @Column({ name: 'requested_by', type: 'text' }) requestedBy!: string;
   @Column({ name: 'code_version', type: 'text' }) codeVersion!: string;
   @Column({ name: 'requested_at', type: 'text' }) requestedAt!: string;
+  /** The model: `builtin`, or the model name sent to an OpenAI-compatible endpoint. */
+  @Column({ type: 'text', nullable: true }) model!: string | null;
+  /** The endpoint of an OpenAI-compatible model, with any credentials in it redacted. */
+  @Column({ name: 'base_url', type: 'text', nullable: true }) baseUrl!: string | null;
   @Column({ name: 'finished_at', type: 'text', nullable: true }) finishedAt!: string | null;
   @Column({ type: 'text', nullable: true }) failure!: string | null;
   @Column({ name: 'parent_run_id', type: 'text', nullable: true }) parentRunId!: string | null;

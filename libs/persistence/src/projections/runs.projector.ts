@@ -1,57 +1,100 @@
 import type { EntityManager } from 'typeorm';
 import type { RecordedEvent } from '@recon/eventlog';
 import type { PayloadOf } from '@recon/contracts';
+import { redactUrl } from '../redact-url';
 import { insertRows, rangeCondition, type LogRange, type Projector } from './projector';
 
-/** One row per run: lifecycle status, lineage, and how many events its stream holds. */
+const RUN_COLUMNS: ReadonlyArray<[name: string, type: string]> = [
+  ['run_id', 'text'],
+  ['kind', 'text'],
+  ['name', 'text'],
+  ['status', 'text'],
+  ['seed', 'bigint'],
+  ['config_hash', 'text'],
+  ['requested_by', 'text'],
+  ['code_version', 'text'],
+  ['requested_at', 'text'],
+  ['model', 'text'],
+  ['base_url', 'text'],
+  ['parent_run_id', 'text'],
+  ['parent_step', 'integer'],
+  ['changed_keys', 'jsonb'],
+  ['event_count', 'integer'],
+  ['last_position', 'integer'],
+];
+
+/** The policy a run config names: a built-in model, or an OpenAI-compatible endpoint (its URL redacted). */
+function configuredModel(config: Record<string, unknown>): { model: string; base_url: string | null } {
+  const policy = config.policy as { kind?: string; model?: string; baseUrl?: string } | undefined;
+  if (policy?.kind === 'openai' && policy.model && policy.baseUrl)
+    return { model: policy.model, base_url: redactUrl(policy.baseUrl) };
+  return { model: policy?.kind ?? 'builtin', base_url: null };
+}
+
+function trainingRunRow(event: RecordedEvent): Record<string, unknown> {
+  const payload = event.payload as PayloadOf<'run.requested'>;
+  return {
+    run_id: event.streamId,
+    kind: 'training',
+    name: payload.name,
+    status: 'requested',
+    seed: payload.seed,
+    config_hash: payload.configHash,
+    requested_by: payload.requestedBy,
+    code_version: payload.codeVersion,
+    requested_at: event.occurredAt,
+    ...configuredModel(payload.config),
+    parent_run_id: payload.parent?.runId ?? null,
+    parent_step: payload.parent?.step ?? null,
+    changed_keys: payload.parent?.changedKeys ?? null,
+    event_count: 0,
+    last_position: 0,
+  };
+}
+
+/** An external evaluation's request is its whole configuration, so its payload hash stands as the config hash. */
+function externalEvaluationRow(event: RecordedEvent): Record<string, unknown> {
+  const payload = event.payload as PayloadOf<'external.evaluation.requested'>;
+  return {
+    run_id: event.streamId,
+    kind: 'external-eval',
+    name: payload.policy.model,
+    status: 'requested',
+    seed: payload.seed,
+    config_hash: event.payloadHash,
+    requested_by: payload.requestedBy,
+    code_version: payload.codeVersion,
+    requested_at: event.occurredAt,
+    model: payload.policy.model,
+    base_url: redactUrl(payload.policy.baseUrl),
+    parent_run_id: null,
+    parent_step: null,
+    changed_keys: null,
+    event_count: 0,
+    last_position: 0,
+  };
+}
+
+/**
+ * One row per run — a training run (`run.requested`) or an external evaluation
+ * (`external.evaluation.requested`, `recon eval`): lifecycle status, model, lineage, and how many events its
+ * stream holds.
+ */
 export class RunsProjector implements Projector {
   readonly name = 'runs';
   readonly tables = [{ name: 'runs', orderBy: 'run_id' }];
 
-  readonly eventTypes = ['run.requested', 'run.completed', 'run.failed'];
+  readonly eventTypes = ['run.requested', 'external.evaluation.requested', 'run.completed', 'run.failed'];
 
   async apply(manager: EntityManager, events: RecordedEvent[]): Promise<void> {
-    const created: Array<Record<string, unknown>> = [];
-    for (const event of events) {
-      if (event.type === 'run.requested') {
-        const payload = event.payload as PayloadOf<'run.requested'>;
-        created.push({
-          run_id: event.streamId,
-          name: payload.name,
-          status: 'requested',
-          seed: payload.seed,
-          config_hash: payload.configHash,
-          requested_by: payload.requestedBy,
-          code_version: payload.codeVersion,
-          requested_at: event.occurredAt,
-          parent_run_id: payload.parent?.runId ?? null,
-          parent_step: payload.parent?.step ?? null,
-          changed_keys: payload.parent?.changedKeys ?? null,
-          event_count: 0,
-          last_position: 0,
-        });
-      }
-    }
-    await insertRows(
-      manager,
-      'runs',
-      [
-        ['run_id', 'text'],
-        ['name', 'text'],
-        ['status', 'text'],
-        ['seed', 'bigint'],
-        ['config_hash', 'text'],
-        ['requested_by', 'text'],
-        ['code_version', 'text'],
-        ['requested_at', 'text'],
-        ['parent_run_id', 'text'],
-        ['parent_step', 'integer'],
-        ['changed_keys', 'jsonb'],
-        ['event_count', 'integer'],
-        ['last_position', 'integer'],
-      ],
-      created,
+    const created = events.flatMap((event) =>
+      event.type === 'run.requested'
+        ? [trainingRunRow(event)]
+        : event.type === 'external.evaluation.requested'
+          ? [externalEvaluationRow(event)]
+          : [],
     );
+    await insertRows(manager, 'runs', RUN_COLUMNS, created);
     for (const event of events) {
       if (event.type === 'run.completed') {
         const payload = event.payload as PayloadOf<'run.completed'>;

@@ -9,6 +9,7 @@ import {
   requestsPerMinuteFromEnv,
   type ServiceMetricsOptions,
 } from '@recon/service-kit';
+import { ClientErrorAnswerer } from './client-error';
 import { RunsController } from './runs.controller';
 
 export interface ApiOptions {
@@ -18,7 +19,10 @@ export interface ApiOptions {
   metrics?: ServiceMetricsOptions;
 }
 
-/** The HTTP gateway: authentication first, then the per-token rate limit, then the routes. */
+/**
+ * The HTTP gateway: authentication first, then the per-token rate limit, then the routes; requests Node's HTTP
+ * parser refuses get a JSON error too.
+ */
 @Module({})
 export class ApiModule {
   static forRoot(options: ApiOptions = {}): DynamicModule {
@@ -32,6 +36,7 @@ export class ApiModule {
       providers: [
         { provide: APP_GUARD, useClass: BearerTokenGuard },
         { provide: APP_GUARD, useClass: ThrottlerGuard },
+        ClientErrorAnswerer,
       ],
     };
   }

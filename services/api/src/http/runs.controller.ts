@@ -28,10 +28,13 @@ function checkedRunId(runId: string): string {
 export class RunsController {
   constructor(@Inject(PLATFORM) private readonly platform: Platform) {}
 
+  /** Training runs and external evaluations (`kind`), oldest first. */
   @Get()
   async list(): Promise<RunEntity[]> {
     await this.platform.projections.catchUp();
-    return this.platform.dataSource.getRepository(RunEntity).find({ order: { requestedAt: 'ASC' } });
+    return this.platform.dataSource
+      .getRepository(RunEntity)
+      .find({ order: { requestedAt: 'ASC', runId: 'ASC' } });
   }
 
   @Get(':runId')

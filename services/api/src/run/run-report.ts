@@ -20,6 +20,26 @@ export function sparkline(values: readonly number[], width = 60): string {
   return points.map((v) => bars[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * 7)]).join('');
 }
 
+/**
+ * The start and end of a series as means over its first and last quarter (at least one value each): a single
+ * step's value is noisy (a GRPO step scores a few prompts), so comparing two single steps says little.
+ */
+export function quarterMeans(values: readonly number[]): { size: number; first: number; last: number } {
+  const size = Math.max(1, Math.floor(values.length / 4));
+  const mean = (part: readonly number[]) => part.reduce((a, b) => a + b, 0) / part.length;
+  return { size, first: mean(values.slice(0, size)), last: mean(values.slice(-size)) };
+}
+
+/** How the GRPO reward mean moved, said as what it is: quarter means, or single steps when there are too few. */
+function rewardTrend(grpo: ReadonlyArray<PayloadOf<'grpo.step.completed'>>): string {
+  const values = grpo.map((g) => g.rewardMean);
+  if (values.length < 4)
+    return `GRPO reward mean (${values.length} step(s), too few for quarter means; first step ${num(values[0], 2)} → last step ${num(values[values.length - 1], 2)})`;
+  const { size, first, last } = quarterMeans(values);
+  const steps = (from: number, to: number) => `steps ${grpo[from].step}–${grpo[to].step}`;
+  return `GRPO reward mean (${values.length} steps; mean of the first quarter, ${steps(0, size - 1)}: ${num(first, 2)} → mean of the last quarter, ${steps(values.length - size, values.length - 1)}: ${num(last, 2)})`;
+}
+
 function table(head: string[], rows: string[][]): string {
   return [
     `| ${head.join(' | ')} |`,
@@ -91,7 +111,7 @@ export function buildRunReport(runId: string, events: readonly RecordedEvent[]):
     );
   if (grpo.length > 0) {
     out.push(
-      `GRPO reward mean (${grpo.length} steps, ${num(grpo[0].rewardMean, 2)} → ${num(grpo[grpo.length - 1].rewardMean, 2)}): \`${sparkline(grpo.map((g) => g.rewardMean))}\``,
+      `${rewardTrend(grpo)}: \`${sparkline(grpo.map((g) => g.rewardMean))}\``,
       '',
       `GRPO KL (${num(grpo[grpo.length - 1].kl, 4)} at the end): \`${sparkline(grpo.map((g) => g.kl))}\``,
       '',

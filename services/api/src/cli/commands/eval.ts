@@ -4,14 +4,8 @@ import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { WrongExpectedVersionError } from '@recon/eventlog';
-import { loadRegisteredDataset } from '@recon/persistence';
-import {
-  ExternalModelError,
-  headlineResults,
-  runExternalEvaluation,
-  type ReconEvalItem,
-} from '../../../../evaluation/src/external';
-import { importDataset } from '../../../../data/src/import-dataset';
+import { ExternalModelError, headlineResults } from '../../../../evaluation/src/external';
+import { evaluateExternalModel } from '../../external-eval/evaluate-external-model';
 import {
   defaultEvalId,
   EvalUsageError,
@@ -134,19 +128,10 @@ export function evalCommand(): Command {
       const evalId =
         options.evalId ?? defaultEvalId(options.model, new Date(), randomBytes(3).toString('hex'));
       await withPlatform(async (platform, signal) => {
-        let reconEval;
-        if (evalFile) {
-          const dataset = await importDataset({ file: evalFile, split: 'eval' }, platform);
-          const rows = (await loadRegisteredDataset<ReconEvalItem>(platform, dataset.versionHash)).rows;
-          reconEval = {
-            dataset: { name: dataset.name, versionHash: dataset.versionHash, rowCount: dataset.rowCount },
-            items: rows.slice(0, options.limit ?? rows.length),
-            temperature: options.reconEvalTemperature,
-          };
-        }
         let results: Record<string, number>;
         try {
-          results = await runExternalEvaluation(
+          results = await evaluateExternalModel(
+            platform,
             {
               evalId,
               model: {
@@ -161,7 +146,9 @@ export function evalCommand(): Command {
               suites,
               seed: options.seed,
               maxTokens: options.maxTokens,
-              reconEval,
+              reconEval: evalFile
+                ? { file: evalFile, limit: options.limit, temperature: options.reconEvalTemperature }
+                : undefined,
               completeInfo: {
                 trials: options.trials,
                 temperature: options.temperature,
@@ -174,6 +161,8 @@ export function evalCommand(): Command {
                 invalidPolicy: options.invalidPolicy,
                 reasks: 3,
               },
+            },
+            {
               requestedBy: userInfo().username,
               codeVersion: codeVersion(),
               signal,
@@ -181,10 +170,9 @@ export function evalCommand(): Command {
                 if (done === total && !options.json) process.stderr.write(`${suite}: ${total} done\n`);
               },
             },
-            platform,
           );
         } catch (error) {
-          if (error instanceof WrongExpectedVersionError)
+          if (error instanceof WrongExpectedVersionError && error.streamId === evalId)
             throw new CliFailure(`--eval-id ${evalId}: that stream already has events; choose another id`, 2);
           if (signal.aborted)
             throw new CliFailure(`evaluation ${evalId} interrupted (recorded as run.failed)`, 130);

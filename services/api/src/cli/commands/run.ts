@@ -4,12 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
-import { canonicalJson, sha256Hex } from '@recon/eventlog';
 import {
   ConfigError,
   experimentConfigSchema,
   loadExperimentConfig,
   readRunConfig,
+  requestRun,
   resolveConfigPath,
   type ExperimentConfig,
 } from '@recon/experiment';
@@ -31,12 +31,16 @@ import {
   withPlatform,
 } from '../context';
 import { printJsonOr } from '../output';
+import { runExternalPolicy } from './run-external';
 
-/** `recon run <config>`: runs an experiment on the embedded deployment and writes its report. */
+/**
+ * `recon run <config>`: runs an experiment on the embedded deployment and writes its report; an external
+ * (openai) policy is evaluated through the external-eval path instead.
+ */
 export function runCommand(): Command {
   return new Command('run')
     .description(
-      'run an experiment (a YAML file or a bundled preset such as recon-mini) end to end on the embedded deployment',
+      'run an experiment (a YAML file or a bundled preset such as recon-mini) end to end on the embedded deployment; a config with policy.kind openai is evaluated as recon eval does (nothing to train)',
     )
     .argument('[config]', 'experiment config file or preset name', 'recon-mini')
     .option('--run-id <id>', 'run id (default: <name>-<random>)')
@@ -54,14 +58,21 @@ export function runCommand(): Command {
       'only record the run request and follow it: the services already run elsewhere (recon up, Kubernetes)',
     )
     .action(async (argument: string, options: FollowOptions & { runId?: string; submit?: boolean }) => {
-      let config;
+      let config, configFile;
       try {
-        config = loadExperimentConfig(resolveConfigPath(argument));
+        configFile = resolveConfigPath(argument);
+        config = loadExperimentConfig(configFile);
       } catch (error) {
         if (error instanceof ConfigError || error instanceof Error) throw new CliFailure(error.message, 2);
         throw error;
       }
       const experiment = config;
+      // An external model has nothing to train: it is evaluated, as `recon eval` does, under the run id.
+      if (experiment.policy.kind === 'openai')
+        return runExternalPolicy(configFile, experiment, {
+          ...options,
+          runId: options.runId ?? `${experiment.name}-${randomUUID().slice(0, 8)}`,
+        });
       await withPlatform(async (platform, signal) => {
         let busFailure: HandlerFailedError | null = null;
         // --submit: the services run elsewhere (`recon up`, Kubernetes); this process only records the request.
@@ -86,24 +97,11 @@ export function runCommand(): Command {
         const runId = options.runId ?? `${experiment.name}-${randomUUID().slice(0, 8)}`;
         const started = Date.now();
         try {
-          const recorded = JSON.parse(JSON.stringify(experiment)) as Record<string, never>;
-          await platform.eventStore.append(
-            runId,
-            [
-              {
-                type: 'run.requested',
-                payload: {
-                  name: experiment.name,
-                  config: recorded,
-                  configHash: sha256Hex(canonicalJson(recorded)),
-                  seed: experiment.seed,
-                  requestedBy: userInfo().username,
-                  codeVersion: codeVersion(),
-                },
-              },
-            ],
-            { expectedVersion: 'no-stream', producer: cliProducer() },
-          );
+          await requestRun(platform.eventStore, runId, experiment, {
+            requestedBy: userInfo().username,
+            codeVersion: codeVersion(),
+            producer: cliProducer(),
+          });
           if (!options.json)
             process.stderr.write(
               `run ${runId} ${options.submit ? 'submitted to the running services' : 'requested'} (${platform.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})\n`,
@@ -304,7 +302,6 @@ export function forkCommand(): Command {
             throw new CliFailure(`--set: ${issue.path.join('.')}: ${issue.message}`, 2);
           }
           const experiment = parsed.data;
-          const recorded = JSON.parse(JSON.stringify(experiment)) as Record<string, never>;
           let busFailure: HandlerFailedError | null = null;
           const bus = new InProcessEventBus(platform.eventStore, platform.pool, {
             onError: (error) => (busFailure = error),
@@ -316,24 +313,12 @@ export function forkCommand(): Command {
           });
           const runId = options.runId ?? `${parentId}.fork-${randomUUID().slice(0, 8)}`;
           try {
-            await platform.eventStore.append(
-              runId,
-              [
-                {
-                  type: 'run.requested',
-                  payload: {
-                    name: experiment.name,
-                    config: recorded,
-                    configHash: sha256Hex(canonicalJson(recorded)),
-                    seed: experiment.seed,
-                    requestedBy: userInfo().username,
-                    codeVersion: codeVersion(),
-                    parent: { runId: parentId, step: options.fromStep, changedKeys },
-                  },
-                },
-              ],
-              { expectedVersion: 'no-stream', producer: cliProducer() },
-            );
+            await requestRun(platform.eventStore, runId, experiment, {
+              requestedBy: userInfo().username,
+              codeVersion: codeVersion(),
+              producer: cliProducer(),
+              parent: { runId: parentId, step: options.fromStep, changedKeys },
+            });
             if (!options.json)
               process.stderr.write(
                 `fork ${runId} of ${parentId} at GRPO step ${options.fromStep} (${changedKeys.join(', ') || 'no changes'})\n`,

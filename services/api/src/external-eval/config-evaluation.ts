@@ -1,0 +1,123 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isMap, LineCounter, parseDocument, type Node } from 'yaml';
+import type { ExternalSuite } from '@recon/contracts';
+import { ConfigError, type ExperimentConfig } from '@recon/experiment';
+import type { ExternalEvaluationRequest } from './evaluate-external-model';
+
+type OpenAiPolicy = Extract<ExperimentConfig['policy'], { kind: 'openai' }>;
+
+/** The first backoff delay of a retried request, as `recon eval --backoff-ms` defaults it. */
+const MIN_BACKOFF_MS = 500;
+
+/** The line of a key in the config file, for errors; null when the file cannot be read or lacks the key. */
+function lineOf(file: string, key: string): number | null {
+  try {
+    const lines = new LineCounter();
+    const document = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines });
+    let node = document.contents as Node | null;
+    let offset: number | undefined;
+    for (const part of key.split('.')) {
+      if (!isMap(node)) return null;
+      const pair = node.items.find((item) => String((item.key as { value?: unknown })?.value) === part);
+      if (!pair) return null;
+      offset = (pair.key as Node).range?.[0];
+      node = pair.value as Node | null;
+    }
+    return offset === undefined ? null : lines.linePos(offset).line;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What `recon run` does with a config whose policy is an OpenAI-compatible model: there is nothing to train,
+ * so it is evaluated the way `recon eval` evaluates one, on the suites the config names — recon-eval on
+ * `datasets.recon`'s eval CSV, complete-information self-play if `evaluation.completeInformation` is given,
+ * GTBench if `evaluation.gtbench` is. A key that asks for what an external model cannot do (training,
+ * generated held-out problems, per-suite completion budgets) is refused, naming it and its line.
+ */
+export function externalEvaluationFromConfig(
+  config: ExperimentConfig & { policy: OpenAiPolicy },
+  file: string,
+  evalId: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ExternalEvaluationRequest {
+  const refuse = (key: string, reason: string): never => {
+    throw new ConfigError(file, lineOf(file, key), key, reason);
+  };
+  const { policy, evaluation } = config;
+  for (const stage of ['sft', 'grpo'] as const)
+    if (config[stage])
+      refuse(
+        stage,
+        `policy.kind openai is an external model: it is evaluated, never trained; remove ${stage} (or use policy.kind builtin to train)`,
+      );
+  if (config.datasets.curriculum)
+    refuse(
+      'datasets.curriculum',
+      'generated problems are training data and a held-out set for a builtin policy; an openai policy is evaluated on datasets.recon (recon-eval) and the games (evaluation.completeInformation, evaluation.gtbench), or use `recon eval --suite complete-info,gtbench`',
+    );
+  const protocol = new URL(policy.baseUrl).protocol;
+  if (protocol !== 'http:' && protocol !== 'https:')
+    refuse('policy.baseUrl', `the URL must be http or https, not ${protocol}`);
+  for (const key of ['completeInformation', 'gtbench'] as const) {
+    const budget = evaluation[key]?.maxNewTokens;
+    if (budget !== undefined && budget !== evaluation.maxNewTokens)
+      refuse(
+        `evaluation.${key}.maxNewTokens`,
+        `an openai policy gets one completion budget for every request, evaluation.maxNewTokens (${evaluation.maxNewTokens}); remove this key or set it to that`,
+      );
+  }
+  const apiKey = policy.apiKeyEnv ? env[policy.apiKeyEnv] : undefined;
+  if (policy.apiKeyEnv && !apiKey)
+    refuse('policy.apiKeyEnv', `the environment variable ${policy.apiKeyEnv} is not set`);
+
+  const suites: ExternalSuite[] = [];
+  let reconEval: ExternalEvaluationRequest['reconEval'];
+  const recon = config.datasets.recon;
+  if (recon) {
+    const csv = join(recon.path, recon.eval);
+    if (!existsSync(csv))
+      refuse('datasets.recon.path', `no Recon-Eval file ${csv} (datasets.recon.eval: ${recon.eval})`);
+    suites.push('recon-eval');
+    reconEval = {
+      file: csv,
+      limit: evaluation.heldOut?.items,
+      temperature: evaluation.reconEval?.temperature ?? evaluation.heldOut?.temperature ?? 0,
+    };
+  }
+  const completeInformation = evaluation.completeInformation;
+  if (completeInformation) suites.push('complete-info');
+  const gtbench = evaluation.gtbench;
+  if (gtbench) suites.push('gtbench');
+
+  return {
+    evalId,
+    model: {
+      baseUrl: policy.baseUrl.replace(/\/+$/, ''),
+      model: policy.model,
+      apiKey,
+      concurrency: policy.concurrency,
+      retries: policy.retries,
+      timeoutMs: policy.timeoutMs,
+      minBackoffMs: MIN_BACKOFF_MS,
+    },
+    suites,
+    seed: config.seed,
+    maxTokens: evaluation.maxNewTokens,
+    reconEval,
+    completeInfo: {
+      trials: completeInformation?.trials ?? 20,
+      temperature: completeInformation?.temperature ?? 0.6,
+      reasks: completeInformation?.reasks ?? 5,
+    },
+    gtbench: {
+      matches: gtbench?.matches ?? 10,
+      temperature: gtbench?.temperature ?? 0.6,
+      opponents: gtbench?.opponents ?? ['random', 'mcts'],
+      invalidPolicy: gtbench?.invalidPolicy ?? 'abnormal',
+      reasks: gtbench?.reasks ?? 3,
+    },
+  };
+}
