@@ -26,11 +26,7 @@ export type Registration = Pick<
 export async function registerDatasetRows(stores: DataStores, dataset: DatasetRows): Promise<Registration> {
   const content = canonicalJson({ kind: dataset.kind, rows: dataset.rows });
   const versionHash = sha256Hex(content);
-  const streamId = datasetStreamId(versionHash);
-  const existing = await registrationOf(stores, streamId);
-  if (existing) return existing;
-  const blobHash = await stores.blobStore.put(content);
-  const payload: PayloadOf<'dataset.registered'> = {
+  const { registration } = await registerDatasetVersion(stores, { versionHash, content }, (blobHash) => ({
     name: dataset.name,
     versionHash,
     blobHash,
@@ -39,7 +35,31 @@ export async function registerDatasetRows(stores: DataStores, dataset: DatasetRo
     format: dataset.format,
     split: dataset.split,
     ...(dataset.categories ? { categories: dataset.categories } : {}),
-  };
+  }));
+  return registration;
+}
+
+export interface DatasetVersion {
+  versionHash: string;
+  /** What the blob store keeps: the canonical rows that `versionHash` is the hash of. */
+  content: string;
+}
+
+/**
+ * Registers a dataset version once: stores its content as a blob and appends `dataset.registered` (the
+ * payload `payloadFor` builds around the blob hash) on the stream `dataset-<versionHash>`. A version
+ * registered already, earlier or by a concurrent call that won the race, is returned and nothing is written.
+ */
+export async function registerDatasetVersion(
+  stores: DataStores,
+  version: DatasetVersion,
+  payloadFor: (blobHash: string) => PayloadOf<'dataset.registered'>,
+): Promise<{ registration: Registration; registered: boolean; streamId: string }> {
+  const { versionHash } = version;
+  const streamId = datasetStreamId(versionHash);
+  const existing = await registrationOf(stores, streamId);
+  if (existing) return { registration: existing, registered: false, streamId };
+  const payload = payloadFor(await stores.blobStore.put(version.content));
   try {
     await stores.eventStore.append(
       streamId,
@@ -53,17 +73,21 @@ export async function registerDatasetRows(stores: DataStores, dataset: DatasetRo
       { expectedVersion: 'no-stream', producer: dataProducer() },
     );
   } catch (error) {
+    // Another registration of the same content won the race: its event is the one that counts.
     if (!(error instanceof WrongExpectedVersionError)) throw error;
     const winner = await registrationOf(stores, streamId);
     if (!winner) throw error;
-    return winner;
+    return { registration: winner, registered: false, streamId };
   }
-  return { name: payload.name, versionHash, blobHash, rowCount: payload.rowCount, split: payload.split };
+  return { registration: registrationIn(payload), registered: true, streamId };
+}
+
+function registrationIn(payload: PayloadOf<'dataset.registered'>): Registration {
+  const { name, versionHash, blobHash, rowCount, split } = payload;
+  return { name, versionHash, blobHash, rowCount, split };
 }
 
 async function registrationOf(stores: DataStores, streamId: string): Promise<Registration | null> {
   const [event] = await stores.eventStore.readStream(streamId, { types: ['dataset.registered'] });
-  if (!event) return null;
-  const { name, versionHash, blobHash, rowCount, split } = event.payload as PayloadOf<'dataset.registered'>;
-  return { name, versionHash, blobHash, rowCount, split };
+  return event ? registrationIn(event.payload as PayloadOf<'dataset.registered'>) : null;
 }

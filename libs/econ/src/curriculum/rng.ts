@@ -1,33 +1,14 @@
 import { createHash } from 'node:crypto';
+import { Mulberry32 } from '@recon/random';
 
-/** mulberry32: small, fast and fully determined by its seed. */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let x = this.state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  }
+/** The curriculum's generator: mulberry32, fully determined by its seed. */
+export class Rng extends Mulberry32 {
   /** Uniform integer in [lo, hi]. */
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));
   }
   pick<T>(items: readonly T[]): T {
     return items[Math.floor(this.next() * items.length)];
-  }
-  /** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
-  permutation(n: number): number[] {
-    const order = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(this.next() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
-    return order;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { ChanceOutcome, Game, GameState, PlayerId, Turn } from '../core/game';
+import { alternatingMoveLines } from './move-history';
 import { lastMatch, type ParsedMove } from './move-text';
 
 /** GTBench's parameters: 8 rows, 3 columns (columns a-c, rows 1-8 bottom to top). */
@@ -133,9 +134,6 @@ class BreakthroughState implements GameState {
   }
 
   observationString(player: PlayerId): string {
-    const says = (p: PlayerId) => this.moves.filter((_, i) => i % 2 === p).map((m) => this.actionToString(p, m));
-    const mine = says(player);
-    const theirs = says(1 - player);
     const legal = this.legalActions(player).map((a) => this.actionToString(player, a));
     return [
       'Breakthrough on a board of 8 rows (1-8, bottom to top) and 3 columns (a-c, left to right).',
@@ -144,8 +142,7 @@ class BreakthroughState implements GameState {
       'You win by reaching the far row or by capturing every enemy piece. There are no draws.',
       'Moves are written <from->to>, with * before the closing bracket for a capture, e.g. <a7->a6> or <b7->c6*>.',
       `Board (b black, w white, . empty): ${this.boardRows().map((row) => `'${row}'`).join(', ')}.`,
-      theirs.length > 0 ? `Your opponent's moves so far: ${theirs.join(', ')}.` : 'Your opponent has not moved yet.',
-      mine.length > 0 ? `Your moves so far: ${mine.join(', ')}.` : 'You have not moved yet.',
+      ...alternatingMoveLines(this.moves, player, (p, a) => this.actionToString(p, a)),
       legal.length > 0 ? `Legal moves: ${legal.join(' or ')}.` : 'No legal moves: the game is over.',
     ].join('\n');
   }

@@ -1,4 +1,5 @@
 import type { ChanceOutcome, Game, GameState, PlayerId, Turn } from '../core/game';
+import { alternatingMoveLines } from './move-history';
 import { lastMatch, type ParsedMove } from './move-text';
 
 const ROWS = 6;
@@ -71,15 +72,11 @@ class Connect4State implements GameState {
   }
 
   observationString(player: PlayerId): string {
-    const says = (p: PlayerId) => this.moves.filter((_, i) => i % 2 === p).map((m) => this.actionToString(p, m));
-    const theirs = says(1 - player);
-    const mine = says(player);
     return [
       'Connect Four on a grid of 6 rows and 7 columns: a piece dropped into a column falls to the lowest free cell.',
       'Four of your pieces in a row horizontally, vertically or diagonally wins; a full grid is a draw.',
       'Columns are named <C1> to <C7>, left to right.',
-      theirs.length > 0 ? `Your opponent's moves so far: ${theirs.join(', ')}.` : 'Your opponent has not moved yet.',
-      mine.length > 0 ? `Your moves so far: ${mine.join(', ')}.` : 'You have not moved yet.',
+      ...alternatingMoveLines(this.moves, player, (p, a) => this.actionToString(p, a)),
       `Legal moves: ${this.legalActions().map((a) => this.actionToString(player, a)).join(', ')}.`,
     ].join('\n');
   }

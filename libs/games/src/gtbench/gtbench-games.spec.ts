@@ -2,7 +2,7 @@ import { validatePayload } from '@recon/contracts';
 import type { GameState, PlayerId } from '../core/game';
 import { replayGtbenchMatch, runGtbenchMatch, scheduleMatches, type GameEvent } from '../match';
 import { randomMove, titForTatMove } from '../opponents';
-import type { Agent, Observation, Opponent } from '../protocol/agent';
+import { RandomTextAgent, type Opponent } from '../protocol/agent';
 import { createRng, deriveSeed, sampleOutcome, type Rng } from '../rng';
 import { GTBENCH_GAMES, GTBENCH_TEXT_GAMES, gtbenchTextGame, samplesInformationSet } from '.';
 
@@ -94,17 +94,8 @@ describe.each(GTBENCH_TEXT_GAMES.map((t) => t.game.name))('%s', (name) => {
 });
 
 /** Names a uniformly random legal move after some reasoning text, like a model would. */
-class RandomTextAgent implements Agent {
-  readonly name = 'random-text';
-  private readonly rng: Rng;
-  constructor(seed: number) {
-    this.rng = createRng(seed);
-  }
-  act({ legalMoves }: Observation): Promise<string> {
-    const move = legalMoves[this.rng.int(legalMoves.length)];
-    return Promise.resolve(`<think>maybe ${legalMoves[0]}</think>\nAction: ${move}`);
-  }
-}
+const randomTextAgent = (seed: number) =>
+  new RandomTextAgent(seed, (move, legalMoves) => `<think>maybe ${legalMoves[0]}</think>\nAction: ${move}`);
 
 describe('the match runner with the new games', () => {
   const random: Opponent = { name: 'random', move: randomMove };
@@ -116,7 +107,7 @@ describe('the match runner with the new games', () => {
       const opponent = name === 'prisoners_dilemma' ? titForTat : random;
       for (const match of scheduleMatches('run-g', 5, name, opponent.name, 4)) {
         const events: GameEvent[] = [];
-        const finished = await runGtbenchMatch(gtbenchTextGame(name), new RandomTextAgent(match.seed), opponent, {
+        const finished = await runGtbenchMatch(gtbenchTextGame(name), randomTextAgent(match.seed), opponent, {
           match,
           stage: 'test',
           emit: (e) => void events.push(e),

@@ -1,4 +1,5 @@
 import type { ChanceOutcome, Game, GameState, PlayerId, Turn } from '../core/game';
+import { alternatingMoveLines } from './move-history';
 import { lastMatch, type ParsedMove } from './move-text';
 
 const LINES = [
@@ -61,14 +62,10 @@ class TicTacToeState implements GameState {
   }
 
   observationString(player: PlayerId): string {
-    const says = (p: PlayerId) => this.moves.filter((_, i) => i % 2 === p).map((m) => this.actionToString(p, m));
-    const mine = says(player);
-    const theirs = says(1 - player);
     return [
       'Tic-tac-toe on a 3x3 grid: three of your marks in a row, column or diagonal wins; a full grid without a line is a draw.',
       'Squares are named <CxRy>: column x (1-3, left to right), then row y (1-3, top to bottom), e.g. <C1R3>.',
-      theirs.length > 0 ? `Your opponent's moves so far: ${theirs.join(', ')}.` : 'Your opponent has not moved yet.',
-      mine.length > 0 ? `Your moves so far: ${mine.join(', ')}.` : 'You have not moved yet.',
+      ...alternatingMoveLines(this.moves, player, (p, a) => this.actionToString(p, a)),
       `Legal moves: ${this.legalActions().map((a) => this.actionToString(player, a)).join(', ')}.`,
     ].join('\n');
   }

@@ -1,8 +1,7 @@
 import { validatePayload } from '@recon/contracts';
 import { CONNECT4, NIM, TICTACTOE, parseConnect4Move, parseNimMove, parseTicTacToeMove } from '../gtbench';
 import { mctsMove, randomMove } from '../opponents';
-import { createRng, type Rng } from '../rng';
-import { ScriptedAgent, parseInvalidPolicy, type Agent, type Observation, type Opponent, type TextGame } from '../protocol/agent';
+import { RandomTextAgent, ScriptedAgent, parseInvalidPolicy, type Agent, type Opponent, type TextGame } from '../protocol/agent';
 import { runGtbenchMatch } from './gtbench-match';
 import { replayGtbenchMatch } from './replay';
 import { scheduleMatches } from './schedule';
@@ -20,17 +19,8 @@ const resolve = (name: string) => {
 };
 
 /** Answers a uniformly random legal move in the engine's notation, after some reasoning text. */
-class RandomTextAgent implements Agent {
-  readonly name = 'random-text';
-  private readonly rng: Rng;
-  constructor(seed: number) {
-    this.rng = createRng(seed);
-  }
-  act({ legalMoves }: Observation): Promise<string> {
-    const move = legalMoves[this.rng.int(legalMoves.length)];
-    return Promise.resolve(`<think>considering ${legalMoves[0]}</think>I play ${move}`);
-  }
-}
+const randomTextAgent = (seed: number) =>
+  new RandomTextAgent(seed, (move, legalMoves) => `<think>considering ${legalMoves[0]}</think>I play ${move}`);
 
 const random: Opponent = { name: 'random', move: randomMove };
 const mcts: Opponent = { name: 'mcts-50', move: (s, p, rng) => mctsMove(s, p, rng, { simulations: 50 }) };
@@ -57,7 +47,7 @@ describe('GTBench matches through the text protocol', () => {
     ['connect4', random],
     ['nim', mcts],
   ] as const)('%s vs %s: valid events, seats swapped, every match replays to its result', async (game, opponent) => {
-    const played = await playCell(game, opponent, 4, (seed) => new RandomTextAgent(seed));
+    const played = await playCell(game, opponent, 4, randomTextAgent);
     expect(played.map((p) => p.finished.agentSeat)).toEqual([0, 0, 1, 1]);
     for (const { finished, events } of played) {
       events.forEach((e) => validatePayload(e.type, 1, e.payload));
@@ -70,8 +60,8 @@ describe('GTBench matches through the text protocol', () => {
   });
 
   it('is deterministic from the run seed', async () => {
-    const first = await playCell('tictactoe', mcts, 2, (seed) => new RandomTextAgent(seed));
-    const second = await playCell('tictactoe', mcts, 2, (seed) => new RandomTextAgent(seed));
+    const first = await playCell('tictactoe', mcts, 2, randomTextAgent);
+    const second = await playCell('tictactoe', mcts, 2, randomTextAgent);
     expect(second.map((p) => p.events)).toEqual(first.map((p) => p.events));
   });
 
@@ -93,7 +83,7 @@ describe('GTBench matches through the text protocol', () => {
   });
 
   it('refuses a tampered log, naming the event', async () => {
-    const [{ events }] = await playCell('tictactoe', random, 1, (seed) => new RandomTextAgent(seed));
+    const [{ events }] = await playCell('tictactoe', random, 1, randomTextAgent);
     const at = events.findIndex((e) => e.type === 'game.move' && e.payload.actor === 'opponent');
     const tampered = events.map((e, i) =>
       i === at && e.type === 'game.move' ? { ...e, payload: { ...e.payload, action: 99 } } : e,

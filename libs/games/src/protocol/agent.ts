@@ -1,7 +1,7 @@
 import type { ChatMessage } from '../complete-info/prompts';
 import type { Game, GameState, PlayerId } from '../core/game';
 import type { ParsedMove } from '../gtbench/move-text';
-import type { Rng } from '../rng/rng';
+import { createRng, type Rng } from '../rng/rng';
 
 export type { ChatMessage };
 
@@ -79,6 +79,26 @@ export class ScriptedAgent implements Agent {
     const reply = this.replies[this.next % this.replies.length];
     this.next += 1;
     return Promise.resolve(reply);
+  }
+}
+
+/**
+ * An agent that names a uniformly random legal move, drawn from its own seeded generator, in a reply
+ * `reply` writes around it (e.g. after some reasoning text, as a model would).
+ */
+export class RandomTextAgent implements Agent {
+  readonly name = 'random-text';
+  private readonly rng: Rng;
+  constructor(
+    seed: number,
+    private readonly reply: (move: string, legalMoves: readonly string[]) => string,
+  ) {
+    this.rng = createRng(seed);
+  }
+
+  act({ legalMoves }: Observation): Promise<string> {
+    const move = legalMoves[this.rng.int(legalMoves.length)];
+    return Promise.resolve(this.reply(move, legalMoves));
   }
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Mulberry32 } from '@recon/random';
 
 /** A seeded generator of uniform numbers in [0, 1): mulberry32 (32-bit state, fast, reproducible). */
 export interface Rng {
@@ -10,15 +11,9 @@ export interface Rng {
 }
 
 export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n) => Math.floor(next() * n), state: () => a };
+  const generator = new Mulberry32(seed);
+  const next = () => generator.next();
+  return { next, int: (n) => Math.floor(next() * n), state: () => generator.state };
 }
 
 /** A 32-bit seed derived from a run seed and names (e.g. game, match index), stable across machines. */

@@ -6,15 +6,13 @@ import { EvalResultEntity } from './eval-result.entity';
 import { GameMatchEntity } from './game-match.entity';
 import { ProjectionCheckpointEntity } from './projection-checkpoint.entity';
 
-export {
-  RunEntity,
-  MetricPointEntity,
-  RolloutEntity,
-  RewardEntity,
-  EvalResultEntity,
-  GameMatchEntity,
-  ProjectionCheckpointEntity,
-};
+export * from './run.entity';
+export * from './metric-point.entity';
+export * from './rollout.entity';
+export * from './reward.entity';
+export * from './eval-result.entity';
+export * from './game-match.entity';
+export * from './projection-checkpoint.entity';
 
 export const ENTITIES = [
   RunEntity,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-
+import { replaceWasmKernel } from './replace-wasm-kernel';
 import { WasmHeapBackend } from './wasm-heap';
 
 /**
@@ -39,21 +39,14 @@ function sliceFromHeap(args: {
   return out;
 }
 
-let registered = false;
-
 /** Replaces the wasm backend's Slice kernel (strings keep the stock kernel). Idempotent. */
 export function registerWasmSliceKernel(): void {
-  if (registered) return;
-  const stock = tf.getKernel('Slice', 'wasm');
-  if (!stock) throw new Error('registerWasmSliceKernel: the wasm backend has no Slice kernel to replace');
-  tf.unregisterKernel('Slice', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Slice',
-    backendName: 'wasm',
-    kernelFunc: (args) =>
+  replaceWasmKernel(
+    'Slice',
+    'registerWasmSliceKernel',
+    (stock) => (args) =>
       (args.inputs.x as tf.TensorInfo).dtype === 'string'
         ? (stock.kernelFunc(args) as tf.TensorInfo)
         : sliceFromHeap(args),
-  });
-  registered = true;
+  );
 }

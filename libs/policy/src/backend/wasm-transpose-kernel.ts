@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { replaceWasmKernel } from './replace-wasm-kernel';
 import { WasmHeapBackend } from './wasm-heap';
 
 const TILE = 32;
@@ -22,36 +23,24 @@ function transpose2d(
   }
 }
 
-let registered = false;
-
 /**
  * Replaces the wasm backend's Transpose for 2-D float32/int32 matrices with a cache-blocked copy on the
  * heap (the stock kernel's element loop runs about 1.7x slower on the [B*T, D] activations the matmul
  * gradients transpose). Other ranks and dtypes keep the stock kernel. Idempotent.
  */
 export function registerWasmTransposeKernel(): void {
-  if (registered) return;
-  const stock = tf.getKernel('Transpose', 'wasm');
-  if (!stock) throw new Error('registerWasmTransposeKernel: the wasm backend has no Transpose kernel');
-  tf.unregisterKernel('Transpose', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Transpose',
-    backendName: 'wasm',
-    setupFunc: stock.setupFunc,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.TensorInfo;
-      const perm = (args.attrs as unknown as tf.TransposeAttrs).perm;
-      const is2d = x.shape.length === 2 && perm[0] === 1 && perm[1] === 0;
-      if (!is2d || (x.dtype !== 'float32' && x.dtype !== 'int32'))
-        return stock.kernelFunc(args) as tf.TensorInfo;
-      const backend = args.backend as WasmHeapBackend;
-      const [rows, cols] = x.shape;
-      const out = backend.makeOutput([cols, rows], x.dtype);
-      const src = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
-      const dst = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
-      transpose2d(src, dst, rows, cols);
-      return out;
-    },
+  replaceWasmKernel('Transpose', 'registerWasmTransposeKernel', (stock) => (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const perm = (args.attrs as unknown as tf.TransposeAttrs).perm;
+    const is2d = x.shape.length === 2 && perm[0] === 1 && perm[1] === 0;
+    if (!is2d || (x.dtype !== 'float32' && x.dtype !== 'int32'))
+      return stock.kernelFunc(args) as tf.TensorInfo;
+    const backend = args.backend as WasmHeapBackend;
+    const [rows, cols] = x.shape;
+    const out = backend.makeOutput([cols, rows], x.dtype);
+    const src = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
+    const dst = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
+    transpose2d(src, dst, rows, cols);
+    return out;
   });
-  registered = true;
 }
