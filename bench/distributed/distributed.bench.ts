@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import type { PayloadOf } from '@recon/contracts';
-import { canonicalJson, sha256Hex, type RecordedEvent } from '@recon/eventlog';
-import { parseExperimentConfig, type ExperimentConfig } from '@recon/experiment';
+import type { RecordedEvent } from '@recon/eventlog';
+import { parseExperimentConfig, requestRun, type ExperimentConfig } from '@recon/experiment';
 import { createScratchPlatform, type ScratchPlatform } from '@recon/persistence';
 import { InProcessEventBus } from '@recon/transport';
 import { acquireLocalBroker } from '../../scripts/kafka/local-broker';
@@ -67,25 +67,12 @@ function stepTimes(events: RecordedEvent[]): StepTimes[] {
   return times;
 }
 
-async function request(platform: ScratchPlatform, runId: string, experiment: ExperimentConfig): Promise<void> {
-  const recorded = JSON.parse(JSON.stringify(experiment)) as Record<string, never>;
-  await platform.eventStore.append(
-    runId,
-    [
-      {
-        type: 'run.requested',
-        payload: {
-          name: experiment.name,
-          config: recorded,
-          configHash: sha256Hex(canonicalJson(recorded)),
-          seed: experiment.seed,
-          requestedBy: 'bench',
-          codeVersion: 'bench',
-        },
-      },
-    ],
-    { expectedVersion: 'no-stream', producer: { service: 'api', version: 'bench', instance: 'bench' } },
-  );
+function request(platform: ScratchPlatform, runId: string, experiment: ExperimentConfig) {
+  return requestRun(platform.eventStore, runId, experiment, {
+    requestedBy: 'bench',
+    codeVersion: 'bench',
+    producer: { service: 'api', version: 'bench', instance: 'bench' },
+  });
 }
 
 async function follow(platform: ScratchPlatform, runId: string, experiment: ExperimentConfig, failure: () => Error | null = () => null) {

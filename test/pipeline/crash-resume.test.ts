@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { auditStream, canonicalJson, type RecordedEvent } from '@recon/eventlog';
+import { auditStream, type RecordedEvent } from '@recon/eventlog';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
+import { gamesWithoutRunId, payloadFingerprint, REPRODUCIBLE_TYPES } from '../support/run-events';
 
 const BIN = resolve(__dirname, '../../bin/recon');
 const CONFIG = `
@@ -23,19 +24,7 @@ evaluation:
   completeInformation: { trials: 1, temperature: 0.8 }
   gtbench: { matches: 1, opponents: [random], temperature: 0.8 }
 `;
-const REPRODUCIBLE = new Set([
-  'tokenizer.trained',
-  'policy.initialised',
-  'sft.step.completed',
-  'checkpoint.saved',
-  'rollouts.requested',
-  'rollout.generated',
-  'reward.scored',
-  'grpo.step.completed',
-  'policy.ready',
-  'evaluation.item.scored',
-  'evaluation.completed',
-]);
+const REPRODUCIBLE = new Set([...REPRODUCIBLE_TYPES, 'policy.ready', 'evaluation.completed']);
 
 function recon(
   args: string[],
@@ -70,11 +59,7 @@ describe('kill -9 mid-GRPO, then recon resume', () => {
     await platform?.close();
   });
 
-  const fingerprint = (events: RecordedEvent[]) =>
-    events
-      .filter((e) => REPRODUCIBLE.has(e.type))
-      .map((e) => `${e.type} ${e.payloadHash}`)
-      .sort();
+  const fingerprint = (events: RecordedEvent[]) => payloadFingerprint(events, REPRODUCIBLE);
 
   it('ends with exactly the payloads of an uninterrupted run, recorded once each', async () => {
     const first = recon(['run', config, '--run-id', 'crashed', '--no-progress', '--json'], env);
@@ -97,10 +82,8 @@ describe('kill -9 mid-GRPO, then recon resume', () => {
     expect(crashed.filter((e) => e.type === 'grpo.step.completed')).toHaveLength(5);
     expect(fingerprint(crashed)).toEqual(fingerprint(whole));
     // The games too, though their match ids name the run: same moves, same outcomes under either id.
-    const games = (events: typeof crashed, runId: string) =>
-      events.filter((e) => e.type === 'game.finished').map((e) => canonicalJson(e.payload).split(runId).join('<run>'));
-    expect(games(crashed, 'crashed')).toHaveLength(20);
-    expect(games(crashed, 'crashed')).toEqual(games(whole, 'whole'));
+    expect(gamesWithoutRunId(crashed, 'crashed')).toHaveLength(20);
+    expect(gamesWithoutRunId(crashed, 'crashed')).toEqual(gamesWithoutRunId(whole, 'whole'));
     expect((await auditStream(platform.pool, 'crashed')).ok).toBe(true);
 
     // And the resumed run passes replay verification: re-executed with this code, every event matches.

@@ -1,13 +1,9 @@
-import type { INestApplicationContext } from '@nestjs/common';
 import type { PayloadOf } from '@recon/contracts';
-import { auditStream, canonicalJson, sha256Hex, type RecordedEvent } from '@recon/eventlog';
+import { auditStream, type RecordedEvent } from '@recon/eventlog';
 import { parseExperimentConfig, type ExperimentConfig } from '@recon/experiment';
-import { InProcessEventBus } from '@recon/transport';
-import { startEmbeddedServices } from '../../services/api/src/run/embedded-services';
 import { buildRunReport } from '../../services/api/src/run/run-report';
-import { watchRun } from '../../services/api/src/run/watch-run';
-import { createTestPlatform, type TestPlatform } from '../support/platform';
-import { TEST_PRODUCER } from '../support/synthetic-run';
+import { runToEnd, startEmbeddedDeployment, type EmbeddedDeployment } from '../support/embedded-deployment';
+import { payloadFingerprint, REPRODUCIBLE_TYPES } from '../support/run-events';
 
 const TINY = `
 name: tiny
@@ -25,78 +21,24 @@ evaluation:
   gtbench: { matches: 1, opponents: [random] }
 `;
 
-// Types whose payloads must not depend on the run id or on when the run happened.
-const REPRODUCIBLE = [
-  'tokenizer.trained',
-  'policy.initialised',
-  'sft.step.completed',
-  'checkpoint.saved',
-  'rollouts.requested',
-  'rollout.generated',
-  'reward.scored',
-  'grpo.step.completed',
-  'evaluation.item.scored',
-];
+const REPRODUCIBLE = new Set(REPRODUCIBLE_TYPES);
 
 describe('a run end to end on the embedded deployment (real Postgres, in-process bus, five services)', () => {
-  let platform: TestPlatform;
-  let bus: InProcessEventBus;
-  let services: INestApplicationContext;
-  let failure: Error | null = null;
+  let deployment: EmbeddedDeployment;
 
   beforeAll(async () => {
-    platform = await createTestPlatform();
-    bus = new InProcessEventBus(platform.eventStore, platform.pool, {
-      onError: (e) => (failure = e),
-      pollMs: 50,
-    });
-    services = await startEmbeddedServices(platform, bus, { backend: 'wasm' });
+    deployment = await startEmbeddedDeployment();
   });
   afterAll(async () => {
-    await services?.close();
-    await bus?.close();
-    await platform?.close();
+    await deployment?.close();
   });
 
   async function run(runId: string, config: ExperimentConfig): Promise<RecordedEvent[]> {
-    const recorded = JSON.parse(JSON.stringify(config)) as Record<string, never>;
-    await platform.eventStore.append(
-      runId,
-      [
-        {
-          type: 'run.requested',
-          payload: {
-            name: config.name,
-            config: recorded,
-            configHash: sha256Hex(canonicalJson(recorded)),
-            seed: config.seed,
-            requestedBy: 'jest',
-            codeVersion: 'test',
-          },
-        },
-      ],
-      { expectedVersion: 'no-stream', producer: TEST_PRODUCER },
-    );
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), 170_000);
-    try {
-      await watchRun(platform.eventStore, runId, config, {
-        signal: controller.signal,
-        progress: false,
-        failure: () => failure,
-        pollMs: 100,
-      });
-    } finally {
-      clearTimeout(timer);
-    }
-    return platform.eventStore.readStream(runId);
+    await runToEnd(deployment, runId, config, { timeoutMs: 170_000 });
+    return deployment.platform.eventStore.readStream(runId);
   }
 
-  const fingerprint = (events: RecordedEvent[]) =>
-    events
-      .filter((e) => REPRODUCIBLE.includes(e.type))
-      .map((e) => `${e.type} ${e.payloadHash}`)
-      .sort();
+  const fingerprint = (events: RecordedEvent[]) => payloadFingerprint(events, REPRODUCIBLE);
 
   it('trains, scores and evaluates every stage, and the same config and seed reproduce every payload', async () => {
     const config = parseExperimentConfig(TINY, 'tiny.yaml');
@@ -119,7 +61,7 @@ describe('a run end to end on the embedded deployment (real Postgres, in-process
       .filter((e) => e.type === 'sft.step.completed')
       .map((e) => (e.payload as PayloadOf<'sft.step.completed'>).loss);
     expect(sftLosses[sftLosses.length - 1]).toBeLessThan(sftLosses[0]);
-    expect((await auditStream(platform.pool, 'tiny-a')).ok).toBe(true);
+    expect((await auditStream(deployment.platform.pool, 'tiny-a')).ok).toBe(true);
     const report = buildRunReport('tiny-a', first);
     expect(report).toContain('Table 3');
     expect(report).toContain('Table 4');

@@ -39,6 +39,9 @@ describe('recon fork', () => {
     await platform?.close();
   });
   const recon = (args: string[]) => run(process.execPath, [BIN, ...args], { env });
+  /** The CLI refuses the arguments as a usage error (exit code 2), saying why. */
+  const expectRefused = (args: string[], reason: string) =>
+    expect(recon(args)).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining(reason) });
   const payloads = async <T extends string>(runId: string, type: T) =>
     (await platform.eventStore.readStream(runId, { types: [type] })).map(
       (e) => e.payload as PayloadOf<T & Parameters<typeof platform.eventStore.append>[1][number]['type']>,
@@ -130,30 +133,21 @@ describe('recon fork', () => {
     expect(derived.filter((e) => e.type === 'reward.scored')).toHaveLength(rollouts);
     await rescore();
     expect(await platform.eventStore.readStream(report.streamId)).toHaveLength(derived.length);
-    await expect(recon(['replay', 'parent', '--rescore', 'nope'])).rejects.toMatchObject({
-      code: 2,
-      stderr: expect.stringContaining("no reward service 'nope' has registered"),
-    });
-    await expect(
-      recon(['replay', 'parent', '--rescore', 'concise-correct', '--reward-plugin', 'no/such/module']),
-    ).rejects.toMatchObject({
-      code: 2,
-      stderr: expect.stringContaining("reward plugin 'no/such/module': cannot load it"),
-    });
+    await expectRefused(['replay', 'parent', '--rescore', 'nope'], "no reward service 'nope' has registered");
+    await expectRefused(
+      ['replay', 'parent', '--rescore', 'concise-correct', '--reward-plugin', 'no/such/module'],
+      "reward plugin 'no/such/module': cannot load it",
+    );
   }, 60_000);
 
   it('refuses settings a fork cannot change, naming the key', async () => {
-    await expect(recon(['fork', 'parent', '--from-step', '1', '--set', 'sft.steps=9'])).rejects.toMatchObject(
-      {
-        code: 2,
-        stderr: expect.stringContaining('--set sft.steps: a fork continues from a checkpoint'),
-      },
+    await expectRefused(
+      ['fork', 'parent', '--from-step', '1', '--set', 'sft.steps=9'],
+      '--set sft.steps: a fork continues from a checkpoint',
     );
-    await expect(
-      recon(['fork', 'parent', '--from-step', '1', '--set', 'grpo.learningRate=-1']),
-    ).rejects.toMatchObject({
-      code: 2,
-      stderr: expect.stringContaining('grpo.learningRate'),
-    });
+    await expectRefused(
+      ['fork', 'parent', '--from-step', '1', '--set', 'grpo.learningRate=-1'],
+      'grpo.learningRate',
+    );
   }, 60_000);
 });

@@ -1,13 +1,7 @@
-import type { INestApplicationContext } from '@nestjs/common';
 import { resolve } from 'node:path';
 import type { PayloadOf } from '@recon/contracts';
-import { canonicalJson, sha256Hex } from '@recon/eventlog';
 import { parseExperimentConfig } from '@recon/experiment';
-import { InProcessEventBus } from '@recon/transport';
-import { startEmbeddedServices } from '../../services/api/src/run/embedded-services';
-import { watchRun } from '../../services/api/src/run/watch-run';
-import { createTestPlatform, type TestPlatform } from '../support/platform';
-import { TEST_PRODUCER } from '../support/synthetic-run';
+import { runToEnd, startEmbeddedDeployment, type EmbeddedDeployment } from '../support/embedded-deployment';
 
 const DATA = resolve(__dirname, '../../../shared/recon-data');
 const CONFIG = `
@@ -23,48 +17,19 @@ evaluation: { stages: [sft], maxNewTokens: 8, heldOut: { items: 30 } }
 `;
 
 describe('the real Recon data through the pipeline', () => {
-  let platform: TestPlatform;
-  let bus: InProcessEventBus;
-  let services: INestApplicationContext;
+  let deployment: EmbeddedDeployment;
   beforeAll(async () => {
-    platform = await createTestPlatform();
-    bus = new InProcessEventBus(platform.eventStore, platform.pool, { pollMs: 50 });
-    services = await startEmbeddedServices(platform, bus, { backend: 'wasm' });
+    deployment = await startEmbeddedDeployment();
   });
   afterAll(async () => {
-    await services?.close();
-    await bus?.close();
-    await platform?.close();
+    await deployment?.close();
   });
 
   it('imports the CSVs, trains on Recon-CoT (cut at the context), and grades Recon-Eval with the paper grader by category', async () => {
     const config = parseExperimentConfig(CONFIG, 'recon-data.yaml');
-    const recorded = JSON.parse(JSON.stringify(config)) as Record<string, never>;
-    await platform.eventStore.append(
-      'real',
-      [
-        {
-          type: 'run.requested',
-          payload: {
-            name: config.name,
-            config: recorded,
-            configHash: sha256Hex(canonicalJson(recorded)),
-            seed: config.seed,
-            requestedBy: 'jest',
-            codeVersion: 'test',
-          },
-        },
-      ],
-      { expectedVersion: 'no-stream', producer: TEST_PRODUCER },
-    );
-    const outcome = await watchRun(platform.eventStore, 'real', config, {
-      signal: new AbortController().signal,
-      progress: false,
-      failure: () => null,
-      pollMs: 100,
-    });
+    const outcome = await runToEnd(deployment, 'real', config);
     expect(outcome).toMatchObject({ status: 'completed' });
-    const events = await platform.eventStore.readStream('real');
+    const events = await deployment.platform.eventStore.readStream('real');
     const resolved = events.find((e) => e.type === 'dataset.resolved')!
       .payload as PayloadOf<'dataset.resolved'>;
     expect(resolved.datasets.map((d) => [d.role, d.rowCount])).toEqual([

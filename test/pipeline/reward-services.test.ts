@@ -1,11 +1,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { REWARD_REGISTRY_STREAM, type PayloadOf } from '@recon/contracts';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
+import { freePort, waitForHealthy } from '../support/prometheus';
 
 const run = promisify(execFile);
 const BIN = resolve(__dirname, '../../bin/recon');
@@ -23,14 +23,6 @@ grpo: { steps: 2, promptsPerStep: 2, numGenerations: 4, learningRate: 0.0002, ma
 rewards: ${rewards}
 evaluation: { stages: [grpo], maxNewTokens: 8, heldOut: { items: 4 } }
 `;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('reward services as plug-ins: a separate deployable, registration and the wait for it', () => {
   let platform: TestPlatform;
@@ -59,14 +51,10 @@ describe('reward services as plug-ins: a separate deployable, registration and t
     let stderr = '';
     service.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     try {
-      let live = false;
-      for (let i = 0; i < 200 && !live; i++) {
-        live = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (!live) await new Promise((r) => setTimeout(r, 100));
-      }
+      const live = await waitForHealthy('the concise-correct deployable', port, 20_000).then(
+        () => true,
+        () => false,
+      );
       expect([live, stderr]).toEqual([true, '']);
 
       const file = write(

@@ -29,6 +29,23 @@ function runRequested(
   };
 }
 
+/** GRPO step 1's request for rollouts of the prompts (groups of two). */
+function rolloutsRequested(
+  prompts: Array<{ promptId: string; datasetVersion: string; rowIndex: number }>,
+): NewEvent {
+  return {
+    type: 'rollouts.requested',
+    payload: {
+      step: 1,
+      policyVersion: POLICY,
+      groupSize: 2,
+      seed: 1,
+      sampling: { temperature: 1, topP: 1, topK: 0, maxTokens: 64, stop: [] },
+      prompts,
+    },
+  };
+}
+
 async function until(predicate: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 400; i += 1) {
     if (await predicate()) return;
@@ -72,21 +89,11 @@ describe('reward service worker (SDK) on the in-process bus', () => {
       runId,
       [
         runRequested(),
-        {
-          type: 'rollouts.requested',
-          payload: {
-            step: 1,
-            policyVersion: POLICY,
-            groupSize: 2,
-            seed: 1,
-            sampling: { temperature: 1, topP: 1, topK: 0, maxTokens: 64, stop: [] },
-            prompts: [
-              { promptId: 'p0', datasetVersion: versionHash, rowIndex: 0 },
-              { promptId: 'p240', datasetVersion: versionHash, rowIndex: 240 },
-              { promptId: 'p260', datasetVersion: versionHash, rowIndex: 260 },
-            ],
-          },
-        },
+        rolloutsRequested([
+          { promptId: 'p0', datasetVersion: versionHash, rowIndex: 0 },
+          { promptId: 'p240', datasetVersion: versionHash, rowIndex: 240 },
+          { promptId: 'p260', datasetVersion: versionHash, rowIndex: 260 },
+        ]),
         rollout(
           1,
           'p0',
@@ -169,17 +176,8 @@ describe('reward service worker (SDK) on the in-process bus', () => {
         return { total: 1, components: { ok: 1 } };
       },
     });
-    const request = (promptId: string): NewEvent => ({
-      type: 'rollouts.requested',
-      payload: {
-        step: 1,
-        policyVersion: POLICY,
-        groupSize: 2,
-        seed: 1,
-        sampling: { temperature: 1, topP: 1, topK: 0, maxTokens: 64, stop: [] },
-        prompts: [{ promptId, datasetVersion: versionHash, rowIndex: 0 }],
-      },
-    });
+    const request = (promptId: string) =>
+      rolloutsRequested([{ promptId, datasetVersion: versionHash, rowIndex: 0 }]);
     const append = (stream: string, events: NewEvent[]) =>
       platform.eventStore.append(stream, events, { expectedVersion: 'any', producer: TEST_PRODUCER });
     await append('other-run', [runRequested(), request('p0'), rollout(1, 'p0', 0, 'fine')]);

@@ -31,6 +31,15 @@ export async function waitFor<T>(
   }
 }
 
+/** Polls until a service on 127.0.0.1:port answers /health/ready with 2xx. */
+export async function waitForHealthy(what: string, port: number, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    `${what} on ${port}`,
+    async () => ((await fetch(`http://127.0.0.1:${port}/health/ready`)).ok ? true : undefined),
+    timeoutMs,
+  );
+}
+
 export interface ScrapeJob {
   name: string;
   port: number;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Partitioners, logLevel, type Kafka, type KafkaMessage } from 'kafkajs';
+import { Partitioners, type Kafka, type KafkaMessage } from 'kafkajs';
 import type { NewEvent, RecordedEvent } from '@recon/eventlog';
 import {
   EventLogRelay,
@@ -7,29 +7,18 @@ import {
   HEADER_DLQ_REASON,
   HEADER_DLQ_SOURCE,
   KafkaEventBus,
-  createKafkaClient,
   encodeEvent,
   headerText,
   type HandlerFailedError,
   type PoisonMessageError,
 } from '@recon/transport';
-import { acquireLocalBroker, type LocalBroker } from '../../scripts/kafka/local-broker';
-import { createTestPlatform, type TestPlatform } from '../support/platform';
-import { TEST_PRODUCER } from '../support/synthetic-run';
+import { openKafkaTestBed, runFailed, sleep, until, type KafkaTestBed } from '../support/kafka';
+import type { TestPlatform } from '../support/platform';
 
 jest.setTimeout(120_000);
 
-const failed = (i: number): NewEvent => ({ type: 'run.failed', payload: { phase: 'p', error: `e${i}` } });
-const until = async (what: string, predicate: () => boolean, timeoutMs = 30_000) => {
-  for (const start = Date.now(); !predicate();) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('KafkaEventBus against a real broker', () => {
-  let broker: LocalBroker;
+  let bed: KafkaTestBed;
   let platform: TestPlatform;
   let kafka: Kafka;
   const suffix = randomBytes(4).toString('hex');
@@ -37,8 +26,7 @@ describe('KafkaEventBus against a real broker', () => {
   const dlqTopic = `recon.dlq.test-${suffix}`;
   let relay: EventLogRelay;
 
-  const append = (run: string, events: NewEvent[]) =>
-    platform.eventStore.append(run, events, { expectedVersion: 'any', producer: TEST_PRODUCER });
+  const append = (run: string, events: NewEvent[]) => bed.append(run, events);
   const newBus = (extra: Partial<ConstructorParameters<typeof KafkaEventBus>[1]> = {}) =>
     new KafkaEventBus(kafka, {
       pool: platform.pool,
@@ -50,13 +38,8 @@ describe('KafkaEventBus against a real broker', () => {
     });
 
   beforeAll(async () => {
-    broker = await acquireLocalBroker();
-    platform = await createTestPlatform();
-    kafka = createKafkaClient({
-      clientId: 'recon-test',
-      brokers: broker.brokers,
-      logLevel: process.env.KAFKA_LOG ? logLevel.INFO : logLevel.NOTHING,
-    });
+    bed = await openKafkaTestBed();
+    ({ platform, kafka } = bed);
     relay = new EventLogRelay(platform.eventStore, platform.pool, kafka, {
       topic,
       dlqTopic,
@@ -68,14 +51,7 @@ describe('KafkaEventBus against a real broker', () => {
 
   afterAll(async () => {
     await relay?.stop();
-    if (kafka) {
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics: [topic, dlqTopic] }).catch(() => undefined);
-      await admin.disconnect();
-    }
-    await platform?.close();
-    await broker?.release();
+    await bed?.close([topic, dlqTopic]);
   });
 
   it('delivers every committed event to every group, each run in commit order, and resumes a group where it stopped', async () => {
@@ -89,7 +65,7 @@ describe('KafkaEventBus against a real broker', () => {
     );
     const runs = ['run-order-a', 'run-order-b', 'run-order-c'];
     for (let i = 1; i <= 10; i += 1) {
-      for (const run of runs) await append(run, [failed(i), failed(i + 100)]);
+      for (const run of runs) await append(run, [runFailed(i), runFailed(i + 100)]);
     }
     await until('60 events in group all', () => all.length === 60);
     for (const run of runs) {
@@ -115,7 +91,7 @@ describe('KafkaEventBus against a real broker', () => {
     await until('group all to get run.requested too', () => all.length === 61);
 
     await consumerAll.stop();
-    await append('run-order-b', [failed(99)]);
+    await append('run-order-b', [runFailed(99)]);
     const resumed: RecordedEvent[] = [];
     await bus.subscribe({ group: `all-${suffix}` }, async (e) => void resumed.push(e));
     await until('the resumed group to get the new event', () => resumed.length === 1);
@@ -139,7 +115,7 @@ describe('KafkaEventBus against a real broker', () => {
       appended.push(
         ...(await append(
           run,
-          Array.from({ length: 10 }, (_, i) => failed(i)),
+          Array.from({ length: 10 }, (_, i) => runFailed(i)),
         )),
       );
     // The second member joins while the first is still working through the runs.
@@ -149,7 +125,7 @@ describe('KafkaEventBus against a real broker', () => {
       appended.push(
         ...(await append(
           run,
-          Array.from({ length: 10 }, (_, i) => failed(i + 10)),
+          Array.from({ length: 10 }, (_, i) => runFailed(i + 10)),
         )),
       );
     await until('every event handled', () => handledBy.size === appended.length, 60_000);
@@ -170,7 +146,7 @@ describe('KafkaEventBus against a real broker', () => {
     await bus.subscribe({ group: `poison-${suffix}`, startAt: 'latest' }, async (e) => {
       if (e.streamId === run) received.push(e);
     });
-    const [first] = await append(run, [failed(1)]);
+    const [first] = await append(run, [runFailed(1)]);
     await until('the first event to be handled', () => received.length === 1);
     // Poison in the run's own partition, between two good events: garbage, and a valid envelope with a bad payload.
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -181,7 +157,7 @@ describe('KafkaEventBus against a real broker', () => {
       messages: [{ key: run, value: 'not json at all' }, invalid],
     });
     await producer.disconnect();
-    await append(run, [failed(2)]);
+    await append(run, [runFailed(2)]);
     await until('the event after the poison to be handled', () => received.length === 2);
     expect(received.map((e) => e.position)).toEqual([1, 2]);
     await until('two dead letters', () => deadLetters.length === 2);
@@ -208,18 +184,18 @@ describe('KafkaEventBus against a real broker', () => {
 
   it('starts a new group at the end with startAt latest, and keeps that start across a stop before its first event', async () => {
     const bus = newBus();
-    await append('run-latest', [failed(1)]);
+    await append('run-latest', [runFailed(1)]);
     await sleep(300);
     const group = `latest-${suffix}`;
     const first = await bus.subscribe({ group, startAt: 'latest' }, async () => undefined);
     await first.stop();
-    await append('run-latest', [failed(2)]);
+    await append('run-latest', [runFailed(2)]);
     const seen: number[] = [];
     await bus.subscribe({ group, startAt: 'latest' }, async (e) => {
       if (e.streamId === 'run-latest') seen.push(e.position);
     });
     await until('the event published between the two members', () => seen.length === 1);
-    await append('run-latest', [failed(3)]);
+    await append('run-latest', [runFailed(3)]);
     await until('the next event', () => seen.length === 2);
     expect(seen).toEqual([2, 3]);
     await bus.close();
@@ -234,7 +210,7 @@ describe('KafkaEventBus against a real broker', () => {
       seen.push(event.position);
       if (event.position === 2) throw new Error('reward service crashed');
     });
-    await append('run-fail', [failed(1), failed(2), failed(3)]);
+    await append('run-fail', [runFailed(1), runFailed(2), runFailed(3)]);
     await until('the failure to be reported', () => errors.length === 1);
     expect(errors[0].message).toMatch(
       /consumer group 'failing-[0-9a-f]+' failed on event run.failed \(run run-fail, position 2\): reward service crashed/,

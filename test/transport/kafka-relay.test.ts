@@ -1,24 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { logLevel, type Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { PostgresEventStore, type NewEvent, type RecordedEvent } from '@recon/eventlog';
-import { EventLogRelay, KafkaEventBus, createKafkaClient, decodeEvent } from '@recon/transport';
-import { acquireLocalBroker, type LocalBroker } from '../../scripts/kafka/local-broker';
-import { createTestPlatform, type TestPlatform } from '../support/platform';
+import { EventLogRelay, KafkaEventBus, decodeEvent } from '@recon/transport';
+import { openKafkaTestBed, runFailed, sleep, until, type KafkaTestBed } from '../support/kafka';
+import type { TestPlatform } from '../support/platform';
 import { TEST_PRODUCER } from '../support/synthetic-run';
 
 jest.setTimeout(120_000);
 
-const failed = (i: number): NewEvent => ({ type: 'run.failed', payload: { phase: 'p', error: `e${i}` } });
-const until = async (what: string, predicate: () => boolean, timeoutMs = 30_000) => {
-  for (const start = Date.now(); !predicate();) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('EventLogRelay against a real broker', () => {
-  let broker: LocalBroker;
+  let bed: KafkaTestBed;
   let platform: TestPlatform;
   let kafka: Kafka;
   const topics: string[] = [];
@@ -30,8 +21,7 @@ describe('EventLogRelay against a real broker', () => {
     topics.push(topic, `${topic}.dlq`);
     return { topic, dlqTopic: `${topic}.dlq`, partitions: 4 };
   };
-  const append = (run: string, events: NewEvent[]) =>
-    platform.eventStore.append(run, events, { expectedVersion: 'any', producer: TEST_PRODUCER });
+  const append = (run: string, events: NewEvent[]) => bed.append(run, events);
 
   /** Every message of a topic, decoded, in partition then offset order. */
   const readTopic = async (topic: string): Promise<RecordedEvent[]> => {
@@ -57,24 +47,12 @@ describe('EventLogRelay against a real broker', () => {
   };
 
   beforeAll(async () => {
-    broker = await acquireLocalBroker();
-    platform = await createTestPlatform();
-    kafka = createKafkaClient({
-      clientId: 'recon-test',
-      brokers: broker.brokers,
-      logLevel: process.env.KAFKA_LOG ? logLevel.INFO : logLevel.NOTHING,
-    });
+    bed = await openKafkaTestBed();
+    ({ platform, kafka } = bed);
   });
 
   afterAll(async () => {
-    if (kafka && topics.length > 0) {
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics }).catch(() => undefined);
-      await admin.disconnect();
-    }
-    await platform?.close();
-    await broker?.release();
+    await bed?.close(topics);
   });
 
   it('publishes an event if and only if it was committed, each run in one partition in log order', async () => {
@@ -92,9 +70,9 @@ describe('EventLogRelay against a real broker', () => {
     });
     const committed: RecordedEvent[] = [];
     for (let i = 0; i < 5; i += 1) {
-      committed.push(...(await append(`run-iff-${i % 2}`, [failed(i), failed(i + 10)])));
+      committed.push(...(await append(`run-iff-${i % 2}`, [runFailed(i), runFailed(i + 10)])));
       await expect(
-        rollingBack.append(`run-iff-${i % 2}`, [failed(99)], {
+        rollingBack.append(`run-iff-${i % 2}`, [runFailed(99)], {
           expectedVersion: 'any',
           producer: TEST_PRODUCER,
         }),
@@ -143,7 +121,7 @@ describe('EventLogRelay against a real broker', () => {
     const appended: RecordedEvent[] = [];
     const appendSome = async (from: number, count: number) => {
       for (let i = from; i < from + count; i += 1)
-        appended.push(...(await append(`run-crash-${i % 3}`, [failed(i)])));
+        appended.push(...(await append(`run-crash-${i % 3}`, [runFailed(i)])));
     };
     // The log already holds events when the relay starts: it publishes them in batches of 7.
     await appendSome(0, 30);

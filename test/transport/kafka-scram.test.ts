@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { logLevel, type Kafka, type LogEntry } from 'kafkajs';
-import type { NewEvent, RecordedEvent } from '@recon/eventlog';
+import type { RecordedEvent } from '@recon/eventlog';
 import { kafkaEventBusFor } from '@recon/service-kit';
 import {
   EventLogRelay,
@@ -12,6 +12,7 @@ import {
   type KafkaConnection,
 } from '@recon/transport';
 import { acquireLocalBroker, type LocalBroker } from '../../scripts/kafka/local-broker';
+import { runFailed, until } from '../support/kafka';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
 import { TEST_PRODUCER } from '../support/synthetic-run';
 
@@ -19,14 +20,6 @@ jest.setTimeout(60_000);
 
 /** Its own broker (not the shared plaintext one): SASL_PLAINTEXT with SCRAM, from scripts/kafka/kafka.sh. */
 const SCRAM_PORT = Number(process.env.KAFKA_SCRAM_PORT ?? 19094);
-
-const failed = (i: number): NewEvent => ({ type: 'run.failed', payload: { phase: 'p', error: `e${i}` } });
-const until = async (what: string, predicate: () => boolean, timeoutMs = 30_000) => {
-  for (const start = Date.now(); !predicate();) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 describe('Kafka with SASL/SCRAM configured through the environment (real broker)', () => {
   let broker: LocalBroker;
@@ -131,7 +124,7 @@ describe('Kafka with SASL/SCRAM configured through the environment (real broker)
     const seen: RecordedEvent[] = [];
     await bus.subscribe({ group: `scram-${suffix}` }, async (event) => void seen.push(event));
     for (let i = 1; i <= 5; i += 1)
-      await platform.eventStore.append('run-scram', [failed(i)], {
+      await platform.eventStore.append('run-scram', [runFailed(i)], {
         expectedVersion: 'any',
         producer: TEST_PRODUCER,
       });

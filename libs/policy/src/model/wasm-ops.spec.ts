@@ -1,7 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend';
+import {
+  kvCacheDecoder,
+  layerNormInputs,
+  logitsAt,
+  maxAbsDiff,
+  maxGradientDiff,
+  plainCausalAttention,
+  plainGelu,
+  plainLayerNorm,
+  SMALL_TRANSFORMER,
+} from '../training/testing/transformer-checks';
 import { ensureGradientsRegistered } from '../training/tfjs-gradients';
-import { causalMask, causalSelfAttention } from './causal-attention';
+import { causalSelfAttention } from './causal-attention';
 import { generate } from '../sampling/sampler';
 import { columnSums, gelu, layerNorm, linear, matmul2d } from './ops';
 import { TransformerPolicy } from './transformer';
@@ -13,10 +24,6 @@ ensureGradientsRegistered();
 beforeAll(async () => {
   await selectBackend('wasm');
 });
-
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
-}
 
 function iota(shape: number[]): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -72,124 +79,57 @@ describe('custom gradients on wasm equal plain autodiff', () => {
       const w = tf.randomNormal([k, m], 0, 1, 'float32', 4) as tf.Tensor2D;
       const b = tf.randomNormal([m], 0, 1, 'float32', 5) as tf.Tensor1D;
       const dy = tf.randomNormal([n, m], 0, 1, 'float32', 6);
-      const loss =
-        (f: (a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.Tensor) =>
-        (a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
-          tf.sum(tf.mul(f(a, c, d), dy));
-      const ours = tf.grads(loss((a, c, d) => linear(a as tf.Tensor2D, c as tf.Tensor2D, d as tf.Tensor1D)))([
-        x,
-        w,
-        b,
-      ]);
-      const plain = tf.grads(loss((a, c, d) => tf.add(tf.matMul(a as tf.Tensor2D, c as tf.Tensor2D), d)))([
-        x,
-        w,
-        b,
-      ]);
-      for (let i = 0; i < 3; i++) expect(maxAbsDiff(ours[i], plain[i])).toBeLessThan(1e-5);
-      const mm = tf.grads(loss((a, c) => matmul2d(a as tf.Tensor2D, c as tf.Tensor2D)))(
-        [x, w, b].slice(0, 2) as tf.Tensor[],
-      );
-      for (let i = 0; i < 2; i++) expect(maxAbsDiff(mm[i], plain[i])).toBeLessThan(1e-5);
+      const plain = (a: tf.Tensor, c: tf.Tensor) => tf.matMul(a as tf.Tensor2D, c as tf.Tensor2D);
+      const ours = (a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
+        linear(a as tf.Tensor2D, c as tf.Tensor2D, d as tf.Tensor1D);
+      const plainLinear = (a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.add(plain(a, c), d);
+      expect(maxGradientDiff(ours, plainLinear, [x, w, b], dy)).toBeLessThan(1e-5);
+      const mm = (a: tf.Tensor, c: tf.Tensor) => matmul2d(a as tf.Tensor2D, c as tf.Tensor2D);
+      expect(maxGradientDiff(mm, plain, [x, w], dy)).toBeLessThan(1e-5);
     }
   });
 
   it.each([40, 70])('gelu (sigmoid form, %i rows: JS kernel / tfjs ops) equals the tanh formula', (rows) => {
     const x = tf.randomNormal([rows, 9], 0, 3, 'float32', 7);
     const dy = tf.randomNormal([rows, 9], 0, 1, 'float32', 8);
-    const plain = (a: tf.Tensor) =>
-      tf.mul(
-        tf.mul(a, 0.5),
-        tf.add(tf.tanh(tf.mul(tf.add(a, tf.mul(tf.pow(a, 3), 0.044715)), Math.sqrt(2 / Math.PI))), 1),
-      );
-    expect(maxAbsDiff(gelu(x), plain(x))).toBeLessThan(1e-5);
-    const g1 = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(gelu(a), dy)))(x);
-    const g2 = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(plain(a), dy)))(x);
-    expect(maxAbsDiff(g1, g2)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(gelu(x), plainGelu(x))).toBeLessThan(1e-5);
+    expect(maxGradientDiff(gelu, plainGelu, [x], dy)).toBeLessThan(1e-5);
   });
 
   it('layerNorm', () => {
-    const x = tf.randomNormal([12, 8], 0, 2, 'float32', 9) as tf.Tensor2D;
-    const gain = tf.randomNormal([8], 1, 0.3, 'float32', 10) as tf.Tensor1D;
-    const bias = tf.randomNormal([8], 0, 0.3, 'float32', 11) as tf.Tensor1D;
-    const dy = tf.randomNormal([12, 8], 0, 1, 'float32', 12);
-    const plain = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-      const { mean, variance } = tf.moments(a, -1, true);
-      return tf.add(tf.mul(tf.mul(tf.sub(a, mean), tf.rsqrt(tf.add(variance, 1e-5))), g), b);
-    };
+    const { x, gain, bias, dy } = layerNormInputs(12, 9);
     const ours = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
       layerNorm(a as tf.Tensor2D, g as tf.Tensor1D, b as tf.Tensor1D);
-    const loss = (f: typeof plain) => (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-      tf.sum(tf.mul(f(a, g, b), dy));
-    const g1 = tf.grads(loss(ours))([x, gain, bias]);
-    const g2 = tf.grads(loss(plain))([x, gain, bias]);
-    for (let i = 0; i < 3; i++) expect(maxAbsDiff(g1[i], g2[i])).toBeLessThan(1e-5);
+    expect(maxGradientDiff(ours, plainLayerNorm, [x, gain, bias], dy)).toBeLessThan(1e-5);
   });
 
   it('causalSelfAttention', () => {
     const [batch, t, heads, d] = [3, 6, 2, 8];
-    const dh = d / heads;
     const [q, k, v, dy] = [13, 14, 15, 16].map((seed) =>
       tf.randomNormal([batch * t, d], 0, 1, 'float32', seed),
     );
-    const split = (x: tf.Tensor) =>
-      tf.reshape(tf.transpose(tf.reshape(x, [batch, t, heads, dh]), [0, 2, 1, 3]), [
-        batch * heads,
-        t,
-        dh,
-      ]) as tf.Tensor3D;
-    const plain = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
-      const scores = tf.add(
-        tf.mul(tf.matMul(split(a), split(b), false, true), 1 / Math.sqrt(dh)),
-        causalMask(t, t),
-      );
-      const out = tf.matMul(tf.softmax(scores), split(c));
-      return tf.reshape(tf.transpose(tf.reshape(out, [batch, heads, t, dh]), [0, 2, 1, 3]), [batch * t, d]);
-    };
+    const plain = plainCausalAttention(batch, t, heads, d);
     const ours = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
       causalSelfAttention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, batch, heads);
     expect(maxAbsDiff(ours(q, k, v), plain(q, k, v))).toBeLessThan(1e-5);
-    const loss = (f: typeof plain) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
-      tf.sum(tf.mul(f(a, b, c), dy));
-    const g1 = tf.grads(loss(ours))([q, k, v]);
-    const g2 = tf.grads(loss(plain))([q, k, v]);
-    for (let i = 0; i < 3; i++) expect(maxAbsDiff(g1[i], g2[i])).toBeLessThan(1e-5);
+    expect(maxGradientDiff(ours, plain, [q, k, v], dy)).toBeLessThan(1e-5);
   });
 });
 
 describe('TransformerPolicy on wasm', () => {
-  const config = { vocabSize: 40, dModel: 16, layers: 2, heads: 4, context: 24, seed: 7 };
-
   it('KV-cache decoding (one-kernel attention) gives the logits of a full forward pass', () => {
-    const model = new TransformerPolicy(config);
+    const model = new TransformerPolicy(SMALL_TRANSFORMER);
     const tokens = [3, 1, 4, 1, 5, 9, 2, 6];
     const full = model.logits(tf.tensor2d([tokens], [1, tokens.length], 'int32'));
-    let cache = model.emptyCache();
-    const step = (ids: number[], start: number) => {
-      const n = ids.length;
-      const keys = start + n;
-      const mask = new Float32Array(n * keys).fill(-1e9);
-      for (let t = 0; t < n; t++) for (let s = 0; s <= start + t; s++) mask[t * keys + s] = 0;
-      const out = model.decode(
-        {
-          ids: tf.tensor2d([ids], [1, n], 'int32'),
-          positions: tf.tensor2d([ids.map((_, i) => start + i)], [1, n], 'int32'),
-          mask: tf.tensor4d(mask, [1, 1, n, keys]),
-        },
-        cache,
-      );
-      cache = out.cache;
-      return out.logits;
-    };
-    const at = (t: number) => tf.reshape(tf.slice(full, [0, t, 0], [1, 1, -1]), [1, -1]);
-    expect(maxAbsDiff(step(tokens.slice(0, 3), 0), at(2))).toBeLessThan(1e-5);
+    const decoder = kvCacheDecoder(model);
+    expect(maxAbsDiff(decoder.step(tokens.slice(0, 3), 0), logitsAt(full, 2))).toBeLessThan(1e-5);
     for (let t = 3; t < tokens.length; t++)
-      expect(maxAbsDiff(step([tokens[t]], t), at(t))).toBeLessThan(1e-5);
+      expect(maxAbsDiff(decoder.step([tokens[t]], t), logitsAt(full, t))).toBeLessThan(1e-5);
     model.dispose();
   });
 
   it('a batched, left-padded generation gives each row what it gets alone', () => {
-    const model = new TransformerPolicy(config);
+    const model = new TransformerPolicy(SMALL_TRANSFORMER);
     const decoder = { decode: (ids: readonly number[]) => ids.join(' ') };
     const requests = [
       { promptIds: [5, 6, 7, 8, 9], seed: 1 },
