@@ -44,6 +44,7 @@ function ourTraining(size: SizeName, steps: number): number {
   const start = performance.now();
   for (let i = 0; i < steps; i++) trainer.trainStep();
   const seconds = (performance.now() - start) / 1000;
+  trainer.dispose();
   model.dispose();
   return (steps * s.batch * s.context) / seconds;
 }

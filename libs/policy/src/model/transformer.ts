@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AdapterSwitch, adapterWeights } from '../training/lora';
-import { ForwardOptions, PolicyForward, TrainablePolicy } from '../training/policy';
+import { ForwardOptions, PolicyForward, policyForwardFromLogits, TrainablePolicy } from '../training/policy';
 import { Rng } from '../training/rng';
-import { entropyFromLogits, tokenLogProbsFromLogits } from '../training/sft-loss';
 import { LoraTarget, parseTransformerConfig, TransformerConfig, TransformerConfigInput } from './config';
 import { DECODE_ATTENTION_KERNEL } from '../backend/wasm-decode-attention-kernel';
 import { normalValues, uniformValues } from './init';
@@ -53,7 +52,9 @@ export class TransformerPolicy implements TrainablePolicy, AdapterSwitch {
     const hidden = c.mlpRatio * d;
     const residualStd = 0.02 / Math.sqrt(2 * c.layers);
     const add = (name: string, shape: number[], values: Float32Array, trainable = !c.lora) => {
-      this.weights.set(name, tf.variable(tf.tensor(values, shape), trainable));
+      const initial = tf.tensor(values, shape);
+      this.weights.set(name, tf.variable(initial, trainable));
+      initial.dispose(); // the variable keeps its own reference to the data
     };
     const normal = (shape: number[], std: number) =>
       normalValues(
@@ -231,15 +232,7 @@ export class TransformerPolicy implements TrainablePolicy, AdapterSwitch {
   }
 
   sequenceLogProbs(inputIds: tf.Tensor2D, targetIds: tf.Tensor2D, options?: ForwardOptions): PolicyForward {
-    const raw = this.logits(inputIds);
-    const logits =
-      options?.temperature && options.temperature !== 1
-        ? (tf.div(raw, options.temperature) as tf.Tensor3D)
-        : raw;
-    return {
-      logProbs: tokenLogProbsFromLogits(logits, targetIds),
-      entropy: options?.entropy ? entropyFromLogits(logits) : undefined,
-    };
+    return policyForwardFromLogits(this.logits(inputIds), targetIds, options);
   }
 
   emptyCache(): KvCache {

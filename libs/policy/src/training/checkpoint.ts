@@ -189,7 +189,8 @@ export function loadWeights(
         `loadWeights: "${name}" is [${shape}] in the checkpoint, [${variable.shape}] in the model`,
       );
     }
-    variable.assign(tf.tensor(values, shape, 'float32'));
+    // The variable keeps the data; the tidy frees the tensor it was made from.
+    tf.tidy(() => variable.assign(tf.tensor(values, shape, 'float32')));
   }
 }
 

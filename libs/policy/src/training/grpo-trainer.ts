@@ -4,7 +4,7 @@ import { combineRewards, groupAdvantages, mean, std } from './advantages';
 import { buildTokenBatch, disposeBatch, namedGradients, TokenBatch } from './batching';
 import { adamWSchema, grpoConfigSchema, lrScheduleSchema, parseConfig } from './config';
 import { grpoLoss, grpoTokenMetrics } from './grpo-loss';
-import { AdamW, clipGradNorm, disposeAll, GradientAccumulator } from './optimizer';
+import { AdamW, applyAccumulated, disposeAll, GradientAccumulator } from './optimizer';
 import { ReferencePolicy, TrainablePolicy } from './policy';
 import { LrSchedule } from './schedule';
 import { TrainerState } from './trainer-state';
@@ -293,12 +293,8 @@ export class GrpoTrainer {
       accumulator.add(grads);
       disposeAll(grads);
     }
-    const summed = accumulator.take();
-    const { grads, norm } = clipGradNorm(summed, this.config.maxGradNorm);
-    disposeAll(summed);
     const learningRate = this.schedule.learningRate(this.step);
-    this.optimizer.apply(grads, learningRate);
-    disposeAll(grads);
+    const norm = applyAccumulated(this.optimizer, accumulator, this.config.maxGradNorm, learningRate);
     const per = (x: number) => x / Math.max(tokens, 1);
     return {
       step: this.step,

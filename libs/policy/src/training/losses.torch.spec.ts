@@ -2,6 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { Mulberry32 } from '@recon/random';
 import { combineRewards, groupAdvantages } from './advantages';
 import { GrpoLossType, grpoLoss } from './grpo-loss';
 import { sftLossFromLogits } from './sft-loss';
@@ -17,16 +18,10 @@ const torchAvailable = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignor
 const describeWithTorch = torchAvailable ? describe : describe.skip;
 const TOLERANCE = 1e-5;
 
-/** Deterministic uniform [0,1) numbers (mulberry32). */
+/** Deterministic uniform [0,1) numbers. */
 function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Mulberry32(seed);
+  return () => rng.next();
 }
 
 const B = 8;

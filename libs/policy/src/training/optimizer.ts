@@ -30,10 +30,13 @@ export class AdamW {
   ) {
     this.config = parseConfig(adamWSchema, config, 'AdamW config');
     this.noDecay = new RegExp(this.config.noDecayPattern, 'i');
-    for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
-    }
+    // The tidy frees the zeros each variable starts from (a variable keeps its own reference to the data).
+    tf.tidy(() => {
+      for (const [name, p] of params) {
+        this.m.set(name, tf.variable(tf.zerosLike(p), false));
+        this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      }
+    });
   }
 
   get step(): number {
@@ -100,8 +103,10 @@ export class AdamW {
       if (shape.join(',') !== target.shape.join(',')) {
         throw new Error(`AdamW.setState: "${name}" has shape [${shape}], weight has [${target.shape}]`);
       }
-      target.assign(tf.tensor(m, shape, 'float32'));
-      (this.v.get(name) as tf.Variable).assign(tf.tensor(v, shape, 'float32'));
+      tf.tidy(() => {
+        target.assign(tf.tensor(m, shape, 'float32'));
+        (this.v.get(name) as tf.Variable).assign(tf.tensor(v, shape, 'float32'));
+      });
     }
     this.stepCount = state.step;
   }
@@ -152,6 +157,24 @@ export class GradientAccumulator {
     this.count = 0;
     return out;
   }
+}
+
+/**
+ * The update that ends a training step: the micro-batches' summed gradients, clipped to `maxGradNorm`,
+ * applied at `learningRate`, then freed. Returns the global gradient norm before clipping.
+ */
+export function applyAccumulated(
+  optimizer: AdamW,
+  accumulator: GradientAccumulator,
+  maxGradNorm: number | undefined,
+  learningRate: number,
+): number {
+  const summed = accumulator.take();
+  const { grads, norm } = clipGradNorm(summed, maxGradNorm);
+  disposeAll(summed);
+  optimizer.apply(grads, learningRate);
+  disposeAll(grads);
+  return norm;
 }
 
 export function disposeAll(tensors: NamedTensors): void {

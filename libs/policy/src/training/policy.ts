@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { entropyFromLogits, tokenLogProbsFromLogits } from './sft-loss';
 
 export interface ForwardOptions {
   /** Also return the per-position entropy. */
@@ -12,6 +13,22 @@ export interface PolicyForward {
   logProbs: tf.Tensor2D;
   /** Entropy of the predictive distribution at each position [B,T], when asked for. */
   entropy?: tf.Tensor2D;
+}
+
+/** A policy's forward pass from its raw next-token logits [B,T,V] for targets [B,T]. */
+export function policyForwardFromLogits(
+  raw: tf.Tensor3D,
+  targetIds: tf.Tensor2D,
+  options?: ForwardOptions,
+): PolicyForward {
+  const logits =
+    options?.temperature && options.temperature !== 1
+      ? (tf.div(raw, options.temperature) as tf.Tensor3D)
+      : raw;
+  return {
+    logProbs: tokenLogProbsFromLogits(logits, targetIds),
+    entropy: options?.entropy ? entropyFromLogits(logits) : undefined,
+  };
 }
 
 /**

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { buildTokenBatch, disposeBatch, namedGradients, TokenSequence } from './batching';
 import { adamWSchema, lrScheduleSchema, parseConfig } from './config';
 import { DataCursor } from './data-cursor';
-import { AdamW, clipGradNorm, disposeAll, GradientAccumulator } from './optimizer';
+import { AdamW, applyAccumulated, disposeAll, GradientAccumulator } from './optimizer';
 import { TrainablePolicy } from './policy';
 import { LrSchedule } from './schedule';
 import { sftLossFromLogProbs } from './sft-loss';
@@ -87,12 +87,8 @@ export class SftTrainer {
       disposeAll(grads);
       disposeBatch(batch);
     }
-    const summed = accumulator.take();
-    const { grads, norm } = clipGradNorm(summed, this.config.maxGradNorm);
-    disposeAll(summed);
     const learningRate = this.schedule.learningRate(this.step);
-    this.optimizer.apply(grads, learningRate);
-    disposeAll(grads);
+    const norm = applyAccumulated(this.optimizer, accumulator, this.config.maxGradNorm, learningRate);
     return {
       step: this.step,
       loss,

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { adapterWeights, AdapterSwitch } from '../lora';
-import { ForwardOptions, PolicyForward, TrainablePolicy } from '../policy';
+import { ForwardOptions, PolicyForward, policyForwardFromLogits, TrainablePolicy } from '../policy';
 import { Rng } from '../rng';
-import { entropyFromLogits, tokenLogProbsFromLogits } from '../sft-loss';
 
 export interface TinyLmConfig {
   vocab: number;
@@ -53,15 +52,7 @@ export class TinyLm implements TrainablePolicy, AdapterSwitch {
   }
 
   sequenceLogProbs(inputIds: tf.Tensor2D, targetIds: tf.Tensor2D, options?: ForwardOptions): PolicyForward {
-    const raw = this.logits(inputIds, this.adapters);
-    const logits =
-      options?.temperature && options.temperature !== 1
-        ? (tf.div(raw, options.temperature) as tf.Tensor3D)
-        : raw;
-    return {
-      logProbs: tokenLogProbsFromLogits(logits, targetIds),
-      entropy: options?.entropy ? entropyFromLogits(logits) : undefined,
-    };
+    return policyForwardFromLogits(this.logits(inputIds, this.adapters), targetIds, options);
   }
 
   setAdaptersEnabled(enabled: boolean): void {
