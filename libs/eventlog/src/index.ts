@@ -9,4 +9,5 @@ export * from './postgres-event-store';
 export * from './audit';
 export * from './blob-store';
 export * from './subscription';
+export * from './log-listener';
 export * from './connection-loss';

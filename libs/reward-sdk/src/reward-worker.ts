@@ -1,8 +1,15 @@
 import { performance } from 'node:perf_hooks';
-import { REWARD_REGISTRY_STREAM, storableText, type PayloadOf, type Producer } from '@recon/contracts';
+import {
+  partitionKeyOf,
+  REWARD_REGISTRY_STREAM,
+  storableText,
+  type PayloadOf,
+  type Producer,
+} from '@recon/contracts';
 import {
   canonicalJson,
   deterministicEventId,
+  IdempotencyConflictError,
   sha256Hex,
   type BlobStore,
   type EventStore,
@@ -11,7 +18,7 @@ import {
 } from '@recon/eventlog';
 import { readRunConfig } from '@recon/experiment';
 import { loadRegisteredDataset } from '@recon/persistence';
-import type { Consumer, EventBus } from '@recon/transport';
+import { deliversEveryKey, type Consumer, type EventBus } from '@recon/transport';
 import type { RewardDefinition, RewardScore } from './define-reward';
 
 interface PromptRef {
@@ -30,6 +37,8 @@ export interface RewardWorkerOptions {
 
 /** Rollouts scored per append when a whole run is rescored. */
 const RESCORE_BATCH = 256;
+/** How many rollouts this worker remembers having scored along with an earlier one of their append. */
+const SCORED_AHEAD_MEMORY = 4096;
 
 /**
  * Serves one reward definition: registers it (`reward.service.registered` on the 'reward-services'
@@ -45,6 +54,13 @@ export class RewardWorker<Row, Config> {
   private readonly wanted = new Map<string, Promise<boolean>>();
   private readonly config: Config;
   private consumer: Consumer | null = null;
+  /** Whether this member is delivered every rollout of a run (in-process) or only those of its keys (Kafka). */
+  private everyKey: Promise<boolean> = Promise.resolve(false);
+  /** Rollout event ids already scored with an earlier rollout of the same append (insertion ordered). */
+  private readonly scoredAhead = new Set<string>();
+  /** The rest of the rollout append read last: one read serves the batches of all its keys. */
+  private appendRead: { streamId: string; after: number; last: number; rollouts: RecordedEvent[] } | null =
+    null;
 
   constructor(
     private readonly reward: RewardDefinition<Row, Config>,
@@ -67,10 +83,17 @@ export class RewardWorker<Row, Config> {
   }
 
   async start(): Promise<void> {
-    this.consumer = await this.options.bus.subscribe(
-      { group: this.group, types: ['rollouts.requested', 'rollout.generated', 'rescore.requested'] },
-      (event) => this.handle(event),
-    );
+    // Events may be delivered before subscribe() returns the consumer that says what this member is handed.
+    let known: (everyKey: boolean) => void = () => undefined;
+    this.everyKey = new Promise((resolve) => (known = resolve));
+    try {
+      this.consumer = await this.options.bus.subscribe(
+        { group: this.group, types: ['rollouts.requested', 'rollout.generated', 'rescore.requested'] },
+        (event) => this.handle(event),
+      );
+    } finally {
+      known(this.consumer !== null && deliversEveryKey(this.consumer));
+    }
     // Registered only once it consumes: a trainer that sees the registration can count on the scores.
     await this.options.eventStore.append(
       REWARD_REGISTRY_STREAM,
@@ -154,12 +177,74 @@ export class RewardWorker<Row, Config> {
     if (event.type === 'rollouts.requested') {
       this.remember(event.streamId, event.payload as PayloadOf<'rollouts.requested'>);
     } else if (event.type === 'rollout.generated') {
-      const scored = await this.score(event.streamId, event.streamId, event.payload as Rollout, event);
-      await this.append(event.streamId, [scored]);
+      await this.scoreRollouts(event);
     } else {
       const request = event.payload as PayloadOf<'rescore.requested'>;
       if (request.rewardId === this.reward.id && request.rewardVersion === this.reward.version)
         await this.rescore(event, request.sourceRunId);
+    }
+  }
+
+  /**
+   * Scores a rollout together with the rollouts after it in the same append (the rollout worker's batch,
+   * named by its meta) that this member is delivered too, in one append: the same events, ids and order
+   * as one append per rollout, in one transaction per rollout append instead of one per rollout. Where the
+   * members of a group share a run's rollouts by partition key (Kafka), a batch holds only the rollouts of
+   * the key it was handed, so each rollout is still scored by the member it is delivered to. The earlier
+   * rollouts of the batch were delivered, hence scored, already (a key's events arrive in log order); the
+   * deliveries of those scored here find them scored and record nothing.
+   */
+  private async scoreRollouts(event: RecordedEvent): Promise<void> {
+    if (this.scoredAhead.delete(event.eventId)) return;
+    const rollouts = [event, ...(await this.laterWithKeyOf(event))];
+    const scores: NewEvent[] = [];
+    for (const rollout of rollouts)
+      scores.push(await this.score(event.streamId, event.streamId, rollout.payload as Rollout, rollout));
+    await this.appendScores(event.streamId, scores);
+    for (const rollout of rollouts.slice(1)) this.scoredAhead.add(rollout.eventId);
+    for (const id of this.scoredAhead) {
+      if (this.scoredAhead.size <= SCORED_AHEAD_MEMORY) break;
+      this.scoredAhead.delete(id);
+    }
+  }
+
+  /** The rollouts after this one in its append (consecutive positions, one cause) delivered to this member. */
+  private async laterWithKeyOf(event: RecordedEvent): Promise<RecordedEvent[]> {
+    const { batchIndex, batchSize } = event.meta as { batchIndex?: unknown; batchSize?: unknown };
+    if (!Number.isInteger(batchIndex) || !Number.isInteger(batchSize)) return [];
+    const last = event.position - (batchIndex as number) + (batchSize as number) - 1;
+    if (last <= event.position) return [];
+    let read = this.appendRead;
+    if (!read || read.streamId !== event.streamId || read.last !== last || event.position < read.after) {
+      const rollouts = await this.options.eventStore.readStream(event.streamId, {
+        fromPosition: event.position + 1,
+        toPosition: last,
+        types: ['rollout.generated'],
+      });
+      read = this.appendRead = { streamId: event.streamId, after: event.position, last, rollouts };
+    }
+    const everyKey = await this.everyKey;
+    const key = partitionKeyOf(event);
+    return read.rollouts.filter(
+      (e) =>
+        e.position > event.position &&
+        e.causationId === event.causationId &&
+        e.meta.batchSize === batchSize &&
+        (everyKey || partitionKeyOf(e) === key) &&
+        !this.scoredAhead.has(e.eventId),
+    );
+  }
+
+  /**
+   * One append; when part of it is recorded already (scored one at a time by another worker of the group,
+   * or by an earlier version), the events one by one, each recorded at most once.
+   */
+  private async appendScores(streamId: string, events: NewEvent[]): Promise<void> {
+    try {
+      await this.append(streamId, events);
+    } catch (error) {
+      if (!(error instanceof IdempotencyConflictError) || events.length === 1) throw error;
+      for (const event of events) await this.append(streamId, [event]);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { subscribeAll, type EventStore, type RecordedEvent } from '@recon/eventlog';
+import { LogListener, subscribeAll, type EventStore, type RecordedEvent } from '@recon/eventlog';
 import { HandlerFailedError, type Consumer, type EventBus, type EventHandler, type SubscribeOptions } from './event-bus';
 
 interface Group {
@@ -7,6 +7,18 @@ interface Group {
   handler: EventHandler;
   controller: AbortController;
   done: Promise<void>;
+}
+
+/**
+ * A consumer that is delivered every event of the log, whatever its partition key: each member of an
+ * in-process group tails the whole log (a Kafka member is delivered only the keys of its partitions).
+ */
+export interface EveryKeyConsumer extends Consumer {
+  readonly deliversEveryKey: true;
+}
+
+export function deliversEveryKey(consumer: Consumer): consumer is EveryKeyConsumer {
+  return (consumer as Partial<EveryKeyConsumer>).deliversEveryKey === true;
 }
 
 export interface InProcessBusOptions {
@@ -22,12 +34,16 @@ export interface InProcessBusOptions {
  */
 export class InProcessEventBus implements EventBus {
   private readonly groups = new Set<Group>();
+  /** One LISTEN connection wakes every group (one each would hold most of a small pool). */
+  private readonly listener: LogListener;
 
   constructor(
     private readonly store: EventStore,
     private readonly pool: Pool,
     private readonly options: InProcessBusOptions = {},
-  ) {}
+  ) {
+    this.listener = new LogListener(pool);
+  }
 
   private async offset(group: string, startAt: SubscribeOptions['startAt']): Promise<number> {
     const result = await this.pool.query<{ global_position: string }>(
@@ -49,7 +65,7 @@ export class InProcessEventBus implements EventBus {
     );
   }
 
-  async subscribe(options: SubscribeOptions, handler: EventHandler): Promise<Consumer> {
+  async subscribe(options: SubscribeOptions, handler: EventHandler): Promise<EveryKeyConsumer> {
     const controller = new AbortController();
     const after = await this.offset(options.group, options.startAt);
     const group: Group = { options, handler, controller, done: Promise.resolve() };
@@ -57,7 +73,7 @@ export class InProcessEventBus implements EventBus {
     group.done = subscribeAll(
       this.store,
       this.pool,
-      async (events) => {
+      async (events, reached) => {
         for (const event of events) {
           if (controller.signal.aborted) throw new Error('consumer stopped');
           if (wanted(event)) {
@@ -68,9 +84,16 @@ export class InProcessEventBus implements EventBus {
             }
           }
         }
-        await this.commit(options.group, events[events.length - 1].globalPosition);
+        await this.commit(options.group, reached);
       },
-      { after, signal: controller.signal, pollMs: this.options.pollMs ?? 200 },
+      // Filtered in the read: an append of events no handler of the group wants costs it an empty read.
+      {
+        after,
+        signal: controller.signal,
+        pollMs: this.options.pollMs ?? 200,
+        types: options.types,
+        listener: this.listener,
+      },
     )
       .then(() => undefined)
       .catch((error: unknown) => {
@@ -80,6 +103,7 @@ export class InProcessEventBus implements EventBus {
     this.groups.add(group);
     return {
       group: options.group,
+      deliversEveryKey: true,
       stop: async () => {
         controller.abort();
         await group.done;

@@ -34,15 +34,22 @@ export class RolloutWorker {
   private consumer: Consumer | null = null;
   private readonly policies: PolicyCache;
   private readonly datasets = new Map<string, Promise<ProblemRowLike[]>>();
+  /** Requests are handled one at a time, whatever the bus's concurrency: the policy cache recycles models. */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: { eventStore: EventStore; blobStore: BlobStore; bus: EventBus }) {
-    this.policies = new PolicyCache(options.blobStore, 1);
+    // Each GRPO step names a new checkpoint of the same model: its weights go into the model held.
+    this.policies = new PolicyCache(options.blobStore, 1, { recycle: true });
   }
 
   async start(): Promise<void> {
     this.consumer = await this.options.bus.subscribe(
       { group: 'rollout', types: ['rollout.shard.requested'] },
-      (event) => this.handle(event),
+      (event) => {
+        const handled = this.turn.then(() => this.handle(event));
+        this.turn = handled.catch(() => undefined);
+        return handled;
+      },
     );
   }
 
@@ -70,8 +77,11 @@ export class RolloutWorker {
   private async handle(event: RecordedEvent): Promise<void> {
     const runId = event.streamId;
     const request = event.payload as PayloadOf<'rollout.shard.requested'>;
+    // The policy loads while the run's state is read (an ended run leaves it unused, a failed load unread).
+    const policy = this.policies.get(request.policyVersion);
+    policy.catch(() => undefined);
     if (await runHasEnded(this.options.eventStore, runId)) return;
-    const { model, tokenizer } = await this.policies.get(request.policyVersion);
+    const { model, tokenizer } = await policy;
     const context = model.config.context;
     const maxTokens = Math.min(request.sampling.maxTokens, context - 2);
     const samples: Array<{ promptId: string; groupIndex: number; seed: number; promptIds: number[] }> = [];

@@ -527,7 +527,17 @@ export class TrainingWorker {
     return saved;
   }
 
-  private async requestRollouts(run: GrpoRun, step: number, policyVersion: string): Promise<void> {
+  /**
+   * Asks for a step's rollouts. `completed` (the previous step's completion and checkpoint) commits in the
+   * same append: one transaction and one bus wake-up per step fewer, and no restart can find one without
+   * the other.
+   */
+  private async requestRollouts(
+    run: GrpoRun,
+    step: number,
+    policyVersion: string,
+    completed: NewEvent[] = [],
+  ): Promise<void> {
     const { grpo } = run;
     const prompts = Array.from({ length: grpo.promptsPerStep }, (_, i) => {
       const rowIndex = run.order[((step - 1) * grpo.promptsPerStep + i) % run.order.length];
@@ -560,7 +570,8 @@ export class TrainingWorker {
     };
     // The request and its shards commit together: the rollout workers act on the shards.
     const shards = Math.min(grpo.rolloutShards, unique.length);
-    const [recorded] = await this.append(run.runId, [
+    const recorded = await this.append(run.runId, [
+      ...completed,
       this.event(run.runId, 'rollouts.requested', [step], request),
       ...Array.from({ length: shards }, (_, shard) =>
         this.event(run.runId, 'rollout.shard.requested', [step, shard], {
@@ -571,7 +582,7 @@ export class TrainingWorker {
         }),
       ),
     ]);
-    run.requestPosition = recorded.position;
+    run.requestPosition = recorded[completed.length].position;
   }
 
   private async onRewardScored(event: RecordedEvent): Promise<void> {
@@ -659,7 +670,7 @@ export class TrainingWorker {
       flat[`reward.${id}.std`] = std;
     }
     const step = run.step;
-    await this.append(run.runId, [
+    const completed = [
       this.event(
         run.runId,
         'grpo.step.completed',
@@ -677,14 +688,15 @@ export class TrainingWorker {
         { stepTimeMs: last.stepTimeMs },
       ),
       this.event(run.runId, 'checkpoint.saved', ['grpo', step], { phase: 'grpo', step, ...saved }),
-    ]);
+    ];
+    if (step < run.grpo.steps) await this.requestRollouts(run, step + 1, saved.checkpointHash, completed);
+    else await this.finishGrpo(run, saved.checkpointHash, completed);
     this.options.onProgress?.(run.runId, 'grpo', step, run.grpo.steps);
-    if (step < run.grpo.steps) await this.requestRollouts(run, step + 1, saved.checkpointHash);
-    else await this.finishGrpo(run, saved.checkpointHash);
   }
 
-  private async finishGrpo(run: GrpoRun, checkpointHash: string): Promise<void> {
+  private async finishGrpo(run: GrpoRun, checkpointHash: string, completed: NewEvent[] = []): Promise<void> {
     await this.append(run.runId, [
+      ...completed,
       this.event(run.runId, 'policy.ready', ['grpo'], {
         stage: 'grpo',
         step: run.grpo.steps,
