@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { scratchServerUrl } from '@recon/persistence';
 import { RECON_BIN, runRecon } from '../support/recon-cli';
+
+const execFileAsync = promisify(execFile);
 
 beforeAll(() => {
   if (!existsSync(resolve(__dirname, '../../dist/services/api/src/cli/main.js'))) {
@@ -93,6 +97,35 @@ describe('recon CLI against DATABASE_URL', () => {
     expect(missing.stderr).toContain("run 'no-such-run' has no events");
     const usage = await runRecon(['events', 'cli-run', '--type', 'made.up'], { DATABASE_URL: url });
     expect(usage.code).toBe(2);
+  });
+
+  it('exits 2 on bad usage, naming what was wrong, and 0 on --help', async () => {
+    const unknownOption = await runRecon(['runs', '--bogus'], { DATABASE_URL: url });
+    expect(unknownOption.code).toBe(2);
+    expect(unknownOption.stderr).toContain("unknown option '--bogus'");
+    const unknownCommand = await runRecon(['rnus'], { DATABASE_URL: url });
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toContain("unknown command 'rnus'");
+    expect((await runRecon(['--help'], { DATABASE_URL: url })).code).toBe(0);
+  });
+
+  it('hands a slow pipe reader the whole output before it exits', async () => {
+    const demo = await runRecon(['demo', '--run-id', 'cli-big', '--sft-steps', '20', '--grpo-steps', '40'], {
+      DATABASE_URL: url,
+    });
+    expect(demo.code).toBe(0);
+    // process.exit() would drop what the pipe (64 KiB) had not taken while the reader slept.
+    const piped = await execFileAsync(
+      'sh',
+      ['-c', `"${process.execPath}" "${RECON_BIN}" events cli-big --json | (sleep 2; cat)`],
+      { env: { ...process.env, DATABASE_URL: url }, maxBuffer: 64 * 1024 * 1024 },
+    );
+    expect(piped.stdout.length).toBeGreaterThan(128 * 1024);
+    const events = JSON.parse(piped.stdout) as unknown[];
+    const [run] = JSON.parse((await runRecon(['runs', '--json'], { DATABASE_URL: url })).stdout).filter(
+      (r: { run: string }) => r.run === 'cli-big',
+    );
+    expect(events).toHaveLength(run.events);
   });
 });
 

@@ -54,7 +54,8 @@ export async function main(argv: string[]): Promise<number> {
     await buildProgram().parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    // Commander has printed what was wrong; bad usage exits 2 (help and --version exit 0).
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     const known =
       error instanceof CliFailure ||
       error instanceof ContractViolationError ||
@@ -66,6 +67,20 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Exits once stdout and stderr have been handed to the OS: process.exit() drops what a pipe has not taken
+ * yet, so `recon events --json | slow-reader` would get only the first 64 KiB.
+ */
+export function exitWhenFlushed(code: number): void {
+  let pending = 2;
+  const flushed = () => {
+    pending -= 1;
+    if (pending === 0) process.exit(code);
+  };
+  process.stdout.write('', flushed);
+  process.stderr.write('', flushed);
+}
+
 if (require.main === module) {
-  void main(process.argv).then((code) => process.exit(code));
+  void main(process.argv).then(exitWhenFlushed);
 }
