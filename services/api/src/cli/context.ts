@@ -1,8 +1,9 @@
 import { loadRewardPlugins } from '@recon/reward-sdk';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { openPlatform, type Platform } from '@recon/persistence';
 import type { Producer } from '@recon/contracts';
+import type { ExternalEvaluationContext } from '../external-eval/evaluate-external-model';
 
 let cachedVersion: string | undefined;
 
@@ -75,4 +76,19 @@ export function checkRewardPlugins(specs: string[]): string[] {
     throw new CliFailure((error as Error).message, 2);
   }
   return specs;
+}
+
+/** Who and what an external evaluation started from the CLI records, with a line on stderr per finished suite. */
+export function cliExternalEvaluationContext(
+  signal: AbortSignal,
+  options: { json?: boolean },
+): ExternalEvaluationContext {
+  return {
+    requestedBy: userInfo().username,
+    codeVersion: codeVersion(),
+    signal,
+    onProgress: (suite, done, total) => {
+      if (done === total && !options.json) process.stderr.write(`${suite}: ${total} done\n`);
+    },
+  };
 }

@@ -1,6 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { WrongExpectedVersionError } from '@recon/eventlog';
@@ -13,7 +12,7 @@ import {
   parsePolicySpec,
   parseSuites,
 } from '../../external-eval/eval-options';
-import { CliFailure, codeVersion, withPlatform } from '../context';
+import { CliFailure, cliExternalEvaluationContext, withPlatform } from '../context';
 import { printJsonOr } from '../output';
 
 const int = (min: number) => (value: string) => {
@@ -162,14 +161,7 @@ export function evalCommand(): Command {
                 reasks: 3,
               },
             },
-            {
-              requestedBy: userInfo().username,
-              codeVersion: codeVersion(),
-              signal,
-              onProgress: (suite, done, total) => {
-                if (done === total && !options.json) process.stderr.write(`${suite}: ${total} done\n`);
-              },
-            },
+            cliExternalEvaluationContext(signal, options),
           );
         } catch (error) {
           if (error instanceof WrongExpectedVersionError && error.streamId === evalId)

@@ -1,6 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
 import type { PayloadOf } from '@recon/contracts';
 import { WrongExpectedVersionError } from '@recon/eventlog';
 import { ConfigError, type ExperimentConfig } from '@recon/experiment';
@@ -8,8 +5,8 @@ import { redactUrl } from '@recon/persistence';
 import { ExternalModelError } from '../../../../evaluation/src/external';
 import { externalEvaluationFromConfig } from '../../external-eval/config-evaluation';
 import { evaluateExternalModel } from '../../external-eval/evaluate-external-model';
-import { buildRunReport } from '../../run/run-report';
-import { CliFailure, codeVersion, withPlatform } from '../context';
+import { writeRunReport } from '../../run/write-run-report';
+import { CliFailure, cliExternalEvaluationContext, withPlatform } from '../context';
 import { printJsonOr } from '../output';
 
 export interface ExternalRunOptions {
@@ -60,14 +57,7 @@ export async function runExternalPolicy(
     const started = Date.now();
     let failure: ExternalModelError | null = null;
     try {
-      await evaluateExternalModel(platform, request, {
-        requestedBy: userInfo().username,
-        codeVersion: codeVersion(),
-        signal,
-        onProgress: (suite, done, total) => {
-          if (done === total && !options.json) process.stderr.write(`${suite}: ${total} done\n`);
-        },
-      });
+      await evaluateExternalModel(platform, request, cliExternalEvaluationContext(signal, options));
     } catch (error) {
       if (error instanceof WrongExpectedVersionError && error.streamId === runId)
         throw new CliFailure(`--run-id ${runId}: that stream already has events; choose another id`, 2);
@@ -75,11 +65,7 @@ export async function runExternalPolicy(
       if (!(error instanceof ExternalModelError)) throw error;
       failure = error;
     }
-    const events = await platform.eventStore.readStream(runId);
-    const report = buildRunReport(runId, events);
-    const reportFile = options.report ?? join(platform.home, 'reports', `${runId}.md`);
-    mkdirSync(dirname(reportFile), { recursive: true });
-    writeFileSync(reportFile, report);
+    const { events, report, reportFile } = await writeRunReport(platform, runId, options.report);
     const minutes = (Date.now() - started) / 60_000;
     const completed = events.find((e) => e.type === 'run.completed')?.payload as
       PayloadOf<'run.completed'> | undefined;

@@ -1,8 +1,7 @@
 import { instrumentEventBus } from '@recon/observability';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
-import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import {
   ConfigError,
@@ -18,6 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { InProcessEventBus, type HandlerFailedError } from '@recon/transport';
 import { startEmbeddedServices } from '../../run/embedded-services';
 import { buildRunReport } from '../../run/run-report';
+import { writeRunReport } from '../../run/write-run-report';
 import { serveRunMetrics } from '../../run/metrics-server';
 import { watchRun } from '../../run/watch-run';
 import {
@@ -146,11 +146,7 @@ async function followAndReport(
     progress: options.progress && !options.json && process.stderr.isTTY === true,
     failure,
   });
-  const events = await platform.eventStore.readStream(runId);
-  const report = buildRunReport(runId, events);
-  const reportFile = options.report ?? join(platform.home, 'reports', `${runId}.md`);
-  mkdirSync(dirname(reportFile), { recursive: true });
-  writeFileSync(reportFile, report);
+  const { events, report, reportFile } = await writeRunReport(platform, runId, options.report);
   const minutes = (Date.now() - started) / 60_000;
   printJsonOr(
     { runId, ...outcome, reportFile, minutes, events: events.length },
