@@ -33,3 +33,48 @@ export class HandledPositions {
     );
   }
 }
+
+/**
+ * A consumer's own handled positions and resolved Kafka offsets per partition, valid for one group
+ * generation: while a member holds a partition nobody else handles it, so the position it last wrote is the
+ * current one and the read at the start of each batch can be skipped. A new generation (the partition may
+ * have been elsewhere) forgets them.
+ */
+export class GenerationPositions {
+  private generation = 0;
+  private readonly known = new Map<number, { generation: number; position: number }>();
+  private readonly offsets = new Map<number, string>();
+
+  /** Called on every group join. */
+  newGeneration(): void {
+    this.generation += 1;
+    this.known.clear();
+    this.offsets.clear();
+  }
+
+  current(): number {
+    return this.generation;
+  }
+
+  get(partition: number): number | undefined {
+    const entry = this.known.get(partition);
+    return entry?.generation === this.generation ? entry.position : undefined;
+  }
+
+  /** Records a position read or written during `generation`; ignored when that generation is over. */
+  set(partition: number, position: number, generation: number): void {
+    if (generation === this.generation) this.known.set(partition, { generation, position });
+  }
+
+  resolved(partition: number, offset: string, generation: number): void {
+    if (generation === this.generation) this.offsets.set(partition, offset);
+  }
+
+  /** The next offset to read of every partition resolved in this generation (what a commit would store). */
+  uncommitted(): Array<{ partition: number; next: string }> {
+    return [...this.offsets].map(([partition, offset]) => ({
+      partition,
+      next: (BigInt(offset) + 1n).toString(),
+    }));
+  }
+}

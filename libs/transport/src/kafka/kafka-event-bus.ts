@@ -20,10 +20,12 @@ import {
 } from '../event-bus';
 import { HEADER_TYPE, PoisonMessageError, decodeEvent, headerText } from './kafka-codec';
 import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, ensureKafkaTopics } from './kafka-topics';
-import { HandledPositions } from './handled-positions';
+import { GenerationPositions, HandledPositions } from './handled-positions';
 import { KafkaReadiness, type KafkaReadinessOptions } from './kafka-readiness';
 
 export const DEFAULT_MARK_HANDLED_EVERY = 50;
+export const DEFAULT_COMMIT_INTERVAL_MS = 1000;
+const STOP_COMMIT_TIMEOUT_MS = 2000;
 
 export const HEADER_DLQ_REASON = 'recon-dlq-reason';
 export const HEADER_DLQ_SOURCE = 'recon-dlq-source';
@@ -55,6 +57,13 @@ export interface KafkaEventBusOptions {
    * member handle those events again; 1 writes after every event.
    */
   markHandledEvery?: number;
+  /**
+   * Least time between two Kafka offset commits of a consumer (committed at once on a rebalance, a handler
+   * failure, a dead letter and stop()). kafkajs's auto-commit costs a broker round trip after every batch,
+   * in line with delivery; committing less often only means more redeliveries after a crash, which the
+   * handled positions skip. 0 commits after every batch.
+   */
+  commitIntervalMs?: number;
   /** Passed to every kafkajs consumer (session timeout, heartbeats...). */
   consumer?: Omit<ConsumerConfig, 'groupId'>;
   /** Timeout and caching of checkReady() (readiness probes). */
@@ -65,6 +74,7 @@ interface Subscription {
   consumer: KafkaConsumer;
   failed: boolean;
   stopped: Promise<void> | null;
+  handled: GenerationPositions;
 }
 
 /**
@@ -116,10 +126,16 @@ export class KafkaEventBus implements EventBus {
     const groupId = `${this.options.groupPrefix ?? ''}${options.group}`;
     if (options.startAt === 'latest') await this.startNewGroupAtEnd(groupId);
     const consumer = this.kafka.consumer({ ...this.options.consumer, groupId });
-    const subscription: Subscription = { consumer, failed: false, stopped: null };
+    const subscription: Subscription = {
+      consumer,
+      failed: false,
+      stopped: null,
+      handled: new GenerationPositions(),
+    };
     let hasJoined = false;
     const joined = new Promise<void>((resolve, reject) => {
       consumer.on(consumer.events.GROUP_JOIN, () => {
+        subscription.handled.newGeneration();
         hasJoined = true;
         resolve();
       });
@@ -133,7 +149,9 @@ export class KafkaEventBus implements EventBus {
     try {
       await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
       await consumer.run({
-        autoCommit: true,
+        // Offsets are committed by handleBatch (see commitIntervalMs).
+        autoCommit: false,
+        autoCommitInterval: this.options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
         eachBatch: (payload) => this.handleBatch(options, handler, subscription, payload),
@@ -190,14 +208,30 @@ export class KafkaEventBus implements EventBus {
     const key = HandledPositions.partitionKey(options.group, topic, partition);
     const wanted = (type: string) => !options.types || options.types.includes(type);
     const markEvery = this.options.markHandledEvery ?? DEFAULT_MARK_HANDLED_EVERY;
-    let handled = await this.positions.get(key);
+    const generation = subscription.handled.current();
+    let handled = subscription.handled.get(partition) ?? (await this.positions.get(key));
+    subscription.handled.set(partition, handled, generation);
     let marked = handled;
     let unmarked = 0;
     const mark = async () => {
       if (handled > marked) await this.positions.advance(key, handled);
       marked = handled;
+      subscription.handled.set(partition, handled, generation);
       unmarked = 0;
     };
+    let resolved: string | null = null;
+    const resolve = (offset: string) => {
+      resolveOffset(offset);
+      resolved = offset;
+      subscription.handled.resolved(partition, offset, generation);
+    };
+    // This partition's resolved offset, now; kafkajs's own commits (on its interval) cover all partitions.
+    const commitResolved = async () => {
+      if (resolved === null) return;
+      const offset = (BigInt(resolved) + 1n).toString();
+      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset }] }] });
+    };
+    let deadLettered = false;
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || subscription.failed) break;
       const where = `kafka ${topic}[${partition}]@${message.offset}`;
@@ -209,7 +243,8 @@ export class KafkaEventBus implements EventBus {
         } catch (error) {
           if (!(error instanceof PoisonMessageError)) throw error;
           await this.deadLetter(options.group, topic, partition, message, error);
-          resolveOffset(message.offset);
+          resolve(message.offset);
+          deadLettered = true;
           continue;
         }
         if (wanted(event.type) && event.globalPosition > handled) {
@@ -217,6 +252,7 @@ export class KafkaEventBus implements EventBus {
             await handler(event);
           } catch (cause) {
             await mark();
+            await commitResolved().catch(() => undefined);
             this.fail(subscription, new HandlerFailedError(options.group, event, cause));
             return;
           }
@@ -225,17 +261,20 @@ export class KafkaEventBus implements EventBus {
           if (unmarked >= markEvery) await mark();
         }
       }
-      resolveOffset(message.offset);
+      resolve(message.offset);
       try {
         await heartbeat();
       } catch (error) {
         // A rebalance: record what was handled before the partition may move to another member.
         await mark();
+        await commitResolved().catch(() => undefined);
         throw error;
       }
     }
     await mark();
-    await commitOffsetsIfNecessary();
+    // A dead letter is committed at once, so that a restart does not send it again.
+    if (deadLettered || !isRunning()) await commitResolved();
+    else await commitOffsetsIfNecessary();
   }
 
   private async deadLetter(
@@ -283,10 +322,25 @@ export class KafkaEventBus implements EventBus {
   }
 
   private stopSubscription(subscription: Subscription): Promise<void> {
-    subscription.stopped ??= subscription.consumer.disconnect().finally(() => {
-      this.subscriptions.delete(subscription);
-    });
+    subscription.stopped ??= this.commitResolved(subscription)
+      .then(() => subscription.consumer.disconnect())
+      .finally(() => {
+        this.subscriptions.delete(subscription);
+      });
     return subscription.stopped;
+  }
+
+  /** What this member resolved in its current generation and has not committed yet (see commitIntervalMs). */
+  private async commitResolved(subscription: Subscription): Promise<void> {
+    const offsets = subscription.handled.uncommitted();
+    if (offsets.length === 0) return;
+    const commit = subscription.consumer
+      .commitOffsets(offsets.map(({ partition, next }) => ({ topic: this.topic, partition, offset: next })))
+      .catch(() => undefined);
+    // Best effort: with the broker away a stop must not wait for kafkajs's retries (redeliveries are skipped).
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_COMMIT_TIMEOUT_MS)));
+    await Promise.race([commit, bound]).finally(() => clearTimeout(timer));
   }
 
   async close(): Promise<void> {
