@@ -1,2 +1,3 @@
 export * from './wilson';
 export * from './match-metrics';
+export * from './paired-difference';

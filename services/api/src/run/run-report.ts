@@ -1,5 +1,6 @@
 import type { PayloadOf } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
+import { describeStageChange, stageChanges } from './stage-changes';
 
 const STAGES = ['untrained', 'sft', 'grpo'] as const;
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
@@ -136,6 +137,14 @@ export function buildRunReport(runId: string, events: readonly RecordedEvent[]):
       ),
       '',
     );
+    const changes = stageChanges(events, suite, stages);
+    if (changes.length > 0)
+      out.push(
+        'Change between stages on the same items (95% Newcombe interval for paired proportions):',
+        '',
+        ...changes.map((c) => `- ${describeStageChange(c)}`),
+        '',
+      );
     const categories = [...new Set(stages.flatMap((s) => Object.keys(evaluations.get(s) ?? {})))]
       .map((k) => new RegExp(`^${suite}\\.category\\.(.+)\\.accuracy$`).exec(k)?.[1])
       .filter((c): c is string => !!c)

@@ -1,0 +1,46 @@
+import type { PayloadOf } from '@recon/contracts';
+import type { RecordedEvent } from '@recon/eventlog';
+import { pairOutcomes, pairedDifference, type PairedDifference } from '@recon/games';
+
+export interface StageChange {
+  from: string;
+  to: string;
+  change: PairedDifference;
+}
+
+/** Per-item correctness of one suite at each stage, from the run's `evaluation.item.scored` events. */
+function itemsByStage(events: readonly RecordedEvent[], suite: string): Map<string, Map<string, boolean>> {
+  const byStage = new Map<string, Map<string, boolean>>();
+  for (const event of events) {
+    if (event.type !== 'evaluation.item.scored') continue;
+    const item = event.payload as PayloadOf<'evaluation.item.scored'>;
+    if (item.suite !== suite) continue;
+    let items = byStage.get(item.stage);
+    if (!items) byStage.set(item.stage, (items = new Map()));
+    items.set(item.itemId, item.correct);
+  }
+  return byStage;
+}
+
+/** The accuracy change from each evaluated stage to the next, on the items both were graded on. */
+export function stageChanges(
+  events: readonly RecordedEvent[],
+  suite: string,
+  stages: readonly string[],
+): StageChange[] {
+  const byStage = itemsByStage(events, suite);
+  const evaluated = stages.filter((s) => byStage.has(s));
+  return evaluated.slice(1).map((to, i) => {
+    const from = evaluated[i];
+    return { from, to, change: pairedDifference(pairOutcomes(byStage.get(from)!, byStage.get(to)!)) };
+  });
+}
+
+const points = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
+
+/** One line per stage change, e.g. `sft → grpo: +2.8 points [−1.8, +7.4], 21 items gained, 14 lost, p = 0.31`. */
+export function describeStageChange({ from, to, change }: StageChange): string {
+  const p = change.pValue < 0.001 ? 'p < 0.001' : `p = ${change.pValue.toFixed(3)}`;
+  const excludesZero = change.low > 0 || change.high < 0;
+  return `${from} → ${to}: ${points(change.difference)} points [${points(change.low)}, ${points(change.high)}] on ${change.items} paired items (${change.secondOnly} gained, ${change.firstOnly} lost; exact McNemar ${p}; the interval ${excludesZero ? 'excludes' : 'includes'} zero)`;
+}
