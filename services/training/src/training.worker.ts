@@ -9,6 +9,7 @@ import {
 import { readRunConfig, runHasEnded, type ExperimentConfig } from '@recon/experiment';
 import { deriveSeed } from '@recon/games';
 import { loadRegisteredDataset } from '@recon/persistence';
+import { Mulberry32 } from '@recon/random';
 import {
   activeBackend,
   adaptersOffReference,
@@ -392,7 +393,7 @@ export class TrainingWorker {
       trainer,
       dataset: grpoSet,
       rows: problems,
-      order: permutation(problems.length, deriveSeed(seed, 'grpo-prompts')),
+      order: new Mulberry32(deriveSeed(seed, 'grpo-prompts')).permutation(problems.length),
       step: 0,
       requestPosition: 0,
       expected: 0,
@@ -712,21 +713,4 @@ export class TrainingWorker {
     run.model.dispose();
     run.reference?.dispose();
   }
-}
-
-function permutation(n: number, seed: number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }
