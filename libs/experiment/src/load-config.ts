@@ -15,17 +15,43 @@ export class ConfigError extends Error {
   }
 }
 
-function nodeAt(root: Node | null, path: ReadonlyArray<PropertyKey>): Node | null {
+/** The nodes along a key path: the deepest value reached, and the key node of the last segment if found. */
+function walk(
+  root: Node | null,
+  path: ReadonlyArray<PropertyKey>,
+): { deepest: Node | null; key: Node | null } {
   let node: Node | null = root;
   let deepest: Node | null = root;
+  let key: Node | null = null;
   for (const segment of path) {
-    if (isMap(node)) node = (node.get(String(segment), true) as Node | undefined) ?? null;
-    else if (isSeq(node)) node = (node.get(Number(segment), true) as Node | undefined) ?? null;
+    key = null;
+    if (isMap(node)) {
+      const pair = node.items.find(
+        (item) => String((item.key as { value?: unknown } | null)?.value) === String(segment),
+      );
+      key = (pair?.key as Node | undefined) ?? null;
+      node = (pair?.value as Node | undefined) ?? null;
+    } else if (isSeq(node)) node = (node.get(Number(segment), true) as Node | undefined) ?? null;
     else node = null;
     if (!node) break;
     deepest = node;
   }
-  return deepest;
+  return { deepest, key };
+}
+
+/**
+ * The line of a dotted key (e.g. `evaluation.gtbench.maxNewTokens`) in a config file, for errors about a
+ * valid config's settings; null when the file cannot be read or does not spell the key.
+ */
+export function configKeyLine(file: string, key: string): number | null {
+  try {
+    const lineCounter = new LineCounter();
+    const document = parseDocument(readFileSync(file, 'utf8'), { lineCounter });
+    const offset = walk(document.contents as Node | null, key.split('.')).key?.range?.[0];
+    return offset === undefined ? null : lineCounter.linePos(offset).line;
+  } catch {
+    return null;
+  }
 }
 
 /** Parses and validates an experiment config (YAML or JSON text), naming the key and line of any problem. */
@@ -41,7 +67,7 @@ export function parseExperimentConfig(text: string, file = '<config>'): Experime
   const result = experimentConfigSchema.safeParse(document.toJS());
   if (!result.success) {
     const issue = result.error.issues[0];
-    const node = nodeAt(document.contents as Node | null, issue.path);
+    const node = walk(document.contents as Node | null, issue.path).deepest;
     const key = issue.path.map(String).join('.');
     const reason =
       issue.code === 'unrecognized_keys'

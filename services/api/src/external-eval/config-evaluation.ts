@@ -1,34 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, LineCounter, parseDocument, type Node } from 'yaml';
 import type { ExternalSuite } from '@recon/contracts';
-import { ConfigError, type ExperimentConfig } from '@recon/experiment';
+import { ConfigError, configKeyLine, type ExperimentConfig } from '@recon/experiment';
 import type { ExternalEvaluationRequest } from './evaluate-external-model';
 
 type OpenAiPolicy = Extract<ExperimentConfig['policy'], { kind: 'openai' }>;
 
 /** The first backoff delay of a retried request, as `recon eval --backoff-ms` defaults it. */
 const MIN_BACKOFF_MS = 500;
-
-/** The line of a key in the config file, for errors; null when the file cannot be read or lacks the key. */
-function lineOf(file: string, key: string): number | null {
-  try {
-    const lines = new LineCounter();
-    const document = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines });
-    let node = document.contents as Node | null;
-    let offset: number | undefined;
-    for (const part of key.split('.')) {
-      if (!isMap(node)) return null;
-      const pair = node.items.find((item) => String((item.key as { value?: unknown })?.value) === part);
-      if (!pair) return null;
-      offset = (pair.key as Node).range?.[0];
-      node = pair.value as Node | null;
-    }
-    return offset === undefined ? null : lines.linePos(offset).line;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * What `recon run` does with a config whose policy is an OpenAI-compatible model: there is nothing to train,
@@ -44,7 +23,7 @@ export function externalEvaluationFromConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): ExternalEvaluationRequest {
   const refuse = (key: string, reason: string): never => {
-    throw new ConfigError(file, lineOf(file, key), key, reason);
+    throw new ConfigError(file, configKeyLine(file, key), key, reason);
   };
   const { policy, evaluation } = config;
   for (const stage of ['sft', 'grpo'] as const)
