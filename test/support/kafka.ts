@@ -3,6 +3,7 @@ import type { NewEvent, RecordedEvent } from '@recon/eventlog';
 import { createKafkaClient } from '@recon/transport';
 import { acquireLocalBroker, type LocalBroker } from '../../scripts/kafka/local-broker';
 import { createTestPlatform, type TestPlatform } from './platform';
+import { waitFor } from './prometheus';
 import { TEST_PRODUCER } from './synthetic-run';
 
 /** A small valid event to fill streams with; `i` tells one from another. */
@@ -13,10 +14,7 @@ export const runFailed = (i: number): NewEvent => ({
 
 /** Polls a condition on what the test has collected so far, every 25 ms. */
 export async function until(what: string, predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
-  for (const start = Date.now(); !predicate();) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitFor(what, async () => (predicate() ? true : undefined), timeoutMs, 25);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
