@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(python3-torch libopenblas0-pthread prometheus)
+# gcc/libc6-dev build native/blas-matmul (OpenBLAS matmuls for the policy; Node's headers come with nodejs).
+apt_packages=(python3-torch libopenblas0-pthread prometheus gcc libc6-dev)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -21,7 +22,7 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-npm run build
+npm run build   # also builds native/blas-matmul (a failure there leaves the policy on plain wasm)
 # The Apache Kafka broker's jars (Maven Central, pinned in scripts/kafka/pom.xml); cached in .kafka/libs.
 bash scripts/kafka/kafka.sh fetch
 # kubectl's kustomize and the Strimzi CRD schemas for test/deploy (cached in test/deploy/.schemas).

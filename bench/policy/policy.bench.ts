@@ -1,9 +1,11 @@
 /**
  * bench/policy: training tokens/s (forward + backward + AdamW) and generation tokens/s (KV cache, batch 1
  * and 8) of libs/policy's transformer vs the same architecture in PyTorch (CPU, 2 threads) on this
- * machine, in one run. Usage: node dist/bench/policy/policy.bench.js [--backend wasm|cpu|auto] [--sizes a,b]
+ * machine, in one run, on each backend of --backends (default: wasm-openblas then plain wasm, in the same
+ * process). Usage: node dist/bench/policy/policy.bench.js [--backends wasm-openblas,wasm] [--sizes a,b]
  */
 import { execFileSync } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
@@ -93,33 +95,94 @@ function torchBaseline(sizes: SizeName[], trainSteps: number): TorchResult {
   return JSON.parse(out.trim().split('\n').pop()!) as TorchResult;
 }
 
+interface OurResult {
+  backend: string;
+  size: SizeName;
+  train: number;
+  generate: Record<string, number>;
+}
+
+/** The better of two PyTorch runs (before and after ours), so load on the shared machine flatters no ratio. */
+function bestOf(first: TorchResult, second: TorchResult): TorchResult {
+  const sizes = Object.fromEntries(
+    Object.entries(first.sizes).map(([name, a]) => {
+      const b = second.sizes[name];
+      const generate = Object.fromEntries(
+        Object.entries(a.generateTokensPerSecond).map(([k, v]) => [
+          k,
+          Math.max(v, b.generateTokensPerSecond[k]),
+        ]),
+      );
+      return [
+        name,
+        {
+          trainTokensPerSecond: Math.max(a.trainTokensPerSecond, b.trainTokensPerSecond),
+          generateTokensPerSecond: generate,
+        },
+      ];
+    }),
+  );
+  return { threads: first.threads, matmulGflops: Math.max(first.matmulGflops, second.matmulGflops), sizes };
+}
+
+const ratio = (ours: number, base: number) =>
+  `${ours.toFixed(0)} vs torch ${base.toFixed(0)} = ${(ours / base).toFixed(2)}x`;
+
 async function main(): Promise<void> {
   const options = new Command()
-    .option('--backend <name>', 'wasm | cpu | auto', 'wasm')
+    .option(
+      '--backends <list>',
+      'comma-separated, run in this order: wasm-openblas, wasm, cpu, auto',
+      'wasm-openblas,wasm',
+    )
     .option('--sizes <list>', 'comma-separated: a,b', 'a,b')
     .option('--train-steps <n>', 'timed training steps per size', '3')
+    .option('--no-generation', 'training only')
     .parse()
-    .opts<{ backend: string; sizes: string; trainSteps: string }>();
+    .opts<{ backends: string; sizes: string; trainSteps: string; generation: boolean }>();
   const sizes = options.sizes.split(',') as SizeName[];
   const steps = Number(options.trainSteps);
-  const backend = await selectBackend(options.backend as BackendName | 'auto');
-  console.log(
-    `backend: ${backend.name}${backend.simd !== undefined ? ` (simd ${backend.simd}, threads ${backend.threads})` : ''}`,
-  );
-  const torch = torchBaseline(sizes, steps);
-  console.log(`PyTorch: ${torch.threads} threads, 1024^3 matmul ${torch.matmulGflops.toFixed(0)} GFLOP/s`);
-  for (const size of sizes) {
-    const ref = torch.sizes[size];
-    const train = ourTraining(size, steps);
-    console.log(
-      `size (${size}) training tokens/s: recon ${train.toFixed(0)} vs torch ${ref.trainTokensPerSecond.toFixed(0)} = ${(train / ref.trainTokensPerSecond).toFixed(2)}x`,
-    );
-    for (const batch of GEN.batches) {
-      const gen = ourGeneration(size, batch);
-      const base = ref.generateTokensPerSecond[String(batch)];
+  const batches = options.generation ? GEN.batches : [];
+  const load = () => os.loadavg()[0].toFixed(1);
+  const torchBefore = torchBaseline(sizes, steps);
+  console.log(`PyTorch (before): ${torchBefore.matmulGflops.toFixed(0)} GFLOP/s, load ${load()}`);
+  const ours: OurResult[] = [];
+  const labels: { name: string; label: string }[] = [];
+  for (const name of options.backends.split(',') as (BackendName | 'auto')[]) {
+    let backend;
+    try {
+      backend = await selectBackend(name);
+    } catch (error) {
+      console.log(`backend ${name}: skipped (${(error as Error).message})`);
+      continue;
+    }
+    labels.push({
+      name: backend.name,
+      label: `${backend.name}${backend.blas ? ` [${backend.blas}, ${backend.threads} threads]` : ''}${backend.simd !== undefined ? ` (simd ${backend.simd})` : ''}`,
+    });
+    for (const size of sizes) {
+      const train = ourTraining(size, steps);
+      const generate = Object.fromEntries(batches.map((b) => [String(b), ourGeneration(size, b)]));
+      ours.push({ backend: backend.name, size, train, generate });
+      console.log(`  measured ${backend.name} size (${size}), load ${load()}`);
+    }
+  }
+  const torchAfter = torchBaseline(sizes, steps);
+  console.log(`PyTorch (after): ${torchAfter.matmulGflops.toFixed(0)} GFLOP/s, load ${load()}`);
+  const torch = bestOf(torchBefore, torchAfter);
+  const torchNote = `PyTorch ${torch.threads} threads, 1024^3 matmul ${torch.matmulGflops.toFixed(0)} GFLOP/s (best of 2 runs)`;
+  console.log(`\nratios against the better PyTorch run; ${torchNote}`);
+  for (const { name, label } of labels) {
+    console.log(`backend: ${label}`);
+    for (const r of ours.filter((o) => o.backend === name)) {
+      const ref = torch.sizes[r.size];
       console.log(
-        `size (${size}) generation batch ${batch} tokens/s: recon ${gen.toFixed(0)} vs torch ${base.toFixed(0)} = ${(gen / base).toFixed(2)}x`,
+        `  size (${r.size}) training tokens/s: ${ratio(r.train, ref.trainTokensPerSecond)}  [${torchNote}]`,
       );
+      for (const b of batches)
+        console.log(
+          `  size (${r.size}) generation batch ${b} tokens/s: ${ratio(r.generate[String(b)], ref.generateTokensPerSecond[String(b)])}`,
+        );
     }
   }
   console.log(

@@ -22,8 +22,16 @@ const builtinPolicySchema = z.strictObject({
   vocabSize: positiveInt.default(512),
   positional: z.enum(['learned']).default('learned'),
   tieEmbeddings: z.boolean().default(true),
-  /** Numeric backend: the first that loads of tensorflow-gpu, tensorflow, wasm, cpu ('auto'), or exactly one. */
-  backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  /**
+   * Numeric backend: the first that loads of tensorflow-gpu, tensorflow, wasm-openblas (wasm with OpenBLAS
+   * matmuls), wasm, cpu ('auto'), or exactly one.
+   */
+  backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm-openblas', 'wasm', 'cpu']).default('auto'),
+  /**
+   * Worker threads that train and sample the policy (RECON_POLICY_WORKERS overrides): `auto` (what absent
+   * means) is one per core, at most two. Results do not depend on it; the run records it in event meta.
+   */
+  workers: z.union([z.literal('auto'), positiveInt]).optional(),
 });
 
 const openAiPolicySchema = z.strictObject({
@@ -47,6 +55,12 @@ const sftSchema = z.strictObject({
   weightDecay: z.number().min(0).default(0.01),
   maxGradNorm: z.number().positive().default(1.0),
   lora: loraSchema.optional(),
+  /**
+   * Batches of similar length, grouped over windows of this many steps: with long game-format rows in the
+   * mix, a batch pads to its own rows' length instead of the longest row it happens to draw. Absent: plain
+   * shuffled batches (runs recorded before the option replay unchanged).
+   */
+  lengthGroupWindow: positiveInt.optional(),
 });
 
 const grpoSchema = z
@@ -90,6 +104,12 @@ const curriculumSchema = z.strictObject({
   categories: z.array(z.string().min(1)).min(1).optional(),
   trainItems: positiveInt.default(2000),
   testItems: positiveInt.default(300),
+  /**
+   * Game-format train items (the complete-information games' exact prompts on generated games, answered
+   * `<s>choice_k</s>`) added to the SFT traces and GRPO problems, half simultaneous and half sequential.
+   * Absent means none, as before the option existed.
+   */
+  gameTrainItems: z.number().int().nonnegative().optional(),
 });
 
 const reconDataSchema = z.strictObject({
@@ -104,6 +124,18 @@ const rewardSchema = z.strictObject({
   version: z.string().min(1).optional(),
   weight: z.number().finite().default(1),
 });
+
+/**
+ * How a game suite decodes the built-in policy's replies: `free` sampling (the default, and the only mode of
+ * runs recorded before the setting), `constrained` to the legal moves' reply texts, or `both` (free-form for
+ * the valid-move rate, constrained for equilibrium and win rates; each result labelled with its mode).
+ */
+export const gameDecodingSchema = z.enum(['free', 'constrained', 'both']);
+export type GameDecodingSetting = z.infer<typeof gameDecodingSchema>;
+
+/** The decoding modes a suite plays, in order; an absent setting is free-form only. */
+export const decodingModes = (setting: GameDecodingSetting | undefined): Array<'free' | 'constrained'> =>
+  setting === 'both' ? ['free', 'constrained'] : [setting ?? 'free'];
 
 const evaluationSchema = z.strictObject({
   stages: z
@@ -122,6 +154,8 @@ const evaluationSchema = z.strictObject({
       reasks: nonNegativeInt.default(5),
       /** Completion budget per decision; defaults to evaluation.maxNewTokens. */
       maxNewTokens: positiveInt.optional(),
+      /** Absent means free: parsed configs of earlier runs stay unchanged. */
+      decoding: gameDecodingSchema.optional(),
     })
     .optional(),
   gtbench: z
@@ -137,6 +171,8 @@ const evaluationSchema = z.strictObject({
       reasks: positiveInt.default(3),
       /** Completion budget per move; defaults to evaluation.maxNewTokens. */
       maxNewTokens: positiveInt.optional(),
+      /** Absent means free: parsed configs of earlier runs stay unchanged. */
+      decoding: gameDecodingSchema.optional(),
     })
     .optional(),
   maxNewTokens: positiveInt.default(6144),
@@ -151,7 +187,16 @@ export const experimentConfigSchema = z.strictObject({
       message: 'name at least one dataset source: curriculum or recon',
     }),
   policy: z.discriminatedUnion('kind', [builtinPolicySchema, openAiPolicySchema]),
-  tokenizer: z.strictObject({ vocabSize: positiveInt.default(512) }).default({ vocabSize: 512 }),
+  tokenizer: z
+    .strictObject({
+      vocabSize: positiveInt.default(512),
+      /**
+       * `words` (what absent means): merges stay inside words. `phrases`: merges may cross spaces and only
+       * digit runs are cut, so templated prompts (the games' rule lines) take several times fewer tokens.
+       */
+      pretokenizer: z.enum(['words', 'phrases']).optional(),
+    })
+    .default({ vocabSize: 512 }),
   sft: sftSchema.optional(),
   grpo: grpoSchema.optional(),
   rewards: z

@@ -1,2 +1,3 @@
 export * from './policy-checkpoints';
 export * from './prompt-tokens';
+export * from './compute-pool';

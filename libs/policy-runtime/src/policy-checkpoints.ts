@@ -167,6 +167,28 @@ function storesEveryWeight(model: TransformerPolicy, decoded: DecodedCheckpoint)
   return [...model.namedWeights().keys()].every((name) => decoded.weights.has(name));
 }
 
+/** What a compute worker needs to sample from a checkpoint, without building the model on this thread. */
+export interface CheckpointPolicy {
+  checkpointHash: string;
+  model: TransformerConfig;
+  weights: Record<string, { shape: number[]; values: Float32Array }>;
+  tokenizer: ByteBpeTokenizer;
+}
+
+export async function readCheckpointPolicy(
+  blobStore: BlobStore,
+  checkpointHash: string,
+): Promise<CheckpointPolicy> {
+  const decoded = await readCheckpoint(blobStore, checkpointHash);
+  const config = decoded.config as CheckpointConfig;
+  return {
+    checkpointHash,
+    model: parseTransformerConfig(config.model),
+    weights: Object.fromEntries(decoded.weights),
+    tokenizer: await loadTokenizer(blobStore, decoded.tokenizerHash),
+  };
+}
+
 /** A checkpoint's content: from memory when this process has just saved or read it, else from its blob. */
 async function readCheckpoint(blobStore: BlobStore, checkpointHash: string): Promise<DecodedCheckpoint> {
   const recent = recentCheckpoints.get(checkpointHash);

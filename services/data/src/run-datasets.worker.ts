@@ -1,6 +1,8 @@
 import type { PayloadOf } from '@recon/contracts';
 import { deterministicEventId, isConnectionLoss, type RecordedEvent } from '@recon/eventlog';
 import {
+  CURRICULUM_CATEGORY_NAMES,
+  GAME_CURRICULUM_CATEGORY_NAMES,
   generateCurriculum,
   goldShapeOf,
   isCurriculumCategory,
@@ -23,7 +25,7 @@ function problemRow(item: CurriculumItem, index: number) {
     index,
     itemId: item.id,
     category: item.category,
-    messages: [{ role: 'user' as const, content: item.prompt }],
+    messages: item.messages ?? [{ role: 'user' as const, content: item.prompt }],
     gold: item.answer,
     goldShape: goldShapeOf(item.answer),
   };
@@ -35,6 +37,8 @@ function traceRow(item: CurriculumItem, index: number) {
     itemId: item.id,
     category: item.category,
     prompt: item.prompt,
+    // Game-format items are asked with the evaluation's system turn: SFT encodes the same chat.
+    ...(item.messages ? { messages: item.messages } : {}),
     response: item.trace,
     gold: item.answer,
   };
@@ -132,7 +136,8 @@ export class RunDatasetsWorker {
       if (unknown.length > 0)
         throw new Error(`datasets.curriculum.categories: unknown ${unknown.map((c) => `'${c}'`).join(', ')}`);
       const categories = curriculum.categories as CurriculumCategory[] | undefined;
-      const perCategory = (total: number) => Math.ceil(total / (categories?.length ?? 5));
+      // Items per category so that the split holds the configured total (rounded up to a whole round).
+      const perCategory = (total: number) => Math.ceil(total / (categories ?? CURRICULUM_CATEGORY_NAMES).length);
       const test = generateCurriculum({
         categories,
         split: 'test',
@@ -146,6 +151,18 @@ export class RunDatasetsWorker {
         seed,
         exclude: new Set(test.map((i) => i.prompt)),
       });
+      // Categories the run names already are not drawn twice.
+      const games = GAME_CURRICULUM_CATEGORY_NAMES.filter((c) => !categories?.includes(c));
+      if (curriculum.gameTrainItems && games.length > 0) {
+        train.push(
+          ...generateCurriculum({
+            categories: games,
+            split: 'train',
+            count: Math.ceil(curriculum.gameTrainItems / games.length),
+            seed,
+          }),
+        );
+      }
       const common = { source: `curriculum seed ${seed}`, format: 'generated' as const };
       pin(
         'sft',

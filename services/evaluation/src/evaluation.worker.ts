@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import type { PayloadOf, Producer } from '@recon/contracts';
+import type { AnswerBaseline, PayloadOf, Producer } from '@recon/contracts';
 import { storableText } from '@recon/contracts';
-import { paperEvalGrade, strictGrade, tagProblem } from '@recon/econ';
+import { exactAnswerGrade, paperEvalGrade, tagProblem, type BaselineItem } from '@recon/econ';
 import {
   deterministicEventId,
   isConnectionLoss,
@@ -10,7 +10,7 @@ import {
   type NewEvent,
   type RecordedEvent,
 } from '@recon/eventlog';
-import { readRunConfig, runHasEnded, type ExperimentConfig } from '@recon/experiment';
+import { decodingModes, readRunConfig, runHasEnded, type ExperimentConfig } from '@recon/experiment';
 import {
   COMPLETE_INFO_GAMES,
   GTBENCH_TEXT_GAMES,
@@ -22,11 +22,27 @@ import {
   parseInvalidPolicy,
 } from '@recon/games';
 import { loadRegisteredDataset } from '@recon/persistence';
-import { generate } from '@recon/policy';
-import { PolicyCache, promptTokens, type LoadedPolicy } from '@recon/policy-runtime';
+import { activeBackend, selectBackend } from '@recon/policy';
+import {
+  checkpointPoolPolicy,
+  generateOnPool,
+  PolicyCache,
+  policyComputePool,
+  promptTokens,
+  readCheckpointPolicy,
+  resolveWorkerCount,
+  type LoadedPolicy,
+} from '@recon/policy-runtime';
 import type { Consumer, EventBus } from '@recon/transport';
-import { completeInfoResults, gtbenchResults, problemSuiteResults, type GradedItem } from './suite-results';
+import {
+  completeInfoResults,
+  gtbenchResults,
+  problemSuiteBaselines,
+  problemSuiteResults,
+  type GradedItem,
+} from './suite-results';
 import { opponentFor } from './opponents';
+import { labelDecoding, matchNamespace } from './game-decoding';
 import { PolicyAgent } from './policy-agent';
 
 interface ProblemRowLike {
@@ -36,6 +52,12 @@ interface ProblemRowLike {
   itemId?: string;
   index: number;
 }
+
+type ResolvedDataset = PayloadOf<'dataset.resolved'>['datasets'][number];
+
+const promptText = (row: ProblemRowLike) => row.messages.map((m) => m.content).join('\n');
+// Imported Recon rows carry no category: the tagger assigns one of the paper's 15 from the prompt.
+const categoryOf = (row: ProblemRowLike) => row.category ?? tagProblem(promptText(row));
 
 export function evaluationProducer(): Producer {
   return { service: 'evaluation', version: '0.1.0', instance: `${hostname()}:${process.pid}` };
@@ -91,11 +113,16 @@ export class EvaluationWorker {
       if (!config.evaluation.stages.includes(ready.stage)) return;
       const policy = await this.policies.get(ready.checkpointHash);
       const results: Record<string, number> = {};
+      const baselines: AnswerBaseline[] = [];
       const resolved = await this.options.eventStore.readStream(runId, { types: ['dataset.resolved'] });
-      const evalSet = (resolved[0]?.payload as PayloadOf<'dataset.resolved'> | undefined)?.datasets.find(
-        (d) => d.role === 'eval',
-      );
-      if (evalSet) Object.assign(results, await this.heldOut(runId, ready.stage, config, policy, evalSet));
+      const datasets = (resolved[0]?.payload as PayloadOf<'dataset.resolved'> | undefined)?.datasets ?? [];
+      const evalSet = datasets.find((d) => d.role === 'eval');
+      if (evalSet) {
+        const heldOut = await this.heldOut(runId, ready.stage, config, policy, evalSet);
+        Object.assign(results, heldOut.results);
+        const train = datasets.find((d) => d.role === 'grpo');
+        if (train) baselines.push(...(await this.baselines(heldOut.suite, train, heldOut.evaluated)));
+      }
       if (config.evaluation.completeInformation)
         Object.assign(results, await this.completeInformation(runId, ready.stage, config, seed, policy));
       if (config.evaluation.gtbench)
@@ -105,7 +132,7 @@ export class EvaluationWorker {
           eventId: deterministicEventId(runId, 'evaluation.completed', ready.stage),
           type: 'evaluation.completed',
           causationId: event.eventId,
-          payload: { stage: ready.stage, checkpointHash: ready.checkpointHash, results },
+          payload: { stage: ready.stage, checkpointHash: ready.checkpointHash, results, baselines },
         },
       ]);
     } catch (error) {
@@ -121,29 +148,49 @@ export class EvaluationWorker {
     }
   }
 
+  /** The answer baselines of a problem suite, counted on the run's training problems (the GRPO prompts). */
+  private async baselines(
+    suite: string,
+    train: ResolvedDataset,
+    evaluated: BaselineItem[],
+  ): Promise<AnswerBaseline[]> {
+    const rows = (await loadRegisteredDataset<ProblemRowLike>(this.options, train.versionHash)).rows;
+    const items = rows.map((row) => ({ gold: row.gold, category: categoryOf(row) }));
+    return problemSuiteBaselines(suite, { name: train.name, split: train.split, items }, evaluated);
+  }
+
   private async heldOut(
     runId: string,
     stage: string,
     config: ExperimentConfig,
     policy: LoadedPolicy,
-    evalSet: PayloadOf<'dataset.resolved'>['datasets'][number],
-  ): Promise<Record<string, number>> {
+    evalSet: ResolvedDataset,
+  ): Promise<{ suite: string; results: Record<string, number>; evaluated: BaselineItem[] }> {
     const rows = (await loadRegisteredDataset<ProblemRowLike>(this.options, evalSet.versionHash)).rows;
     const limit = Math.min(rows.length, config.evaluation.heldOut?.items ?? rows.length);
     const items = rows.slice(0, limit);
     const { model, tokenizer } = policy;
     const context = model.config.context;
     const maxTokens = Math.min(config.evaluation.maxNewTokens, context - 2);
-    // Recon-Eval is graded as the paper grades it; generated items by the strict task-accuracy grader.
+    // Sampled on the compute workers, off this event loop (each completion depends only on its prompt and seed).
+    const backend = activeBackend() ?? (await selectBackend('auto'));
+    const pool = await policyComputePool(
+      backend,
+      resolveWorkerCount(config.policy.kind === 'builtin' ? config.policy.workers : undefined),
+    );
+    const pooled = checkpointPoolPolicy(
+      await readCheckpointPolicy(this.options.blobStore, policy.checkpointHash),
+    );
+    // Every item is graded both ways; the headline (`correct`) of Recon-Eval is the paper's grader, of generated
+    // items the exact one.
     const suite = evalSet.split === 'eval' ? 'recon-eval' : 'held-out';
-    const grade = suite === 'recon-eval' ? paperEvalGrade : strictGrade;
     const graded: GradedItem[] = [];
-    for (let start = 0; start < items.length; start += BATCH) {
-      const batch = items.slice(start, start + BATCH);
-      const completions = generate(
-        model,
-        tokenizer,
-        batch.map((row, i) => ({
+    const evaluated: BaselineItem[] = [];
+    const sample = (start: number) => {
+      const sampled = generateOnPool(
+        pool,
+        pooled,
+        items.slice(start, start + BATCH).map((row, i) => ({
           promptIds: promptTokens(tokenizer, row.messages, context, maxTokens).ids,
           seed: start + i,
         })),
@@ -153,11 +200,25 @@ export class EvaluationWorker {
           stopTokenIds: [tokenizer.specialTokens.eos],
         },
       );
+      sampled.catch(() => undefined); // awaited below; a failure while recording must not go unhandled
+      return sampled;
+    };
+    // The next batch is queued behind this one: a worker that finishes its part of a batch early starts on
+    // the next while this one is graded and recorded.
+    let current = items.length > 0 ? sample(0) : null;
+    for (let start = 0; start < items.length; start += BATCH) {
+      const batch = items.slice(start, start + BATCH);
+      const following = start + BATCH < items.length ? sample(start + BATCH) : null;
+      const completions = await current!;
+      current = following;
       const events: NewEvent[] = batch.map((row, i) => {
-        const result = grade(completions[i].text, row.gold);
-        // Imported Recon rows carry no category: the tagger assigns one of the paper's 15 from the prompt.
-        const category = row.category ?? tagProblem(row.messages.map((m) => m.content).join('\n'));
-        graded.push({ category, gold: row.gold, correct: result.correct });
+        const exact = exactAnswerGrade(completions[i].text, row.gold);
+        const paper = paperEvalGrade(completions[i].text, row.gold);
+        const result = suite === 'recon-eval' ? paper : exact;
+        const category = categoryOf(row);
+        const verdicts = { exact: exact.correct, paper: paper.correct };
+        graded.push({ category, gold: row.gold, correct: result.correct, verdicts });
+        evaluated.push({ category, gold: row.gold, prompt: promptText(row) });
         const itemId = row.itemId ?? `row-${row.index}`;
         return {
           eventId: deterministicEventId(runId, 'evaluation.item.scored', stage, suite, itemId),
@@ -172,13 +233,14 @@ export class EvaluationWorker {
               result.parsed === null || result.parsed === undefined ? null : storableText(result.parsed),
             gold: row.gold,
             correct: result.correct,
+            verdicts,
           },
         };
       });
       await this.append(runId, events);
       this.options.onProgress?.(runId, stage, suite, Math.min(start + BATCH, items.length), items.length);
     }
-    return problemSuiteResults(suite, graded);
+    return { suite, results: problemSuiteResults(suite, graded), evaluated };
   }
 
   private emitter(runId: string, stage: string) {
@@ -202,32 +264,46 @@ export class EvaluationWorker {
     policy: LoadedPolicy,
   ) {
     const settings = config.evaluation.completeInformation!;
-    const games: Array<{ game: string; finished: GameFinishedPayload[] }> = [];
     const emit = this.emitter(runId, stage);
+    const results: Record<string, number> = {};
+    const modes = decodingModes(settings.decoding);
     let done = 0;
-    for (const game of COMPLETE_INFO_GAMES) {
-      const finished = await runCompleteInfoTrials(
-        game,
-        (matchSeed) =>
-          new PolicyAgent(policy, matchSeed, {
-            temperature: settings.temperature,
-            maxTokens: settings.maxNewTokens ?? config.evaluation.maxNewTokens,
-          }),
-        {
-          runId: `${runId}/${stage}`,
-          runSeed: seed,
-          // Seeds from the stage, not the run id: `recon replay --verify` re-executes under another id.
-          seedScope: stage,
-          trials: settings.trials,
+    for (const decoding of modes) {
+      const games: Array<{ game: string; finished: GameFinishedPayload[] }> = [];
+      for (const game of COMPLETE_INFO_GAMES) {
+        const finished = await runCompleteInfoTrials(
+          game,
+          (matchSeed) =>
+            new PolicyAgent(policy, matchSeed, {
+              temperature: settings.temperature,
+              maxTokens: settings.maxNewTokens ?? config.evaluation.maxNewTokens,
+              decoding,
+            }),
+          {
+            runId: matchNamespace(runId, stage, decoding),
+            runSeed: seed,
+            // Seeds from the stage, not the run id: `recon replay --verify` re-executes under another id.
+            // Both decodings of a trial share its seed, so they differ only in how the replies were decoded.
+            seedScope: stage,
+            trials: settings.trials,
+            stage,
+            emit,
+            policy: settings.reasks > 0 ? { kind: 'reask', times: settings.reasks } : { kind: 'forfeit' },
+            ...(settings.decoding === undefined ? {} : { decoding }),
+          },
+        );
+        games.push({ game: game.name, finished });
+        this.options.onProgress?.(
+          runId,
           stage,
-          emit,
-          policy: settings.reasks > 0 ? { kind: 'reask', times: settings.reasks } : { kind: 'forfeit' },
-        },
-      );
-      games.push({ game: game.name, finished });
-      this.options.onProgress?.(runId, stage, 'complete-info', ++done, COMPLETE_INFO_GAMES.length);
+          'complete-info',
+          ++done,
+          COMPLETE_INFO_GAMES.length * modes.length,
+        );
+      }
+      Object.assign(results, labelDecoding(completeInfoResults(games), 'complete-info', decoding));
     }
-    return completeInfoResults(games);
+    return results;
   }
 
   private async gtbench(
@@ -242,35 +318,47 @@ export class EvaluationWorker {
     const invalid = parseInvalidPolicy(
       settings.invalidPolicy === 'reask' ? `reask:${settings.reasks}` : settings.invalidPolicy,
     );
-    const played: Array<{ game: string; opponent: string; finished: GameFinishedPayload[] }> = [];
+    const results: Record<string, number> = {};
+    const modes = decodingModes(settings.decoding);
     const cells = GTBENCH_TEXT_GAMES.flatMap((textGame) =>
       settings.opponents.map((name) => ({ textGame, name })),
     );
     let done = 0;
-    for (const { textGame, name } of cells) {
-      const opponent = opponentFor(name, textGame.game.name);
-      done++;
-      if (!opponent) continue;
-      const finished: GameFinishedPayload[] = [];
-      for (const match of scheduleMatches(
-        `${runId}/${stage}`,
-        seed,
-        textGame.game.name,
-        opponent.name,
-        settings.matches,
-        stage,
-      )) {
-        const agent = new PolicyAgent(policy, match.seed, {
-          temperature: settings.temperature,
-          maxTokens: settings.maxNewTokens ?? config.evaluation.maxNewTokens,
-        });
-        finished.push(
-          await runGtbenchMatch(textGame, agent, opponent, { match, stage, policy: invalid, emit }),
-        );
+    for (const decoding of modes) {
+      const played: Array<{ game: string; opponent: string; finished: GameFinishedPayload[] }> = [];
+      for (const { textGame, name } of cells) {
+        const opponent = opponentFor(name, textGame.game.name);
+        done++;
+        if (!opponent) continue;
+        const finished: GameFinishedPayload[] = [];
+        for (const match of scheduleMatches(
+          matchNamespace(runId, stage, decoding),
+          seed,
+          textGame.game.name,
+          opponent.name,
+          settings.matches,
+          stage,
+        )) {
+          const agent = new PolicyAgent(policy, match.seed, {
+            temperature: settings.temperature,
+            maxTokens: settings.maxNewTokens ?? config.evaluation.maxNewTokens,
+            decoding,
+          });
+          finished.push(
+            await runGtbenchMatch(textGame, agent, opponent, {
+              match,
+              stage,
+              policy: invalid,
+              emit,
+              ...(settings.decoding === undefined ? {} : { decoding }),
+            }),
+          );
+        }
+        played.push({ game: textGame.game.name, opponent: name, finished });
+        this.options.onProgress?.(runId, stage, 'gtbench', done, cells.length * modes.length);
       }
-      played.push({ game: textGame.game.name, opponent: name, finished });
-      this.options.onProgress?.(runId, stage, 'gtbench', done, cells.length);
+      Object.assign(results, labelDecoding(gtbenchResults(played), 'gtbench', decoding));
     }
-    return gtbenchResults(played);
+    return results;
   }
 }

@@ -1,5 +1,10 @@
 import type { GameFinishedPayload } from '@recon/games';
-import { completeInfoResults, gtbenchResults, problemSuiteResults } from './suite-results';
+import {
+  completeInfoResults,
+  gtbenchResults,
+  problemSuiteBaselines,
+  problemSuiteResults,
+} from './suite-results';
 import { headlineResults } from './external/external-evaluation';
 
 const finished = (
@@ -41,6 +46,65 @@ describe('suite headline numbers', () => {
     expect(results['recon-eval.accuracy.low']).toBeLessThan(0.5);
     expect(results['recon-eval.accuracy.high']).toBeGreaterThan(0.5);
     expect(problemSuiteResults('held-out', [])['held-out.accuracy']).toBe(0);
+  });
+
+  it('problem suites: both graders counted when every item carries both verdicts', () => {
+    const results = problemSuiteResults('held-out', [
+      { category: 'c', gold: 'Option 1: U', correct: false, verdicts: { exact: false, paper: true } },
+      { category: 'c', gold: 'Option 2: D', correct: true, verdicts: { exact: true, paper: true } },
+    ]);
+    expect(results).toMatchObject({
+      'held-out.correct': 1,
+      'held-out.exact.correct': 1,
+      'held-out.paper.correct': 2,
+    });
+    expect(
+      problemSuiteResults('held-out', [{ category: 'c', gold: 'Yes', correct: true }]),
+    ).not.toHaveProperty('held-out.exact.correct');
+  });
+
+  it('answer baselines: majority texts counted on the training split, answered on the evaluated items', () => {
+    const prompt = (options: string[]) => `Q? ${options.map((o, i) => `Option ${i + 1}: ${o}`).join('; ')}`;
+    const train = {
+      name: 'curriculum-train',
+      split: 'train',
+      items: [
+        { category: 'trigger', gold: 'Option 2: defect' },
+        { category: 'trigger', gold: 'Option 1: defect' },
+        { category: 'trigger', gold: 'Option 1: cooperate' },
+        { category: 'nash', gold: 'Yes' },
+        { category: 'nash', gold: 'No' },
+        { category: 'nash', gold: 'No' },
+        { category: 'nash', gold: 'No' },
+        // Game-move practice in training: not an evaluated category, so it does not count.
+        ...Array.from({ length: 9 }, () => ({ category: 'game_move', gold: 'choice_1' })),
+      ],
+    };
+    // In the test items "defect" sits at another position than in training, and one test category is new.
+    const test = [
+      { category: 'trigger', gold: 'Option 2: defect', prompt: prompt(['cooperate', 'defect']) },
+      { category: 'trigger', gold: 'Option 1: cooperate', prompt: prompt(['cooperate', 'defect']) },
+      { category: 'nash', gold: 'No', prompt: 'Is there a pure NE?' },
+      { category: 'unseen', gold: 'Option 1: x', prompt: prompt(['x', 'y']) },
+    ];
+    expect(problemSuiteBaselines('held-out', train, test)).toEqual([
+      {
+        suite: 'held-out',
+        name: 'global-majority',
+        computedOn: '`curriculum-train` (its 7 rows in the evaluated categories, of 16; train split)',
+        answers: { '*': 'No' },
+        items: 4,
+        correct: { exact: 1, paper: 1 },
+      },
+      {
+        suite: 'held-out',
+        name: 'category-majority',
+        computedOn: '`curriculum-train` (its 7 rows in the evaluated categories, of 16; train split)',
+        answers: { nash: 'No', trigger: 'defect' },
+        items: 4,
+        correct: { exact: 2, paper: 2 },
+      },
+    ]);
   });
 
   it('complete-information: NE frequency per game and overall', () => {

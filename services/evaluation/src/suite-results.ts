@@ -1,10 +1,64 @@
+import type { AnswerBaseline } from '@recon/contracts';
+import {
+  majorityAnswerText,
+  majorityAnswerTextByCategory,
+  scoreBaseline,
+  type BaselineItem,
+} from '@recon/econ';
 import { equilibriumFrequency, winRate, wilson, type GameFinishedPayload } from '@recon/games';
 
 /** One graded benchmark item, as the headline numbers need it. */
 export interface GradedItem {
   category: string;
   gold: string;
+  /** The suite's headline grader. */
   correct: boolean;
+  /** Both graders' verdicts, when the item was graded by both. */
+  verdicts?: { exact: boolean; paper: boolean };
+}
+
+/**
+ * The answer baselines of a problem suite: the most common gold answer text overall and per category, counted
+ * on `train` (the run's training problems) and answered on every evaluated item (with the number of the option
+ * that has that text there), each graded by the exact grader and the paper's. Only training rows of the
+ * evaluated categories count (training may hold other kinds of items, e.g. game-move practice), unless none
+ * of them is evaluated.
+ */
+export function problemSuiteBaselines(
+  suite: string,
+  train: { name: string; split: string; items: ReadonlyArray<Omit<BaselineItem, 'prompt'>> },
+  evaluated: readonly BaselineItem[],
+): AnswerBaseline[] {
+  const evaluatedCategories = new Set(evaluated.map((i) => i.category));
+  const relevant = train.items.filter((i) => evaluatedCategories.has(i.category));
+  const counted = relevant.length > 0 ? relevant : train.items;
+  const overall = majorityAnswerText(counted);
+  const byCategory = majorityAnswerTextByCategory(counted);
+  const computedOn =
+    counted.length === train.items.length
+      ? `\`${train.name}\` (${train.items.length} rows, ${train.split} split)`
+      : `\`${train.name}\` (its ${counted.length} rows in the evaluated categories, of ${train.items.length}; ${train.split} split)`;
+  return [
+    {
+      suite,
+      name: 'global-majority',
+      computedOn,
+      answers: overall === null ? {} : { '*': overall },
+      ...scoreBaseline(evaluated, () => overall),
+    },
+    {
+      suite,
+      name: 'category-majority',
+      computedOn,
+      answers: Object.fromEntries(
+        [...new Set(evaluated.map((i) => i.category))]
+          .filter((c) => byCategory.has(c))
+          .sort()
+          .map((c) => [c, byCategory.get(c)!]),
+      ),
+      ...scoreBaseline(evaluated, (item) => byCategory.get(item.category) ?? null),
+    },
+  ];
 }
 
 /**
@@ -35,6 +89,10 @@ export function problemSuiteResults(suite: string, items: readonly GradedItem[])
     [`${suite}.accuracy.high`]: interval.high,
     [`${suite}.majorityBaseline`]: Math.max(0, ...golds.values()) / Math.max(items.length, 1),
   };
+  if (items.length > 0 && items.every((i) => i.verdicts)) {
+    results[`${suite}.exact.correct`] = items.filter((i) => i.verdicts!.exact).length;
+    results[`${suite}.paper.correct`] = items.filter((i) => i.verdicts!.paper).length;
+  }
   for (const [category, cell] of perCategory) {
     results[`${suite}.category.${category}.accuracy`] = cell.correct / cell.total;
     results[`${suite}.category.${category}.items`] = cell.total;

@@ -11,10 +11,17 @@ import {
 } from '@recon/eventlog';
 import { deriveSeed } from '@recon/games';
 import { loadRegisteredDataset } from '@recon/persistence';
-import { generate } from '@recon/policy';
-import { PolicyCache, promptTokens } from '@recon/policy-runtime';
+import { activeBackend, selectBackend } from '@recon/policy';
+import {
+  checkpointPoolPolicy,
+  generateOnPool,
+  policyComputePool,
+  promptTokens,
+  readCheckpointPolicy,
+  resolveWorkerCount,
+} from '@recon/policy-runtime';
 import type { Consumer, EventBus } from '@recon/transport';
-import { runHasEnded } from '@recon/experiment';
+import { readRunConfig, runHasEnded } from '@recon/experiment';
 
 interface ProblemRowLike {
   messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
@@ -32,15 +39,11 @@ export function rolloutProducer(): Producer {
  */
 export class RolloutWorker {
   private consumer: Consumer | null = null;
-  private readonly policies: PolicyCache;
   private readonly datasets = new Map<string, Promise<ProblemRowLike[]>>();
-  /** Requests are handled one at a time, whatever the bus's concurrency: the policy cache recycles models. */
+  /** Requests are handled one at a time, whatever the bus's concurrency: they share the compute workers. */
   private turn: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly options: { eventStore: EventStore; blobStore: BlobStore; bus: EventBus }) {
-    // Each GRPO step names a new checkpoint of the same model: its weights go into the model held.
-    this.policies = new PolicyCache(options.blobStore, 1, { recycle: true });
-  }
+  constructor(private readonly options: { eventStore: EventStore; blobStore: BlobStore; bus: EventBus }) {}
 
   async start(): Promise<void> {
     this.consumer = await this.options.bus.subscribe(
@@ -55,7 +58,6 @@ export class RolloutWorker {
 
   async stop(): Promise<void> {
     await this.consumer?.stop();
-    this.policies.clear();
   }
 
   private rows(versionHash: string): Promise<ProblemRowLike[]> {
@@ -78,11 +80,13 @@ export class RolloutWorker {
     const runId = event.streamId;
     const request = event.payload as PayloadOf<'rollout.shard.requested'>;
     // The policy loads while the run's state is read (an ended run leaves it unused, a failed load unread).
-    const policy = this.policies.get(request.policyVersion);
+    const policy = readCheckpointPolicy(this.options.blobStore, request.policyVersion);
     policy.catch(() => undefined);
     if (await runHasEnded(this.options.eventStore, runId)) return;
-    const { model, tokenizer } = await policy;
-    const context = model.config.context;
+    const { config } = await readRunConfig(this.options.eventStore, runId);
+    const checkpoint = await policy;
+    const { tokenizer } = checkpoint;
+    const context = checkpoint.model.context;
     const maxTokens = Math.min(request.sampling.maxTokens, context - 2);
     const samples: Array<{ promptId: string; groupIndex: number; seed: number; promptIds: number[] }> = [];
     for (const prompt of request.prompts) {
@@ -97,10 +101,14 @@ export class RolloutWorker {
           promptIds: ids,
         });
     }
+    const backend = activeBackend() ?? (await selectBackend('auto'));
+    const workers = resolveWorkerCount(config.policy.kind === 'builtin' ? config.policy.workers : undefined);
+    const pool = await policyComputePool(backend, workers);
     const started = performance.now();
-    const completions = generate(
-      model,
-      tokenizer,
+    // Sampled on the compute workers, off this event loop; each completion depends only on its prompt and seed.
+    const completions = await generateOnPool(
+      pool,
+      checkpointPoolPolicy(checkpoint),
       samples.map((s) => ({ promptIds: s.promptIds, seed: s.seed })),
       {
         temperature: request.sampling.temperature,
@@ -133,7 +141,13 @@ export class RolloutWorker {
           truncated: completion.truncated,
           finishReason: completion.finishReason === 'stop' ? 'eos' : 'length',
         },
-        meta: { generationMs, batchSize: samples.length, batchIndex: i, shard: request.shard },
+        meta: {
+          generationMs,
+          batchSize: samples.length,
+          batchIndex: i,
+          shard: request.shard,
+          computeWorkers: pool.size,
+        },
       };
     });
     await this.options.eventStore.append(runId, events, {

@@ -1,7 +1,9 @@
-import type { ByteBpeTokenizer, TokenSequence } from '@recon/policy';
+import type { ByteBpeTokenizer, ChatTurn, TokenSequence } from '@recon/policy';
 
 export interface TraceRowLike {
   prompt: string;
+  /** The chat the prompt is asked in, when it is not one user turn (game-format items: system + user). */
+  messages?: ChatTurn[];
   response: string;
 }
 
@@ -11,13 +13,16 @@ export interface SftExamples {
   truncated: number;
   /** Prompts longer than half the context, kept as their start marker plus their end (where the question is). */
   promptsShortened: number;
+  /** Chat rows (game-format items) left out because prompt and response do not fit the context whole. */
+  chatRowsDropped: number;
 }
 
 /**
  * SFT sequences: the chat prompt (user turn + assistant marker) then the response and end of turn; loss
  * only on the response. Recon-CoT rows run to thousands of tokens, so for a small context a prompt longer
  * than half of it keeps its first token (the start marker) and its end, and the sequence is cut at the
- * context + 1: a small policy learns the beginning of each trace.
+ * context + 1: a small policy learns the beginning of each trace. Rows that carry their chat (game-format
+ * items) are kept whole or dropped.
  */
 export function sftExamples(
   tokenizer: ByteBpeTokenizer,
@@ -28,7 +33,17 @@ export function sftExamples(
   let truncated = 0;
   let promptsShortened = 0;
   const promptBudget = Math.max(2, Math.floor(context / 2));
+  let chatRowsDropped = 0;
   for (const row of rows) {
+    if (row.messages) {
+      // A game-format item is learnt whole, in the evaluation's layout, or not at all: a cut rule list
+      // would teach answers to games the prompt no longer states.
+      const prompt = tokenizer.encodeChat(row.messages, { addGenerationPrompt: true });
+      const tokens = [...prompt, ...tokenizer.encode(row.response), tokenizer.specialTokens.eos];
+      if (tokens.length > context + 1) chatRowsDropped++;
+      else sequences.push({ tokens, completionStart: prompt.length });
+      continue;
+    }
     let prompt = tokenizer.encodeChat([{ role: 'user', content: row.prompt }], { addGenerationPrompt: true });
     if (prompt.length > promptBudget) {
       prompt = [prompt[0], ...prompt.slice(prompt.length - (promptBudget - 1))];
@@ -38,5 +53,5 @@ export function sftExamples(
     if (tokens.length > context + 1) truncated++;
     sequences.push({ tokens: tokens.slice(0, context + 1), completionStart: prompt.length });
   }
-  return { sequences, truncated, promptsShortened };
+  return { sequences, truncated, promptsShortened, chatRowsDropped };
 }

@@ -12,23 +12,27 @@ import { loadRegisteredDataset } from '@recon/persistence';
 import { Mulberry32 } from '@recon/random';
 import {
   activeBackend,
-  adaptersOffReference,
-  GrpoTrainer,
   selectBackend,
-  SftTrainer,
   trainTokenizer,
   TransformerPolicy,
   type BackendInfo,
   type ByteBpeTokenizer,
-  type ReferencePolicy,
   type RolloutGroup,
 } from '@recon/policy';
 import {
+  assignWeights,
+  DataParallelGrpo,
+  DataParallelSft,
+  GENERATION_SPLIT,
   loadPolicyCheckpoint,
   loadTokenizer,
+  policyComputePool,
   promptTokens,
+  resolveWorkerCount,
   savePolicyCheckpoint,
   saveTokenizer,
+  SFT_MICRO_BATCH_SPLIT,
+  type ComputePool,
 } from '@recon/policy-runtime';
 import type { Consumer, EventBus } from '@recon/transport';
 import { sha256Hex, canonicalJson, isConnectionLoss } from '@recon/eventlog';
@@ -52,9 +56,11 @@ interface GrpoRun {
   seed: number;
   tokenizer: ByteBpeTokenizer;
   tokenizerHash: string;
+  /** This thread's copy of the policy: receives the workers' weights for each checkpoint. */
   model: TransformerPolicy;
-  reference?: TransformerPolicy;
-  trainer: GrpoTrainer;
+  /** The updates run on the compute pool's workers (replicas of the policy, its reference and AdamW). */
+  trainer: DataParallelGrpo;
+  workers: number;
   dataset: Dataset;
   rows: ProblemRowLike[];
   order: number[];
@@ -172,11 +178,18 @@ export class TrainingWorker {
 
     this.backend ??= activeBackend() ?? (await selectBackend(policy.backend));
     const backend = this.backend;
+    const pool = await policyComputePool(backend, resolveWorkerCount(policy.workers));
     const corpus = [
-      ...traces.map((r) => `${r.prompt}\n${r.response}`),
+      ...traces.map(
+        (r) => `${r.messages ? r.messages.map((m) => m.content).join('\n') : r.prompt}\n${r.response}`,
+      ),
       ...problems.map((r) => r.messages.map((m) => m.content).join('\n')),
     ];
-    const tokenizer = trainTokenizer({ corpus, vocabSize: config.tokenizer.vocabSize });
+    const tokenizer = trainTokenizer({
+      corpus,
+      vocabSize: config.tokenizer.vocabSize,
+      pretokenizer: config.tokenizer.pretokenizer,
+    });
     const tokenizerHash = await saveTokenizer(this.options.blobStore, tokenizer);
     await this.append(runId, [
       this.event(runId, 'tokenizer.trained', [], {
@@ -201,13 +214,26 @@ export class TrainingWorker {
       backend: backend.name,
     });
     await this.append(runId, [
-      this.event(runId, 'policy.initialised', [], {
-        backend: { name: backend.name, threads: backend.threads ?? 1, simd: backend.simd ?? false },
-        modelConfig: { ...model.config, lora: undefined } as never,
-        tokenizerHash,
-        seed: modelConfig.seed,
-        weightsHash: untrained.weightsHash,
-      }),
+      this.event(
+        runId,
+        'policy.initialised',
+        [],
+        {
+          // As the compute workers run it (their BLAS threads: see policyComputePool).
+          backend: {
+            name: backend.name,
+            threads: pool.backend.threads ?? 1,
+            simd: pool.backend.simd ?? false,
+            ...(pool.backend.blas ? { blas: pool.backend.blas } : {}),
+          },
+          modelConfig: { ...model.config, lora: undefined } as never,
+          tokenizerHash,
+          seed: modelConfig.seed,
+          weightsHash: untrained.weightsHash,
+          dataParallel: { sftMicroBatchSplit: SFT_MICRO_BATCH_SPLIT, generationSplit: GENERATION_SPLIT },
+        },
+        { computeWorkers: pool.size },
+      ),
       this.event(runId, 'policy.ready', ['untrained'], {
         stage: 'untrained',
         step: 0,
@@ -218,7 +244,17 @@ export class TrainingWorker {
 
     let current = untrained;
     if (config.sft) {
-      current = await this.runSft(runId, config, seed, model, tokenizer, tokenizerHash, traces, backend);
+      current = await this.runSft(
+        runId,
+        config,
+        seed,
+        model,
+        tokenizer,
+        tokenizerHash,
+        traces,
+        backend,
+        pool,
+      );
       await this.append(runId, [
         this.event(runId, 'policy.ready', ['sft'], {
           stage: 'sft',
@@ -348,14 +384,15 @@ export class TrainingWorker {
       : {};
     const start = await loadPolicyCheckpoint(this.options.blobStore, args.startHash, lora);
     const model = start.model;
-    let reference: TransformerPolicy | undefined;
-    let referencePolicy: ReferencePolicy | undefined;
-    if (grpo.lora) referencePolicy = grpo.beta > 0 ? adaptersOffReference(model) : undefined;
-    else if (grpo.beta > 0) {
+    let reference: TransformerPolicy | 'adapters-off' | undefined;
+    if (grpo.lora) reference = grpo.beta > 0 ? 'adapters-off' : undefined;
+    else if (grpo.beta > 0)
       reference = (await loadPolicyCheckpoint(this.options.blobStore, args.referenceHash)).model;
-      referencePolicy = reference;
-    }
-    const trainer = new GrpoTrainer(model, referencePolicy, {
+    const pool = await policyComputePool(
+      this.backend!,
+      resolveWorkerCount(config.policy.kind === 'builtin' ? config.policy.workers : undefined),
+    );
+    const trainerConfig = {
       grpo: {
         numGenerations: grpo.numGenerations,
         beta: grpo.beta,
@@ -379,8 +416,20 @@ export class TrainingWorker {
         warmupRatio: grpo.warmupRatio,
       },
       optimizer: { beta1: grpo.adamBetas[0], beta2: grpo.adamBetas[1], weightDecay: grpo.weightDecay },
-    });
-    if (args.restoreTrainer) trainer.setState(start.trainer);
+    };
+    let trainer: DataParallelGrpo;
+    try {
+      trainer = await DataParallelGrpo.open(pool, model, reference, trainerConfig, {
+        maxRows: grpo.promptsPerStep * grpo.numGenerations,
+        ...(args.restoreTrainer ? { state: start.trainer } : {}),
+      });
+    } catch (error) {
+      model.dispose();
+      throw error;
+    } finally {
+      // The workers hold the reference now.
+      if (reference instanceof TransformerPolicy) reference.dispose();
+    }
     const run: GrpoRun = {
       runId,
       config,
@@ -389,8 +438,8 @@ export class TrainingWorker {
       tokenizer,
       tokenizerHash,
       model,
-      reference,
       trainer,
+      workers: pool.size,
       dataset: grpoSet,
       rows: problems,
       order: new Mulberry32(deriveSeed(seed, 'grpo-prompts')).permutation(problems.length),
@@ -474,19 +523,26 @@ export class TrainingWorker {
     tokenizerHash: string,
     traces: TraceRowLike[],
     backend: BackendInfo,
+    pool: ComputePool,
   ) {
     const sft = config.sft!;
     const context = model.config.context;
-    const { sequences, truncated, promptsShortened } = sftExamples(tokenizer, traces, context);
+    const { sequences, truncated, promptsShortened, chatRowsDropped } = sftExamples(
+      tokenizer,
+      traces,
+      context,
+    );
     if (sequences.length === 0)
       throw new Error(`SFT: none of the ${traces.length} traces fits the context of ${context} tokens`);
-    const trainer = new SftTrainer(model, sequences, {
+    // The steps run on the compute pool's workers (model replicas), off this event loop.
+    const trainer = await DataParallelSft.open(pool, model, sequences, {
       batchSize: sft.batchSize,
       gradientAccumulationSteps: sft.gradientAccumulation,
       maxGradNorm: sft.maxGradNorm,
       padId: tokenizer.specialTokens.pad,
       maxLength: context,
       seed: deriveSeed(seed, 'sft-data'),
+      lengthGroupWindow: sft.lengthGroupWindow,
       schedule: {
         type: sft.schedule,
         learningRate: sft.learningRate,
@@ -495,37 +551,61 @@ export class TrainingWorker {
       },
       optimizer: { weightDecay: sft.weightDecay },
     });
-    for (let step = 1; step <= sft.steps; step++) {
-      const m = trainer.trainStep();
+    // The workers compute the next step while this thread records the last one.
+    const startStep = () => {
+      const started = trainer.step();
+      started.catch(() => undefined); // awaited below; a failure while recording must not go unhandled
+      return started;
+    };
+    try {
+      let next = sft.steps > 0 ? startStep() : null;
+      for (let step = 1; step <= sft.steps; step++) {
+        const m = await next!;
+        next = step < sft.steps ? startStep() : null;
+        await this.append(runId, [
+          this.event(
+            runId,
+            'sft.step.completed',
+            [step],
+            {
+              step,
+              loss: m.loss,
+              learningRate: m.learningRate,
+              gradNorm: m.gradNorm,
+              tokens: m.tokens,
+              examples: m.sequences,
+              dataPosition: step * sft.batchSize * sft.gradientAccumulation,
+              metrics: {
+                epoch: m.epoch,
+                truncatedAtContext: truncated,
+                promptsShortened,
+                ...(chatRowsDropped > 0 ? { chatRowsDropped } : {}),
+              },
+            },
+            { stepTimeMs: m.stepTimeMs, computeWorkers: pool.size },
+          ),
+        ]);
+        this.options.onProgress?.(runId, 'sft', step, sft.steps);
+      }
+      // The checkpoint is the workers' replica (all are equal), saved from this thread's copy of the model.
+      const trained = await trainer.state();
+      assignWeights(model, trained.weights);
+      const saved = await savePolicyCheckpoint(this.options.blobStore, model, {
+        tokenizerHash,
+        backend: backend.name,
+        trainer: trained.trainer,
+      });
       await this.append(runId, [
-        this.event(
-          runId,
-          'sft.step.completed',
-          [step],
-          {
-            step,
-            loss: m.loss,
-            learningRate: m.learningRate,
-            gradNorm: m.gradNorm,
-            tokens: m.tokens,
-            examples: m.sequences,
-            dataPosition: step * sft.batchSize * sft.gradientAccumulation,
-            metrics: { epoch: m.epoch, truncatedAtContext: truncated, promptsShortened },
-          },
-          { stepTimeMs: m.stepTimeMs },
-        ),
+        this.event(runId, 'checkpoint.saved', ['sft', sft.steps], {
+          phase: 'sft',
+          step: sft.steps,
+          ...saved,
+        }),
       ]);
-      this.options.onProgress?.(runId, 'sft', step, sft.steps);
+      return saved;
+    } finally {
+      await trainer.close();
     }
-    const saved = await savePolicyCheckpoint(this.options.blobStore, model, {
-      tokenizerHash,
-      backend: backend.name,
-      trainer: trainer.getState(),
-    });
-    await this.append(runId, [
-      this.event(runId, 'checkpoint.saved', ['sft', sft.steps], { phase: 'sft', step: sft.steps, ...saved }),
-    ]);
-    return saved;
   }
 
   /**
@@ -648,12 +728,14 @@ export class TrainingWorker {
         );
       return { promptIds: promptIds.slice(0, context - 1), completions };
     });
-    const metrics = run.trainer.train(groups);
+    const metrics = await run.trainer.train(groups);
     const last = metrics[metrics.length - 1];
+    const trained = await run.trainer.state();
+    assignWeights(run.model, trained.weights);
     const saved = await savePolicyCheckpoint(this.options.blobStore, run.model, {
       tokenizerHash: run.tokenizerHash,
       backend: this.backend!.name,
-      trainer: run.trainer.getState(),
+      trainer: trained.trainer,
     });
     const flat: Record<string, number> = {
       fracRewardZeroStd: last.fracRewardZeroStd,
@@ -686,7 +768,7 @@ export class TrainingWorker {
           kl: last.kl ?? 0,
           metrics: flat,
         },
-        { stepTimeMs: last.stepTimeMs },
+        { stepTimeMs: last.stepTimeMs, computeWorkers: run.workers },
       ),
       this.event(run.runId, 'checkpoint.saved', ['grpo', step], { phase: 'grpo', step, ...saved }),
     ];
@@ -711,6 +793,6 @@ export class TrainingWorker {
 
   private dispose(run: GrpoRun): void {
     run.model.dispose();
-    run.reference?.dispose();
+    void run.trainer.close();
   }
 }

@@ -48,4 +48,27 @@ export const GameFinished = defineEvent({
   }),
 });
 
-export const gameEvents = [GameMove, GameFinished] as const;
+/**
+ * How the built-in policy's replies were produced: free-form sampling, or sampling constrained to the legal
+ * moves' reply texts (evaluation.*.decoding). v2 events carry it when the suite's setting is not the default;
+ * absent (and in every v1 event) the replies were free-form.
+ */
+export const gameDecoding = z.enum(['free', 'constrained']);
+
+export const GameMoveV2 = defineEvent({
+  type: 'game.move',
+  version: 2,
+  owner: 'evaluation',
+  description: `${GameMove.description} v2: agent moves may name the decoding that produced the reply.`,
+  payload: GameMove.payload.extend({ decoding: gameDecoding.optional() }),
+});
+
+export const GameFinishedV2 = defineEvent({
+  type: 'game.finished',
+  version: 2,
+  owner: 'evaluation',
+  description: `${GameFinished.description} v2: may name the decoding of the agent's replies.`,
+  payload: GameFinished.payload.extend({ decoding: gameDecoding.optional() }),
+});
+
+export const gameEvents = [GameMove, GameFinished, GameMoveV2, GameFinishedV2] as const;

@@ -11,11 +11,28 @@ export const PolicyInitialised = defineEvent({
   description:
     'The policy was built: backend chosen at start-up, model config, seed and initial weights hash.',
   payload: z.strictObject({
-    backend: z.strictObject({ name: z.string().min(1), threads: nonNegativeInt, simd: z.boolean() }),
+    backend: z.strictObject({
+      name: z.string().min(1),
+      threads: nonNegativeInt,
+      simd: z.boolean(),
+      /** wasm-openblas: OpenBLAS version and kernel family, e.g. `OpenBLAS 0.3.21 SkylakeX`. */
+      blas: z.string().min(1).optional(),
+    }),
     modelConfig: jsonObject,
     tokenizerHash: sha256Hex,
     seed: nonNegativeInt,
     weightsHash: sha256Hex,
+    /**
+     * How the policy's work is split across its compute workers (absent: recorded before they existed, one
+     * SFT micro-batch per accumulation step, one generation batch). The parts, not the worker count (in the
+     * event's meta), decide the numbers, so a run replays identically on any number of workers.
+     */
+    dataParallel: z
+      .strictObject({
+        sftMicroBatchSplit: z.number().int().positive(),
+        generationSplit: z.number().int().positive(),
+      })
+      .optional(),
   }),
 });
 

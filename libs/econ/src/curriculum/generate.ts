@@ -1,5 +1,5 @@
 import { CURRICULUM_CATEGORIES, CURRICULUM_CATEGORY_NAMES, type CurriculumCategory } from './categories';
-import type { CurriculumStyle } from './problem';
+import type { CurriculumStyle, ProblemMessage } from './problem';
 import { renderProblem } from './render';
 import { drawSeed, fnv1a, Rng, seedFor } from './rng';
 
@@ -13,8 +13,10 @@ export interface CurriculumItem {
   prompt: string;
   /** Gold as the graders read it: `Option N: text`, `Yes`/`No`, or a pure-Nash list `[[i, j]]`. */
   answer: string;
-  /** Solver-written reasoning in the paper's contract: `<think>...</think>` then `\boxed{answer}`. */
+  /** Solver-written reasoning in the paper's contract: `<think>...</think>` then `\boxed{answer}` (game moves: `<s>choice_k</s>`). */
   trace: string;
+  /** The chat the prompt is asked in when it is not one user turn: game-format items carry the evaluation's system turn. */
+  messages?: ProblemMessage[];
 }
 
 export type CurriculumRequest = {
@@ -53,7 +55,7 @@ export function generateCurriculum(request: CurriculumRequest): CurriculumItem[]
   if (request.split !== 'train' && request.split !== 'test') throw new Error(`curriculum: split must be 'train' or 'test', got '${request.split}'`);
   const categories = request.categories ?? CURRICULUM_CATEGORY_NAMES;
   const unknown = categories.filter((c) => !isCurriculumCategory(c));
-  if (unknown.length > 0) throw new Error(`curriculum: unknown categor${unknown.length > 1 ? 'ies' : 'y'} ${unknown.map((c) => `'${c}'`).join(', ')} (known: ${CURRICULUM_CATEGORY_NAMES.join(', ')})`);
+  if (unknown.length > 0) throw new Error(`curriculum: unknown categor${unknown.length > 1 ? 'ies' : 'y'} ${unknown.map((c) => `'${c}'`).join(', ')} (known: ${Object.keys(CURRICULUM_CATEGORIES).join(', ')})`);
   const perCategory: CurriculumItem[][] = [];
   for (const category of categories as CurriculumCategory[]) {
     const items: CurriculumItem[] = [];

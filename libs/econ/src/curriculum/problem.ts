@@ -12,7 +12,15 @@ export type ProblemAnswer =
   /** A literal gold such as `[[0, 1]]` or `Yes`; the question states the format. */
   | { kind: 'literal'; value: string }
   /** Multiple choice: option texts per style and the index of the correct one (positions are shuffled later). */
-  | { kind: 'choice'; options: Array<{ full: string; compact: string }>; correct: number };
+  | { kind: 'choice'; options: Array<{ full: string; compact: string }>; correct: number }
+  /** A game move in the evaluation games' format: the gold is `<s>choice_k</s>` (1-based k). */
+  | { kind: 'move'; choice: number };
+
+/** One turn of the chat a game-format problem is asked in (the evaluation games' system and user turns). */
+export interface ProblemMessage {
+  role: 'system' | 'user';
+  content: string;
+}
 
 /** One generated problem before rendering. Option texts must not contain braces (the paper's box regex stops at `}`). */
 export interface Problem {
@@ -26,6 +34,11 @@ export interface Problem {
   full: Rendering;
   compact: Rendering;
   answer: ProblemAnswer;
+  /**
+   * The exact chat the problem is asked in, when it is not one user turn holding the question (game-format
+   * problems: the evaluation prompts' system and user turns). Both styles use it unchanged.
+   */
+  messages?: readonly ProblemMessage[];
 }
 
 /**

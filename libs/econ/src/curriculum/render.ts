@@ -1,4 +1,4 @@
-import type { CurriculumStyle, Problem } from './problem';
+import type { CurriculumStyle, Problem, ProblemMessage } from './problem';
 import type { Rng } from './rng';
 
 /** The paper's instruction for multiple-choice problems (the Recon prompts' wording). */
@@ -13,14 +13,27 @@ export interface RenderedItem {
   prompt: string;
   answer: string;
   trace: string;
+  /** The chat the prompt is asked in, when it is not one user turn (game-format items). */
+  messages?: ProblemMessage[];
 }
 
+/** The gold of a game-format item: the move label wrapped as the evaluation games ask for it. */
+export const moveGold = (choice: number) => `<s>choice_${choice}</s>`;
+
 /**
- * Renders a problem in one style. Options are shuffled (one permutation per item), so the correct option's
- * position is uniform; the trace ends in `\boxed{answer}`, exactly the gold.
+ * Renders a problem in one style. Full-style options are shuffled (one permutation per item), so the correct
+ * option's position is uniform; compact options keep a fixed order. The trace ends in `\boxed{answer}`, exactly the gold.
  */
 export function renderProblem(problem: Problem, style: CurriculumStyle, rng: Rng): RenderedItem {
   const text = problem[style];
+  if (problem.answer.kind === 'move') {
+    // Game-format items are asked exactly as the evaluation games ask (no header, the same chat in both
+    // styles) and answered as they are parsed: the move after the reasoning, no box.
+    const messages = (problem.messages ?? [{ role: 'user', content: text.question }]).map((m) => ({ ...m }));
+    const answer = moveGold(problem.answer.choice);
+    const user = messages.filter((m) => m.role === 'user').pop();
+    return { prompt: user?.content ?? text.question, answer, trace: `<think>${text.steps.join(' ')}</think>\n${answer}`, messages };
+  }
   let prompt: string;
   let answer: string;
   if (problem.answer.kind === 'literal') {
@@ -28,7 +41,9 @@ export function renderProblem(problem: Problem, style: CurriculumStyle, rng: Rng
     prompt = style === 'full' ? `${LITERAL_HEADER}${text.question}` : text.question;
   } else {
     const { options, correct } = problem.answer;
-    const order = rng.permutation(options.length);
+    // Compact options keep the generator's order (fixed per category), so choosing an option means reasoning
+    // to its text, not finding a shuffled position; the per-category majority baseline covers the fixed order.
+    const order = style === 'compact' ? options.map((_, k) => k) : rng.permutation(options.length);
     const shown = order.map((k) => options[k][style]);
     const position = order.indexOf(correct);
     answer = `Option ${position + 1}: ${shown[position]}`;

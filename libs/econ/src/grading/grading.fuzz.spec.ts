@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { RECON_REWARD, reconHierarchicalReward, type RewardResult } from '../reward/hierarchical-reward';
 import { balancedBoxedAll, paperFirstBoxed, unwrapLatex } from './extract';
-import { paperEvalGrade, strictGrade, type Grade } from './graders';
+import { exactAnswerGrade, paperEvalGrade, strictGrade, type Grade } from './graders';
 
 const RUNS = 3000;
 const SEED = 2020;
@@ -83,19 +83,25 @@ function checkReward(reward: RewardResult): void {
 
 /** Graders and reward on one input: never throw, a grade / a reward in range, the same answer twice. */
 function gradeAll(output: string, answer: string): boolean {
-  const [paper, strict, reward] = [
+  const [paper, strict, exact, reward] = [
     paperEvalGrade(output, answer),
     strictGrade(output, answer),
+    exactAnswerGrade(output, answer),
     reconHierarchicalReward(output, answer),
   ];
   checkGrade(paper, output);
   checkGrade(strict, output);
+  checkGrade(exact, output);
   checkReward(reward);
+  // Where the final answer states an option number, exact is stricter than the option-number grade.
+  if (exact.correct && exact.parsed !== null && /^option\s*\d/i.test(exact.parsed))
+    expect(strict.correct).toBe(true);
   expect([
     paperEvalGrade(output, answer),
     strictGrade(output, answer),
+    exactAnswerGrade(output, answer),
     reconHierarchicalReward(output, answer),
-  ]).toEqual([paper, strict, reward]);
+  ]).toEqual([paper, strict, exact, reward]);
   return paper.correct || strict.correct || reward.stage === 'correct';
 }
 

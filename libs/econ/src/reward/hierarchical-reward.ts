@@ -1,5 +1,6 @@
 import { mentionedOptionNumber } from '../grading/answer-shape';
 import { paperFirstBoxed, paperFirstOptionLabel } from '../grading/extract';
+import { answeredMoveNumber, goldMoveNumber, moveSpan } from '../grading/game-move';
 
 /** The paper's constants (GRPO_Training notebook, restated in recon-reference.md). */
 export const RECON_REWARD = {
@@ -31,6 +32,8 @@ export interface RewardResult {
  * B: only the text after `</think>`: the first `\boxed{...}` (the paper's non-greedy regex), else the first
  *    `Option N`; nothing gives PARSE_PENALTY.
  * C: equal to the gold after trimming gives CORRECT_BOX, the same option number PARTIAL, otherwise WRONG.
+ * Game-format golds (`<s>choice_k</s>`, which no Recon item has) are read as the games read them: B takes the
+ * first `<s>...</s>` after `</think>`, C gives CORRECT_BOX for the gold's move and WRONG for any other text.
  */
 export function reconHierarchicalReward(completion: string, gold: string): RewardResult {
   const result = (stage: RewardStage, formatScore: number, parsed: string | null): RewardResult => {
@@ -51,6 +54,12 @@ export function reconHierarchicalReward(completion: string, gold: string): Rewar
   if (formatScore <= 0) return result('format', formatScore, null);
 
   const answerText = completion.slice(thinkAt + '</think>'.length);
+  const goldMove = goldMoveNumber(gold);
+  if (goldMove !== null) {
+    const span = moveSpan(answerText);
+    if (span === null) return result('parse', formatScore, null);
+    return result(answeredMoveNumber(answerText) === goldMove ? 'correct' : 'wrong', formatScore, span.trim());
+  }
   const parsed = paperFirstBoxed(answerText) ?? paperFirstOptionLabel(answerText);
   if (parsed === null) return result('parse', formatScore, null);
   if (parsed.trim() === gold.trim()) return result('correct', formatScore, parsed);

@@ -11,7 +11,7 @@ import { SEQUENTIAL_GAMES, type GameTree, type SequentialGame } from '../complet
 import { paretoOptimalEquilibria, pureNashEquilibria } from '../solvers/bimatrix';
 import { backwardInduction } from '../solvers/game-tree';
 import { formatInvalidPolicy, reaskBudget, type Agent, type InvalidPolicy } from '../protocol/agent';
-import { emitFinished, emitMove, type EmitEvent, type GameFinishedPayload } from './events';
+import { decodingField, emitFinished, emitMove, type EmitEvent, type GameDecoding, type GameFinishedPayload } from './events';
 import { scheduleMatches } from './schedule';
 
 export type CompleteInfoGame = SimultaneousGame | SequentialGame;
@@ -36,6 +36,8 @@ export interface TrialOptions {
   /** Hua protocol correction (games.md §4): re-ask up to 5 times. */
   policy?: InvalidPolicy;
   emit: EmitEvent;
+  /** Recorded on the agent's moves and the result when given (see decodingField). */
+  decoding?: GameDecoding;
 }
 
 export type TrialOutcome = 'equilibrium' | 'non-equilibrium' | 'invalid';
@@ -122,10 +124,11 @@ export async function runCompleteInfoTrial(
   let ply = 0;
   for (let decision = nextDecision(game, made); decision; decision = nextDecision(game, made)) {
     const legalMoves = Array.from({ length: decision.choices }, (_, k) => label(k + 1));
+    const replies = legalMoves.map((move) => `<s>${move}</s>`);
     let chosen: number | null = null;
     for (let attempt = 0; attempt <= reaskBudget(policy) && chosen === null; attempt += 1) {
       if (attempt > 0) retries += 1;
-      const rawText = await agent.act({ messages: decision.messages, legalMoves });
+      const rawText = await agent.act({ messages: decision.messages, legalMoves, replies });
       const parsed = parseChoice(rawText, decision.choices);
       if (!parsed.ok) invalidCount += 1;
       else chosen = parsed.choice;
@@ -141,6 +144,7 @@ export async function runCompleteInfoTrial(
         action: parsed.ok ? parsed.choice - 1 : null,
         legal: parsed.ok,
         attempt,
+        ...decodingField(options.decoding),
       });
     }
     ply += 1;
@@ -164,6 +168,7 @@ export async function runCompleteInfoTrial(
     invalidCount,
     retries,
     invalidPolicy: formatInvalidPolicy(policy),
+    ...decodingField(options.decoding),
   };
   await emitFinished(options.emit, finished);
   return finished;
@@ -183,6 +188,7 @@ export async function runCompleteInfoTrials(
     stage: string;
     policy?: InvalidPolicy;
     emit: EmitEvent;
+    decoding?: GameDecoding;
     /** What the trial seeds derive from besides the run seed (see scheduleMatches); default the run id. */
     seedScope?: string;
   },
@@ -197,6 +203,7 @@ export async function runCompleteInfoTrials(
         seed: match.seed,
         policy: options.policy,
         emit: options.emit,
+        decoding: options.decoding,
       }),
     );
   }

@@ -1,7 +1,8 @@
 import { validatePayload } from '@recon/contracts';
-import { CONNECT4, NIM, TICTACTOE, parseConnect4Move, parseNimMove, parseTicTacToeMove } from '../gtbench';
+import { CONNECT4, GTBENCH_TEXT_GAMES, NIM, TICTACTOE, parseConnect4Move, parseNimMove, parseTicTacToeMove } from '../gtbench';
 import { mctsMove, randomMove } from '../opponents';
-import { RandomTextAgent, ScriptedAgent, parseInvalidPolicy, type Agent, type Opponent, type TextGame } from '../protocol/agent';
+import { RandomTextAgent, ScriptedAgent, parseInvalidPolicy, type Agent, type Observation, type Opponent, type TextGame } from '../protocol/agent';
+import { createRng } from '../rng/rng';
 import { runGtbenchMatch } from './gtbench-match';
 import { replayGtbenchMatch } from './replay';
 import { scheduleMatches } from './schedule';
@@ -90,5 +91,60 @@ describe('GTBench matches through the text protocol', () => {
     );
     expect(() => replayGtbenchMatch(tampered, resolve)).toThrow(new RegExp(`event ${at} .*illegal action 99`));
     expect(() => replayGtbenchMatch(events.slice(0, -2).concat(events.slice(-1)), resolve)).toThrow(/ends before the game/);
+  });
+});
+
+/** Answers exactly one of the observation's replies, uniformly, remembering which legal move it stood for. */
+class ReplyPickingAgent implements Agent {
+  readonly name = 'reply-picker';
+  readonly picked: Array<{ reply: string; move: string }> = [];
+  private readonly rng;
+  constructor(seed: number) {
+    this.rng = createRng(seed);
+  }
+  act({ legalMoves, replies }: Observation): Promise<string> {
+    expect(replies).toHaveLength(legalMoves.length);
+    const i = this.rng.int(replies.length);
+    this.picked.push({ reply: replies[i], move: legalMoves[i] });
+    return Promise.resolve(replies[i]);
+  }
+}
+
+describe('legal replies exposed to constrained decoding', () => {
+  it.each(GTBENCH_TEXT_GAMES.map((t) => [t.game.name, t] as const))(
+    "%s: every offered reply parses to its own legal move, and the decoding mode is recorded",
+    async (_name, textGame) => {
+      for (const match of scheduleMatches('run-r', 5, textGame.game.name, 'random', 4)) {
+        const agent = new ReplyPickingAgent(match.seed);
+        const events: GameEvent[] = [];
+        const finished = await runGtbenchMatch(textGame, agent, random, {
+          match,
+          stage: 'test',
+          emit: (e) => void events.push(e),
+          decoding: 'constrained',
+        });
+        expect(finished).toMatchObject({ status: 'normal', invalidCount: 0, decoding: 'constrained' });
+        const agentMoves = events.flatMap((e) => (e.type === 'game.move' && e.payload.actor === 'agent' ? [e.payload] : []));
+        expect(agentMoves.map((m) => m.parsedMove)).toEqual(agent.picked.map((p) => p.move));
+        agentMoves.forEach((m) => expect(m.decoding).toBe('constrained'));
+        events
+          .filter((e) => e.type === 'game.move' && e.payload.actor !== 'agent')
+          .forEach((e) => expect(e.payload).not.toHaveProperty('decoding'));
+        events.forEach((e) => validatePayload(e.type, 2, e.payload));
+        expect(replayGtbenchMatch(events, (n) => GTBENCH_TEXT_GAMES.find((t) => t.game.name === n)!).matches).toBe(true);
+      }
+    },
+  );
+
+  it('leaves the decoding field out when no mode is named, so earlier runs replay byte for byte', async () => {
+    const [{ events }] = await playCell('nim', random, 1, randomTextAgent);
+    events.forEach((e) => expect(e.payload).not.toHaveProperty('decoding'));
+  });
+
+  it('the v2 contract rejects an unknown decoding mode and v1 still rejects the field', async () => {
+    const [{ finished }] = await playCell('nim', random, 1, randomTextAgent);
+    expect(() => validatePayload('game.finished', 2, { ...finished, decoding: 'beam' })).toThrow(/decoding/);
+    expect(() => validatePayload('game.finished', 1, { ...finished, decoding: 'free' })).toThrow();
+    expect(() => validatePayload('game.finished', 2, { ...finished, extra: 1 })).toThrow();
   });
 });

@@ -10,7 +10,7 @@ import {
   type TextGame,
 } from '../protocol/agent';
 import { renderMessages } from './complete-info-trial';
-import { emitFinished, emitMove, type EmitEvent, type GameFinishedPayload } from './events';
+import { decodingField, emitFinished, emitMove, type EmitEvent, type GameDecoding, type GameFinishedPayload } from './events';
 import type { ScheduledMatch } from './schedule';
 
 export interface GtbenchMatchOptions {
@@ -21,6 +21,8 @@ export interface GtbenchMatchOptions {
   emit: EmitEvent;
   /** Safety bound on plies (every GTBench game ends far sooner). */
   maxPlies?: number;
+  /** Recorded on the agent's moves and the result when given (see decodingField). */
+  decoding?: GameDecoding;
 }
 
 const SYSTEM = 'You are playing a two-player game. Read the situation and answer with one legal move.';
@@ -77,9 +79,11 @@ export async function runGtbenchMatch(
   const agentMove = async (s: GameState, seat: PlayerId, ply: number): Promise<number | null> => {
     const messages = prompt(s, seat);
     const legalMoves = s.legalActions(seat).map((a) => s.actionToString(seat, a));
+    // Each engine's canonical notation is a reply its parser reads as that move (gtbench-match.spec checks all).
+    const replies = legalMoves;
     for (let attempt = 0; attempt <= reaskBudget(policy); attempt += 1) {
       if (attempt > 0) retries += 1;
-      const rawText = await agent.act({ messages, legalMoves });
+      const rawText = await agent.act({ messages, legalMoves, replies });
       const parsed = parse(rawText, s, seat);
       await emitMove(options.emit, {
         ...base,
@@ -92,6 +96,7 @@ export async function runGtbenchMatch(
         action: parsed.ok ? parsed.action : null,
         legal: parsed.ok,
         attempt,
+        ...decodingField(options.decoding),
       });
       if (parsed.ok) return parsed.action;
       invalidCount += 1;
@@ -156,6 +161,7 @@ export async function runGtbenchMatch(
     invalidCount,
     retries,
     invalidPolicy: formatInvalidPolicy(policy),
+    ...decodingField(options.decoding),
   };
   await emitFinished(options.emit, finished);
   return finished;

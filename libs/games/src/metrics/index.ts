@@ -1,3 +1,4 @@
 export * from './wilson';
 export * from './match-metrics';
 export * from './paired-difference';
+export * from './random-play';

@@ -9,6 +9,11 @@ export type { ChatMessage };
 export interface Observation {
   messages: ChatMessage[];
   legalMoves: string[];
+  /**
+   * For each legal move (same order), a complete reply the game's parser reads as exactly that move, e.g.
+   * `<s>choice_2</s>` or `<C1R2>`: the allowed outputs of legal-move-constrained decoding. Not in the prompt.
+   */
+  replies: string[];
 }
 
 /**

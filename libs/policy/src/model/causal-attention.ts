@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { headMatMulOp, HeadMatMulKind } from '../backend/wasm-blas-head-matmul-kernel';
+import { wasmBlasActive } from '../backend/wasm-blas-matmul-kernel';
 
 /** Additive causal mask [T,S] where query t (at absolute position offset + t) may see keys 0..offset+t. */
 export function causalMask(queries: number, keys: number): tf.Tensor2D {
@@ -27,6 +29,7 @@ export function causalSelfAttention(
   batch: number,
   heads: number,
 ): tf.Tensor2D {
+  if (wasmBlasActive()) return blasCausalSelfAttention(q, k, v, batch, heads);
   const [rows, dModel] = q.shape;
   const t = rows / batch;
   const dh = dModel / heads;
@@ -92,6 +95,55 @@ export function causalSelfAttention(
         dq.dispose();
         return [dqScaled, dk, dv];
       },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return attention(q, k, v) as tf.Tensor2D;
+}
+
+/**
+ * causalSelfAttention on OpenBLAS (wasm-openblas): the same formula and recomputing backward pass, but
+ * all heads at once: the products read each (sequence, head) block in place from [B*T, D] and write
+ * outputs straight into their columns (backend/wasm-blas-head-matmul-kernel), so there is no slice,
+ * concat or transpose, and softmax runs once over [B*H, T, T] instead of once per block.
+ */
+function blasCausalSelfAttention(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  batch: number,
+  heads: number,
+): tf.Tensor2D {
+  const [rows, dModel] = q.shape;
+  const t = rows / batch;
+  const scale = 1 / Math.sqrt(dModel / heads);
+  const product = (a: tf.Tensor, b: tf.Tensor, kind: HeadMatMulKind) =>
+    headMatMulOp(a, b, { kind, batch, heads });
+  const probabilities = (qs: tf.Tensor, ks: tf.Tensor, mask: tf.Tensor) =>
+    tf.softmax(tf.add(product(qs, ks, 'blocks-blocksT'), mask));
+  const attention = tf.customGrad(((
+    qIn: tf.Tensor,
+    kIn: tf.Tensor,
+    vIn: tf.Tensor,
+    save: tf.GradSaveFunc,
+  ) => {
+    const mask = causalMask(t, t);
+    const qs = tf.mul(qIn, scale);
+    const value = tf.tidy(() => product(probabilities(qs, kIn, mask), vIn, 'scores-blocks'));
+    save([qs, kIn, vIn, mask]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [qsS, kS, vS, maskS] = saved;
+          const p = probabilities(qsS, kS, maskS);
+          const dp = product(dy, vS, 'blocks-blocksT');
+          const ds = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true)));
+          return [
+            tf.mul(product(ds, kS, 'scores-blocks'), scale),
+            product(ds, qsS, 'scoresT-blocks'),
+            product(p, dy, 'scoresT-blocks'),
+          ];
+        }),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return attention(q, k, v) as tf.Tensor2D;

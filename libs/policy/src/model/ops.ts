@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { wasmFloatView } from '../backend/wasm-heap';
+import { wasmBlasActive } from '../backend/wasm-blas-matmul-kernel';
+import { wasmFloatView, WasmHeapBackend } from '../backend/wasm-heap';
 import { GELU_KERNEL } from '../backend/wasm-gelu-kernel';
 import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../backend/wasm-layer-norm-kernel';
 
@@ -16,19 +17,38 @@ import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from '../backend/wasm-layer
  * orientation whose right operand is the narrower of the two: (dy^T x)^T when M > K.
  */
 function weightGradient(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
+  if (wasmBlasActive()) return tf.matMul(x, dy, true, false);
   return dy.shape[1] > x.shape[1]
     ? (tf.transpose(tf.matMul(tf.transpose(dy), x)) as tf.Tensor2D)
     : tf.matMul(tf.transpose(x), dy);
 }
 
+/** dy [N,M] @ w^T for w [K,M]: with the transpose flag on OpenBLAS, else explicitly (see weightGradient). */
+function inputGradient(dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  return wasmBlasActive() ? tf.matMul(dy, w, false, true) : tf.matMul(dy, tf.transpose(w));
+}
+
+/**
+ * Whether autodiff is recording. Without it (decoding, evaluation) the ops below compute their values
+ * directly: a customGrad wrapper costs a kernel scope of its own per call, which decoding (tens of
+ * small ops per token) pays in full. The values are the same ops either way.
+ */
+function recording(): boolean {
+  return tf.engine().isTapeOn();
+}
+
 /** x [N,K] @ w [K,M] with a backward pass made of non-transposed 2-D matmuls. */
-export const matmul2d = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+export function matmul2d(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  return recording() ? matmul2dWithGrad(x, w) : tf.matMul(x, w);
+}
+
+const matmul2dWithGrad = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x, w]);
   return {
     value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as tf.Tensor2D[];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), weightGradient(xs, dy as tf.Tensor2D)];
+      return [inputGradient(dy as tf.Tensor2D, ws), weightGradient(xs, dy as tf.Tensor2D)];
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
@@ -56,18 +76,33 @@ export function columnSums(x: tf.Tensor2D): tf.Tensor1D {
  */
 const DISPATCH_BOUND_ROWS = 64;
 
+/**
+ * x [N,K] @ w [K,M] + b [M]: on OpenBLAS one sgemm that starts from the bias (its _FusedMatMul kernel takes
+ * 2-D operands, skipping the op's reshapes); on plain wasm the fused-bias matmul for many rows.
+ */
+function linearValue(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  if (wasmBlasActive()) {
+    const attrs = { transposeA: false, transposeB: false, activation: 'linear', leakyreluAlpha: 0 };
+    return tf.engine().runKernel(tf._FusedMatMul, { a: x, b: w, bias: b }, attrs) as tf.Tensor2D;
+  }
+  return x.shape[0] >= DISPATCH_BOUND_ROWS
+    ? (tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D)
+    : tf.tidy(() => tf.add(tf.matMul(x, w), b) as tf.Tensor2D);
+}
+
 /** x [N,K] @ w [K,M] + b [M], with matmul2d's backward pass and the bias gradient as columnSums. */
-export const linear = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  return recording() ? linearWithGrad(x, w, b) : linearValue(x, w, b);
+}
+
+const linearWithGrad = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x, w]);
   return {
-    value:
-      x.shape[0] >= DISPATCH_BOUND_ROWS
-        ? tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b })
-        : tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b),
+    value: linearValue(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as tf.Tensor2D[];
       const g = dy as tf.Tensor2D;
-      return [tf.matMul(g, tf.transpose(ws)), weightGradient(xs, g), columnSums(g)];
+      return [inputGradient(g, ws), weightGradient(xs, g), columnSums(g)];
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (
@@ -76,7 +111,24 @@ export const linear = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, 
   b: tf.Tensor1D,
 ) => tf.Tensor2D;
 
-/** Rows of `table` [V,D] for int32 ids [N]; gradient scattered with a one-hot matmul. */
+/**
+ * The [V,D] gradient of a row lookup: dy's rows [N,D] summed into the rows `ids` [N] name, in row order
+ * (float64 sums), read straight off the wasm heap. Only on wasm-openblas: plain wasm keeps its one-hot
+ * matmul, whose rounding its recorded runs depend on.
+ */
+function scatterRows(dy: tf.Tensor2D, ids: tf.Tensor1D, rows: number): tf.Tensor2D {
+  const heap = tf.backend() as unknown as WasmHeapBackend;
+  const [g, index] = [heap.typedArrayFromHeap(dy), heap.typedArrayFromHeap(ids)];
+  const cols = dy.shape[1];
+  const sums = new Float64Array(rows * cols);
+  for (let r = 0; r < index.length; r++) {
+    const [from, to] = [r * cols, index[r] * cols];
+    for (let c = 0; c < cols; c++) sums[to + c] += g[from + c];
+  }
+  return tf.tensor2d(Float32Array.from(sums), [rows, cols]);
+}
+
+/** Rows of `table` [V,D] for int32 ids [N]; gradient scattered with a one-hot matmul (or scatterRows). */
 export function embedRows(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
   const lookup = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
     // Saved so the ids outlive the forward pass's scope (they are not an input of this op).
@@ -84,6 +136,8 @@ export function embedRows(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
     return {
       value: tf.gather(t, ids),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        if (wasmBlasActive())
+          return [scatterRows(dy as tf.Tensor2D, saved[0] as tf.Tensor1D, table.shape[0])];
         const oneHot = tf.cast(
           tf.oneHot(saved[0] as tf.Tensor1D, table.shape[0], 1, 0, 'int32'),
           'float32',
@@ -100,7 +154,14 @@ export function embedRows(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
  * textbook form) so autodiff does not keep the five intermediates of moments/normalise per layer.
  */
 export function layerNorm(x: tf.Tensor2D, gain: tf.Tensor1D, bias: tf.Tensor1D, epsilon = 1e-5): tf.Tensor2D {
-  if (tf.getKernel(LAYER_NORM_KERNEL, tf.getBackend())) return fusedLayerNorm(x, gain, bias, epsilon);
+  if (tf.getKernel(LAYER_NORM_KERNEL, tf.getBackend())) {
+    if (recording()) return fusedLayerNorm(x, gain, bias, epsilon);
+    const [y, xhat, rstd] = tf
+      .engine()
+      .runKernel(LAYER_NORM_KERNEL, { x, gain, bias }, { epsilon }) as tf.Tensor[];
+    tf.dispose([xhat, rstd]);
+    return y as tf.Tensor2D;
+  }
   const norm = tf.customGrad(((xIn: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const { mean, variance } = tf.moments(xIn, -1, true);
     const rstd = tf.rsqrt(tf.add(variance, epsilon));
@@ -156,12 +217,19 @@ function geluWithSigmoid(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
  * 0.5 x (1 + tanh u): on WASM Sigmoid is a SIMD kernel while Tanh and Pow are scalar and about 8x
  * slower. Saves x and the sigmoid for the backward pass (two tensors instead of autodiff's six).
  */
-export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-  // Only for few rows (decoding), where dispatch dominates; on training batches the SIMD ops win.
-  const [y, s] =
-    x.shape[0] < DISPATCH_BOUND_ROWS && tf.getKernel(GELU_KERNEL, tf.getBackend())
-      ? (tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor[])
-      : geluWithSigmoid(x);
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return recording() ? geluWithGrad(x) : tf.tidy(() => geluAndSigmoid(x)[0]);
+}
+
+function geluAndSigmoid(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
+  // The kernel only for few rows (decoding), where dispatch dominates; on training batches the SIMD ops win.
+  return x.shape[0] < DISPATCH_BOUND_ROWS && tf.getKernel(GELU_KERNEL, tf.getBackend())
+    ? (tf.engine().runKernel(GELU_KERNEL, { x }) as [tf.Tensor, tf.Tensor])
+    : geluWithSigmoid(x);
+}
+
+const geluWithGrad = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const [y, s] = geluAndSigmoid(x);
   save([x, s]);
   return {
     value: y,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { wasmBlasActive } from '../backend/wasm-blas-matmul-kernel';
 import { AdapterSwitch, adapterWeights } from '../training/lora';
 import { ForwardOptions, PolicyForward, policyForwardFromLogits, TrainablePolicy } from '../training/policy';
 import { Rng } from '../training/rng';
@@ -206,6 +207,9 @@ export class TransformerPolicy implements TrainablePolicy, AdapterSwitch {
   }
 
   private head(hidden: tf.Tensor2D): tf.Tensor2D {
+    // On OpenBLAS the tied head reads the embedding transposed in place (autodiff's products stay on it).
+    if (this.config.tieEmbeddings && wasmBlasActive())
+      return tf.matMul(hidden, this.w('tok_embed.weight'), false, true);
     const weight = this.config.tieEmbeddings
       ? (tf.transpose(this.w('tok_embed.weight')) as tf.Tensor2D)
       : (this.w('lm_head.weight') as tf.Tensor2D);

@@ -1,2 +1,3 @@
 export * from './sampler';
 export * from './token-choice';
+export * from './constrained';

@@ -83,30 +83,9 @@ export function generate(
   let n = promptLength;
   try {
     for (let step = 0; step < maxNew; step++) {
-      const start = cache.length;
-      const keys = start + n;
-      const positions = new Int32Array(batch * n);
-      const mask = new Float32Array(batch * n * keys).fill(-1e9);
-      for (let b = 0; b < batch; b++)
-        for (let t = 0; t < n; t++) {
-          const absolute = start + t;
-          positions[b * n + t] = Math.max(0, absolute - pads[b]);
-          const row = (b * n + t) * keys;
-          if (absolute < pads[b])
-            mask[row + absolute] = 0; // a padding query only sees itself
-          else for (let s = pads[b]; s <= absolute; s++) mask[row + s] = 0;
-        }
-      const inputs = {
-        ids: tf.tensor2d(Int32Array.from(ids), [batch, n], 'int32'),
-        positions: tf.tensor2d(positions, [batch, n], 'int32'),
-        mask: tf.tensor4d(mask, [batch, 1, n, keys]),
-      };
-      const out = model.decode(inputs, cache);
-      for (const t of Object.values(inputs)) t.dispose();
-      disposeCache(cache);
+      const out = decodeStep(model, cache, ids, pads, n);
       cache = out.cache;
-      const logits = out.logits.dataSync();
-      out.logits.dispose();
+      const logits = out.logits;
       const vocab = logits.length / batch;
       const next: number[] = [];
       for (let b = 0; b < batch; b++) {
@@ -140,6 +119,44 @@ export function generate(
       truncated: finishReason === 'length',
     };
   });
+}
+
+/**
+ * One incremental forward pass: feeds `n` new ids per row (row-major, `pads[b]` left-padding per row) after
+ * the cache, disposes the old cache and returns the last position's logits [batch * vocab] and the new cache.
+ */
+export function decodeStep(
+  model: TransformerPolicy,
+  cache: KvCache,
+  ids: readonly number[],
+  pads: readonly number[],
+  n: number,
+): { logits: Float32Array; cache: KvCache } {
+  const batch = pads.length;
+  const start = cache.length;
+  const keys = start + n;
+  const positions = new Int32Array(batch * n);
+  const mask = new Float32Array(batch * n * keys).fill(-1e9);
+  for (let b = 0; b < batch; b++)
+    for (let t = 0; t < n; t++) {
+      const absolute = start + t;
+      positions[b * n + t] = Math.max(0, absolute - pads[b]);
+      const row = (b * n + t) * keys;
+      if (absolute < pads[b])
+        mask[row + absolute] = 0; // a padding query only sees itself
+      else for (let s = pads[b]; s <= absolute; s++) mask[row + s] = 0;
+    }
+  const inputs = {
+    ids: tf.tensor2d(Int32Array.from(ids), [batch, n], 'int32'),
+    positions: tf.tensor2d(positions, [batch, n], 'int32'),
+    mask: tf.tensor4d(mask, [batch, 1, n, keys]),
+  };
+  const out = model.decode(inputs, cache);
+  for (const t of Object.values(inputs)) t.dispose();
+  disposeCache(cache);
+  const logits = out.logits.dataSync() as Float32Array;
+  out.logits.dispose();
+  return { logits, cache: out.cache };
 }
 
 function settle(

@@ -6,7 +6,13 @@ export {
   parseSerializedTokenizer,
   type SerializedTokenizer,
 } from './serialize';
-export { PRETOKENIZE_PATTERN, pretokenize } from './pretokenize';
+export {
+  PHRASE_PRETOKENIZE_PATTERN,
+  PRETOKENIZE_PATTERN,
+  PRETOKENIZERS,
+  pretokenize,
+  type PretokenizerName,
+} from './pretokenize';
 export {
   BYTE_TOKENS,
   FIRST_MERGE_ID,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PRETOKENIZE_PATTERN } from './pretokenize';
+import { PRETOKENIZE_PATTERN, PRETOKENIZERS } from './pretokenize';
 import { FIRST_MERGE_ID, SPECIAL_TOKENS, isSpecialId } from './special-tokens';
 
 export const TOKENIZER_FORMAT = 'recon-byte-bpe/1';
@@ -8,7 +8,7 @@ const tokenId = z.number().int().nonnegative();
 
 const serializedSchema = z.strictObject({
   format: z.literal(TOKENIZER_FORMAT),
-  pretokenizePattern: z.literal(PRETOKENIZE_PATTERN),
+  pretokenizePattern: z.union([z.literal(PRETOKENIZE_PATTERN), z.literal(PRETOKENIZERS.phrases)]),
   specialTokens: z.array(z.string()),
   merges: z.array(z.tuple([tokenId, tokenId])),
 });

@@ -1,6 +1,6 @@
 import { canonicalJson, sha256Hex } from '@recon/eventlog';
 import { mergePair, pairKey } from './pair-key';
-import { PRETOKENIZE_PATTERN, pretokenize } from './pretokenize';
+import { PRETOKENIZERS, pretokenize, pretokenizerNamed, type PretokenizerName } from './pretokenize';
 import { parseSerializedTokenizer, type SerializedTokenizer, TOKENIZER_FORMAT } from './serialize';
 import {
   BYTE_TOKENS,
@@ -32,7 +32,11 @@ export class ByteBpeTokenizer {
   private readonly tokenBytes: Buffer[] = [];
   private readonly wordCache = new Map<string, readonly number[]>();
 
-  constructor(merges: ReadonlyArray<readonly [number, number]>) {
+  /** How text is cut before merging; `words` (no token spans two words) unless trained otherwise. */
+  constructor(
+    merges: ReadonlyArray<readonly [number, number]>,
+    readonly pretokenizer: PretokenizerName = 'words',
+  ) {
     this.merges = merges.map(([a, b]) => [a, b] as const);
     for (let id = 0; id < BYTE_TOKENS; id++) this.tokenBytes.push(Buffer.from([id]));
     for (const token of SPECIAL_TOKENS) this.tokenBytes.push(Buffer.from(token, 'utf8'));
@@ -45,13 +49,14 @@ export class ByteBpeTokenizer {
   }
 
   static fromJSON(value: unknown): ByteBpeTokenizer {
-    return new ByteBpeTokenizer(parseSerializedTokenizer(value).merges);
+    const parsed = parseSerializedTokenizer(value);
+    return new ByteBpeTokenizer(parsed.merges, pretokenizerNamed(parsed.pretokenizePattern));
   }
 
   toJSON(): SerializedTokenizer {
     return {
       format: TOKENIZER_FORMAT,
-      pretokenizePattern: PRETOKENIZE_PATTERN,
+      pretokenizePattern: PRETOKENIZERS[this.pretokenizer],
       specialTokens: [...SPECIAL_TOKENS],
       merges: this.merges.map(([a, b]) => [a, b]),
     };
@@ -68,7 +73,7 @@ export class ByteBpeTokenizer {
         ids.push(part.special);
         continue;
       }
-      for (const word of pretokenize(part.text)) {
+      for (const word of pretokenize(part.text, this.pretokenizer)) {
         for (const id of this.encodeWord(word)) ids.push(id);
       }
     }

@@ -1,6 +1,6 @@
 import { PairHeap } from './pair-heap';
 import { MAX_VOCAB_SIZE, mergePair, pairKey, pairOf } from './pair-key';
-import { pretokenize } from './pretokenize';
+import { pretokenize, type PretokenizerName } from './pretokenize';
 import { FIRST_MERGE_ID, splitOnSpecialTokens } from './special-tokens';
 import { ByteBpeTokenizer } from './tokenizer';
 
@@ -9,14 +9,16 @@ export interface TrainTokenizerOptions {
   corpus: readonly string[];
   /** Total vocabulary: 256 bytes + 8 special tokens + merges. Training stops early only when every word is one token. */
   vocabSize: number;
+  /** `words` (default): merges stay inside words; `phrases`: merges may cross spaces, only digit runs are cut. */
+  pretokenizer?: PretokenizerName;
 }
 
-function countWords(corpus: readonly string[]): Map<string, number> {
+function countWords(corpus: readonly string[], pretokenizer: PretokenizerName): Map<string, number> {
   const counts = new Map<string, number>();
   for (const text of corpus) {
     for (const part of splitOnSpecialTokens(text)) {
       if (part.special !== undefined) continue;
-      for (const word of pretokenize(part.text)) counts.set(word, (counts.get(word) ?? 0) + 1);
+      for (const word of pretokenize(part.text, pretokenizer)) counts.set(word, (counts.get(word) ?? 0) + 1);
     }
   }
   return counts;
@@ -30,6 +32,7 @@ function countWords(corpus: readonly string[]): Map<string, number> {
  */
 export function trainTokenizer(options: TrainTokenizerOptions): ByteBpeTokenizer {
   const { corpus, vocabSize } = options;
+  const pretokenizer = options.pretokenizer ?? 'words';
   if (!Array.isArray(corpus) || corpus.some((t) => typeof t !== 'string')) {
     throw new TypeError('trainTokenizer: corpus must be an array of strings');
   }
@@ -38,7 +41,7 @@ export function trainTokenizer(options: TrainTokenizerOptions): ByteBpeTokenizer
       `trainTokenizer: vocabSize must be an integer in [${FIRST_MERGE_ID}, ${MAX_VOCAB_SIZE}], got ${vocabSize}`,
     );
   }
-  const wordCounts = countWords(corpus);
+  const wordCounts = countWords(corpus, pretokenizer);
   const words: number[][] = [];
   const weights: number[] = [];
   for (const [word, count] of wordCounts) {
@@ -91,5 +94,5 @@ export function trainTokenizer(options: TrainTokenizerOptions): ByteBpeTokenizer
       else pairCounts.delete(key);
     }
   }
-  return new ByteBpeTokenizer(merges);
+  return new ByteBpeTokenizer(merges, pretokenizer);
 }

@@ -4,7 +4,7 @@ import { combineRewards, groupAdvantages, mean, std } from './advantages';
 import { buildTokenBatch, disposeBatch, namedGradients, TokenBatch } from './batching';
 import { adamWSchema, grpoConfigSchema, lrScheduleSchema, parseConfig } from './config';
 import { grpoLoss, grpoTokenMetrics } from './grpo-loss';
-import { AdamW, applyAccumulated, disposeAll, GradientAccumulator } from './optimizer';
+import { AdamW, applyAccumulated, disposeAll, GradientAccumulator, NamedTensors } from './optimizer';
 import { ReferencePolicy, TrainablePolicy } from './policy';
 import { LrSchedule } from './schedule';
 import { TrainerState } from './trainer-state';
@@ -62,12 +62,49 @@ export interface GrpoStepMetrics {
   stepTimeMs: number;
 }
 
-interface PreparedMicroBatch {
+export interface PreparedMicroBatch {
   batch: TokenBatch;
   advantages: tf.Tensor1D;
   advantageValues: number[];
   old?: tf.Tensor2D;
   ref?: tf.Tensor2D;
+}
+
+export function disposePrepared(m: PreparedMicroBatch): void {
+  disposeBatch(m.batch);
+  m.advantages.dispose();
+  m.old?.dispose();
+  m.ref?.dispose();
+}
+
+interface PlannedRow {
+  promptIds: readonly number[];
+  completion: Completion;
+  where: string;
+}
+
+/** A GRPO batch ready to train on: rows, advantages and micro-batch row ranges (summed in this order). */
+export interface GrpoStepPlan {
+  rows: PlannedRow[];
+  advantages: number[];
+  microBatches: Array<[number, number]>;
+  numItemsInBatch: number;
+  iterations: number;
+  rewardStats: Pick<
+    GrpoStepMetrics,
+    'reward' | 'rewardStd' | 'rewards' | 'fracRewardZeroStd' | 'completionLength' | 'clippedRatio'
+  >;
+}
+
+/** One micro-batch's share of a step's metrics: its loss, completion tokens and token-weighted sums. */
+export interface GrpoMicroBatchMetrics {
+  loss: number;
+  tokens: number;
+  low: number;
+  high: number;
+  region: number;
+  kl: number;
+  entropy: number;
 }
 
 /**
@@ -97,8 +134,38 @@ export class GrpoTrainer {
   }
 
   /** Runs numIterations optimiser steps on one batch of rollout groups; one metrics record per step. */
-  train(groups: readonly RolloutGroup[]): GrpoStepMetrics[] {
+  train(groups: readonly RolloutGroup[], split = 1): GrpoStepMetrics[] {
     const started = performance.now();
+    const plan = this.planStep(groups, split);
+    const micro = plan.microBatches.map((_, k) => this.prepareMicroBatch(plan, k));
+    const metrics: GrpoStepMetrics[] = [];
+    try {
+      for (let iteration = 0; iteration < plan.iterations; iteration++) {
+        // The first step's time includes preparing the batch (reference and old log-probs).
+        const stepStarted = iteration === 0 ? started : performance.now();
+        const accumulator = new GradientAccumulator();
+        const results: GrpoMicroBatchMetrics[] = [];
+        for (const m of micro) {
+          const { grads, ...result } = this.microBatchGradients(plan, m);
+          results.push(result);
+          accumulator.add(grads);
+          disposeAll(grads);
+        }
+        const update = this.applyGradients(accumulator);
+        metrics.push(this.stepMetrics(plan, iteration, results, update, performance.now() - stepStarted));
+      }
+    } finally {
+      for (const m of micro) disposePrepared(m);
+    }
+    return metrics;
+  }
+
+  /**
+   * Validates a batch of rollout groups, computes its advantages and reward statistics, and cuts it into
+   * micro-batches of microBatchSize rows, each cut into `split` contiguous parts. The step's gradient is the
+   * sum of the parts' gradients in this order, wherever each is computed.
+   */
+  planStep(groups: readonly RolloutGroup[], split = 1): GrpoStepPlan {
     const grpo = this.config.grpo;
     const rows = this.flatten(groups);
     const componentIds = Object.keys(rows[0].completion.rewards).sort();
@@ -111,41 +178,37 @@ export class GrpoTrainer {
       unbiasedStd: grpo.unbiasedStd,
     });
     const lengths = rows.map((r) => r.completion.completionIds.length);
-    const micro = this.prepare(rows, advantageResult.advantages);
-    const numItemsInBatch = micro.reduce((n, m) => n + m.batch.completionTokens, 0);
-    const rewardStats = {
-      reward: mean(advantageResult.rewards),
-      rewardStd: mean(advantageResult.groupStd),
-      rewards: Object.fromEntries(
-        componentIds.map((id) => [id, { mean: mean(components[id]), std: std(components[id], true) }]),
-      ),
-      fracRewardZeroStd: advantageResult.zeroStdGroups / advantageResult.groupStd.length,
-      completionLength: { mean: mean(lengths), min: Math.min(...lengths), max: Math.max(...lengths) },
-      clippedRatio: rows.filter((r) => r.completion.truncated).length / rows.length,
-    };
-    const metrics: GrpoStepMetrics[] = [];
-    try {
-      for (let iteration = 0; iteration < grpo.numIterations; iteration++) {
-        // The first step's time includes preparing the batch (reference and old log-probs).
-        const stepStarted = iteration === 0 ? started : performance.now();
-        const update = this.update(micro, numItemsInBatch);
-        metrics.push({ ...rewardStats, ...update, iteration, stepTimeMs: performance.now() - stepStarted });
-      }
-    } finally {
-      for (const m of micro) {
-        disposeBatch(m.batch);
-        m.advantages.dispose();
-        m.old?.dispose();
-        m.ref?.dispose();
-      }
+    const microBatches: Array<[number, number]> = [];
+    const { microBatchSize } = this.config;
+    for (let start = 0; start < rows.length; start += microBatchSize) {
+      const end = Math.min(start + microBatchSize, rows.length);
+      const part = Math.ceil((end - start) / split);
+      for (let from = start; from < end; from += part) microBatches.push([from, Math.min(from + part, end)]);
     }
-    return metrics;
+    return {
+      rows,
+      advantages: advantageResult.advantages,
+      microBatches,
+      // Completion tokens of the whole batch, as buildTokenBatch counts them (each completion's length).
+      numItemsInBatch: lengths.reduce((a, b) => a + b, 0),
+      iterations: grpo.numIterations,
+      rewardStats: {
+        reward: mean(advantageResult.rewards),
+        rewardStd: mean(advantageResult.groupStd),
+        rewards: Object.fromEntries(
+          componentIds.map((id) => [id, { mean: mean(components[id]), std: std(components[id], true) }]),
+        ),
+        fracRewardZeroStd: advantageResult.zeroStdGroups / advantageResult.groupStd.length,
+        completionLength: { mean: mean(lengths), min: Math.min(...lengths), max: Math.max(...lengths) },
+        clippedRatio: rows.filter((r) => r.completion.truncated).length / rows.length,
+      },
+    };
   }
 
-  private flatten(groups: readonly RolloutGroup[]) {
+  private flatten(groups: readonly RolloutGroup[]): PlannedRow[] {
     const g = this.config.grpo.numGenerations;
     if (groups.length === 0) throw new Error('GrpoTrainer.train: no rollout groups');
-    const rows: { promptIds: readonly number[]; completion: Completion; where: string }[] = [];
+    const rows: PlannedRow[] = [];
     groups.forEach((group, gi) => {
       if (group.completions.length !== g) {
         throw new Error(
@@ -184,127 +247,136 @@ export class GrpoTrainer {
     return rows;
   }
 
-  /** Builds micro-batches and computes the fixed per-batch tensors: reference and old log-probs. */
-  private prepare(rows: ReturnType<GrpoTrainer['flatten']>, advantages: number[]): PreparedMicroBatch[] {
-    const { microBatchSize, padId, maxLength, grpo } = this.config;
-    const out: PreparedMicroBatch[] = [];
-    for (let start = 0; start < rows.length; start += microBatchSize) {
-      const slice = rows.slice(start, start + microBatchSize);
-      const batch = buildTokenBatch(
-        slice.map((r) => ({
-          tokens: [...r.promptIds, ...r.completion.completionIds],
-          completionStart: r.promptIds.length,
-        })),
-        padId,
-        maxLength,
+  /** Builds micro-batch k of a plan with its fixed tensors: reference and old log-probs (before any update). */
+  prepareMicroBatch(plan: GrpoStepPlan, k: number): PreparedMicroBatch {
+    const { padId, maxLength, grpo } = this.config;
+    const [start, end] = plan.microBatches[k];
+    const slice = plan.rows.slice(start, end);
+    const batch = buildTokenBatch(
+      slice.map((r) => ({
+        tokens: [...r.promptIds, ...r.completion.completionIds],
+        completionStart: r.promptIds.length,
+      })),
+      padId,
+      maxLength,
+    );
+    const advantageValues = plan.advantages.slice(start, end);
+    let old: tf.Tensor2D | undefined;
+    if (slice[0].completion.oldLogProbs) {
+      // Completion token j of a row is the target at position promptLength - 1 + j.
+      const values = new Float32Array(slice.length * batch.columns);
+      slice.forEach((r, row) =>
+        (r.completion.oldLogProbs as readonly number[]).forEach((lp, j) => {
+          values[row * batch.columns + r.promptIds.length - 1 + j] = lp;
+        }),
       );
-      const advantageValues = advantages.slice(start, start + microBatchSize);
-      let old: tf.Tensor2D | undefined;
-      if (slice[0].completion.oldLogProbs) {
-        // Completion token j of a row is the target at position promptLength - 1 + j.
-        const values = new Float32Array(slice.length * batch.columns);
-        slice.forEach((r, row) =>
-          (r.completion.oldLogProbs as readonly number[]).forEach((lp, j) => {
-            values[row * batch.columns + r.promptIds.length - 1 + j] = lp;
-          }),
-        );
-        old = tf.tensor2d(values, [slice.length, batch.columns]);
-      } else if (grpo.numIterations > 1) {
-        old = tf.tidy(
-          () =>
-            this.policy.sequenceLogProbs(batch.inputIds, batch.targetIds, {
-              temperature: this.config.temperature,
-            }).logProbs,
-        );
-      }
-      const ref =
-        grpo.beta > 0 && this.reference
-          ? tf.tidy(
-              () =>
-                (this.reference as ReferencePolicy).sequenceLogProbs(batch.inputIds, batch.targetIds, {
-                  temperature: this.config.temperature,
-                }).logProbs,
-            )
-          : undefined;
-      out.push({ batch, advantages: tf.tensor1d(advantageValues), advantageValues, old, ref });
+      old = tf.tensor2d(values, [slice.length, batch.columns]);
+    } else if (grpo.numIterations > 1) {
+      old = tf.tidy(
+        () =>
+          this.policy.sequenceLogProbs(batch.inputIds, batch.targetIds, {
+            temperature: this.config.temperature,
+          }).logProbs,
+      );
     }
-    return out;
+    const ref =
+      grpo.beta > 0 && this.reference
+        ? tf.tidy(
+            () =>
+              (this.reference as ReferencePolicy).sequenceLogProbs(batch.inputIds, batch.targetIds, {
+                temperature: this.config.temperature,
+              }).logProbs,
+          )
+        : undefined;
+    return { batch, advantages: tf.tensor1d(advantageValues), advantageValues, old, ref };
   }
 
-  private update(micro: PreparedMicroBatch[], numItemsInBatch: number) {
+  /** Loss, gradients and token metrics of one prepared micro-batch (the caller disposes the gradients). */
+  microBatchGradients(
+    plan: GrpoStepPlan,
+    m: PreparedMicroBatch,
+  ): GrpoMicroBatchMetrics & { grads: NamedTensors } {
     const grpo = this.config.grpo;
     const weights = this.policy.trainableWeights();
-    const accumulator = new GradientAccumulator();
-    let loss = 0;
-    let tokens = 0;
-    const sums = { low: 0, high: 0, region: 0, kl: 0, entropy: 0 };
-    for (const m of micro) {
-      const kept: tf.Tensor[] = [];
-      let ratio: tf.Tensor2D | undefined;
-      let kl: tf.Tensor2D | undefined;
-      let entropy: tf.Tensor2D | undefined;
-      const { value, grads } = namedGradients(weights, () => {
-        const forward = this.policy.sequenceLogProbs(m.batch.inputIds, m.batch.targetIds, {
-          entropy: true,
-          temperature: this.config.temperature,
-        });
-        const out = grpoLoss(
-          {
-            logProbs: forward.logProbs,
-            oldLogProbs: m.old,
-            refLogProbs: m.ref,
-            advantages: m.advantages,
-            completionMask: m.batch.completionMask,
-          },
-          {
-            lossType: grpo.lossType,
-            epsilon: grpo.epsilon,
-            epsilonHigh: grpo.epsilonHigh,
-            beta: grpo.beta,
-            maxCompletionLength: grpo.maxCompletionLength,
-            gradientAccumulationSteps: micro.length,
-            numItemsInBatch,
-          },
-        );
-        ratio = out.ratio;
-        kl = out.perTokenKl;
-        if (forward.entropy) entropy = tf.keep(forward.entropy);
-        return out.loss;
+    const kept: tf.Tensor[] = [];
+    let ratio: tf.Tensor2D | undefined;
+    let kl: tf.Tensor2D | undefined;
+    let entropy: tf.Tensor2D | undefined;
+    const { value, grads } = namedGradients(weights, () => {
+      const forward = this.policy.sequenceLogProbs(m.batch.inputIds, m.batch.targetIds, {
+        entropy: true,
+        temperature: this.config.temperature,
       });
-      kept.push(...[ratio, kl, entropy].filter((t): t is tf.Tensor2D => t !== undefined));
-      const tokenMetrics = grpoTokenMetrics({
-        ratio: (ratio as tf.Tensor2D).dataSync(),
-        advantages: m.advantageValues,
-        mask: m.batch.maskValues,
-        columns: m.batch.columns,
-        epsilon: grpo.epsilon,
-        epsilonHigh: grpo.epsilonHigh,
-        kl: kl?.dataSync(),
-        entropy: entropy?.dataSync(),
-      });
-      kept.forEach((t) => t.dispose());
-      loss += value;
-      tokens += tokenMetrics.tokens;
-      sums.low += tokenMetrics.clipRatioLow * tokenMetrics.tokens;
-      sums.high += tokenMetrics.clipRatioHigh * tokenMetrics.tokens;
-      sums.region += tokenMetrics.clipRatioRegion * tokenMetrics.tokens;
-      sums.kl += (tokenMetrics.kl ?? 0) * tokenMetrics.tokens;
-      sums.entropy += (tokenMetrics.entropy ?? 0) * tokenMetrics.tokens;
-      accumulator.add(grads);
-      disposeAll(grads);
-    }
-    const learningRate = this.schedule.learningRate(this.step);
-    const norm = applyAccumulated(this.optimizer, accumulator, this.config.maxGradNorm, learningRate);
-    const per = (x: number) => x / Math.max(tokens, 1);
+      const out = grpoLoss(
+        {
+          logProbs: forward.logProbs,
+          oldLogProbs: m.old,
+          refLogProbs: m.ref,
+          advantages: m.advantages,
+          completionMask: m.batch.completionMask,
+        },
+        {
+          lossType: grpo.lossType,
+          epsilon: grpo.epsilon,
+          epsilonHigh: grpo.epsilonHigh,
+          beta: grpo.beta,
+          maxCompletionLength: grpo.maxCompletionLength,
+          gradientAccumulationSteps: plan.microBatches.length,
+          numItemsInBatch: plan.numItemsInBatch,
+        },
+      );
+      ratio = out.ratio;
+      kl = out.perTokenKl;
+      if (forward.entropy) entropy = tf.keep(forward.entropy);
+      return out.loss;
+    });
+    kept.push(...[ratio, kl, entropy].filter((t): t is tf.Tensor2D => t !== undefined));
+    const tokenMetrics = grpoTokenMetrics({
+      ratio: (ratio as tf.Tensor2D).dataSync(),
+      advantages: m.advantageValues,
+      mask: m.batch.maskValues,
+      columns: m.batch.columns,
+      epsilon: grpo.epsilon,
+      epsilonHigh: grpo.epsilonHigh,
+      kl: kl?.dataSync(),
+      entropy: entropy?.dataSync(),
+    });
+    kept.forEach((t) => t.dispose());
+    const tokens = tokenMetrics.tokens;
     return {
-      step: this.step,
-      loss,
-      kl: grpo.beta > 0 ? per(sums.kl) : undefined,
-      clipRatio: { low: per(sums.low), high: per(sums.high), region: per(sums.region) },
-      entropy: per(sums.entropy),
-      gradNorm: norm,
-      learningRate,
+      grads,
+      loss: value,
+      tokens,
+      low: tokenMetrics.clipRatioLow * tokens,
+      high: tokenMetrics.clipRatioHigh * tokens,
+      region: tokenMetrics.clipRatioRegion * tokens,
+      kl: (tokenMetrics.kl ?? 0) * tokens,
+      entropy: (tokenMetrics.entropy ?? 0) * tokens,
     };
+  }
+
+  /** Clips the accumulated gradients and applies the update at this step's learning rate. */
+  applyGradients(accumulator: GradientAccumulator): { learningRate: number; gradNorm: number } {
+    const learningRate = this.schedule.learningRate(this.step);
+    const gradNorm = applyAccumulated(this.optimizer, accumulator, this.config.maxGradNorm, learningRate);
+    return { learningRate, gradNorm };
+  }
+
+  /** A step's metrics from its micro-batches' (in micro-batch order) and its update. */
+  stepMetrics(
+    plan: GrpoStepPlan,
+    iteration: number,
+    micro: readonly GrpoMicroBatchMetrics[],
+    update: { learningRate: number; gradNorm: number },
+    stepTimeMs: number,
+  ): GrpoStepMetrics {
+    return grpoStepMetrics(plan.rewardStats, this.config.grpo.beta, {
+      step: this.step,
+      iteration,
+      micro,
+      ...update,
+      stepTimeMs,
+    });
   }
 
   getState(): TrainerState {
@@ -319,4 +391,44 @@ export class GrpoTrainer {
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+/** A GRPO step's metrics: the batch's reward statistics, its micro-batches' sums (in order) and its update. */
+export function grpoStepMetrics(
+  rewardStats: GrpoStepPlan['rewardStats'],
+  beta: number,
+  step: {
+    step: number;
+    iteration: number;
+    micro: readonly GrpoMicroBatchMetrics[];
+    learningRate: number;
+    gradNorm: number;
+    stepTimeMs: number;
+  },
+): GrpoStepMetrics {
+  let loss = 0;
+  let tokens = 0;
+  const sums = { low: 0, high: 0, region: 0, kl: 0, entropy: 0 };
+  for (const m of step.micro) {
+    loss += m.loss;
+    tokens += m.tokens;
+    sums.low += m.low;
+    sums.high += m.high;
+    sums.region += m.region;
+    sums.kl += m.kl;
+    sums.entropy += m.entropy;
+  }
+  const per = (x: number) => x / Math.max(tokens, 1);
+  return {
+    ...rewardStats,
+    step: step.step,
+    iteration: step.iteration,
+    loss,
+    kl: beta > 0 ? per(sums.kl) : undefined,
+    clipRatio: { low: per(sums.low), high: per(sums.high), region: per(sums.region) },
+    entropy: per(sums.entropy),
+    gradNorm: step.gradNorm,
+    learningRate: step.learningRate,
+    stepTimeMs: step.stepTimeMs,
+  };
 }

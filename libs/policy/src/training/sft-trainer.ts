@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { buildTokenBatch, disposeBatch, namedGradients, TokenSequence } from './batching';
 import { adamWSchema, lrScheduleSchema, parseConfig } from './config';
-import { DataCursor } from './data-cursor';
-import { AdamW, applyAccumulated, disposeAll, GradientAccumulator } from './optimizer';
+import { DataCursor, type LengthGrouping } from './data-cursor';
+import { AdamW, applyAccumulated, disposeAll, GradientAccumulator, NamedTensors } from './optimizer';
 import { TrainablePolicy } from './policy';
 import { LrSchedule } from './schedule';
 import { sftLossFromLogProbs } from './sft-loss';
@@ -18,6 +18,11 @@ export const sftTrainerConfigSchema = z.object({
   /** Longest input the model accepts (its context); longer sequences are an error. */
   maxLength: z.number().int().positive().optional(),
   seed: z.number().int(),
+  /**
+   * Group batches by length over windows of this many steps (groupOrderByLength); absent: plain shuffled
+   * batches, as every run recorded before the option.
+   */
+  lengthGroupWindow: z.number().int().positive().optional(),
   schedule: lrScheduleSchema,
   optimizer: adamWSchema.default(adamWSchema.parse({})),
 });
@@ -38,6 +43,12 @@ export interface SftStepMetrics {
   stepTimeMs: number;
 }
 
+/** A step's data: micro-batches in the order their gradients are summed, and its completion-token count. */
+export interface SftStepPlan {
+  microBatches: TokenSequence[][];
+  tokens: number;
+}
+
 /** Completion-only SFT: shuffled batches, gradient accumulation, global-norm clipping, AdamW with schedule. */
 export class SftTrainer {
   readonly config: SftTrainerConfig;
@@ -53,49 +64,102 @@ export class SftTrainer {
     this.config = parseConfig(sftTrainerConfigSchema, config, 'SFT trainer config');
     this.optimizer = new AdamW(policy.trainableWeights(), this.config.optimizer);
     this.schedule = new LrSchedule(this.config.schedule);
-    this.cursor = new DataCursor(examples.length, this.config.seed);
+    this.cursor = new DataCursor(examples.length, this.config.seed, this.lengthGrouping());
+  }
+
+  private lengthGrouping(): LengthGrouping | undefined {
+    const { lengthGroupWindow, batchSize, gradientAccumulationSteps } = this.config;
+    if (lengthGroupWindow === undefined) return undefined;
+    return {
+      lengths: this.examples.map((e) => e.tokens.length),
+      batchSize: batchSize * gradientAccumulationSteps,
+      windowBatches: lengthGroupWindow,
+    };
   }
 
   get step(): number {
     return this.optimizer.step;
   }
 
-  /** One optimiser step over gradientAccumulationSteps micro-batches. */
-  trainStep(): SftStepMetrics {
+  /** One optimiser step over gradientAccumulationSteps micro-batches (each cut into `split` parts). */
+  trainStep(split = 1): SftStepMetrics {
     const started = performance.now();
-    const { batchSize, gradientAccumulationSteps, padId, maxLength } = this.config;
-    const microBatches = Array.from({ length: gradientAccumulationSteps }, () =>
-      this.cursor.take(batchSize).map((i) => this.examples[i]),
-    );
-    const batches = microBatches.map((seqs) => buildTokenBatch(seqs, padId, maxLength));
-    const tokens = batches.reduce((n, b) => n + b.completionTokens, 0);
-    if (tokens === 0) throw new Error(`SftTrainer: step ${this.step} has no completion tokens`);
-    const weights = this.policy.trainableWeights();
+    const plan = this.planStep(split);
     const accumulator = new GradientAccumulator();
     let loss = 0;
-    for (const batch of batches) {
-      // Normalising by the whole step's token count makes the summed gradient that of the full-batch mean.
-      const { value, grads } = namedGradients(weights, () =>
-        sftLossFromLogProbs(
-          this.policy.sequenceLogProbs(batch.inputIds, batch.targetIds).logProbs,
-          batch.completionMask,
-          tokens,
-        ),
-      );
+    for (const sequences of plan.microBatches) {
+      const { value, grads } = this.microBatchGradients(sequences, plan.tokens);
       loss += value;
       accumulator.add(grads);
       disposeAll(grads);
+    }
+    const update = this.applyGradients(accumulator);
+    return this.stepMetrics(plan, loss, update, started);
+  }
+
+  /**
+   * Takes the next step's sequences from the data and cuts each gradient-accumulation micro-batch into `split`
+   * contiguous parts. The step's gradient is the sum of the parts' gradients in this order, wherever each is
+   * computed (data-parallel replicas compute different parts of the same plan).
+   */
+  planStep(split = 1): SftStepPlan {
+    const { batchSize, gradientAccumulationSteps } = this.config;
+    const microBatches: TokenSequence[][] = [];
+    for (let a = 0; a < gradientAccumulationSteps; a++) {
+      const sequences = this.cursor.take(batchSize).map((i) => this.examples[i]);
+      const part = Math.ceil(sequences.length / split);
+      for (let start = 0; start < sequences.length; start += part)
+        microBatches.push(sequences.slice(start, start + part));
+    }
+    // As buildTokenBatch counts them: targets 1..n-1 from completionStart on.
+    const tokens = microBatches
+      .flat()
+      .reduce((n, s) => n + Math.max(0, s.tokens.length - s.completionStart), 0);
+    if (tokens === 0) throw new Error(`SftTrainer: step ${this.step + 1} has no completion tokens`);
+    return { microBatches, tokens };
+  }
+
+  /** Loss and gradients of one micro-batch, normalised by the whole step's completion-token count. */
+  microBatchGradients(
+    sequences: readonly TokenSequence[],
+    stepTokens: number,
+  ): { value: number; grads: NamedTensors } {
+    const { padId, maxLength } = this.config;
+    const batch = buildTokenBatch(sequences, padId, maxLength);
+    try {
+      // Normalising by the whole step's token count makes the summed gradient that of the full-batch mean.
+      return namedGradients(this.policy.trainableWeights(), () =>
+        sftLossFromLogProbs(
+          this.policy.sequenceLogProbs(batch.inputIds, batch.targetIds).logProbs,
+          batch.completionMask,
+          stepTokens,
+        ),
+      );
+    } finally {
       disposeBatch(batch);
     }
+  }
+
+  /** Clips the accumulated gradients and applies the update at this step's learning rate. */
+  applyGradients(accumulator: GradientAccumulator): { learningRate: number; gradNorm: number } {
     const learningRate = this.schedule.learningRate(this.step);
-    const norm = applyAccumulated(this.optimizer, accumulator, this.config.maxGradNorm, learningRate);
+    const gradNorm = applyAccumulated(this.optimizer, accumulator, this.config.maxGradNorm, learningRate);
+    return { learningRate, gradNorm };
+  }
+
+  stepMetrics(
+    plan: SftStepPlan,
+    loss: number,
+    update: { learningRate: number; gradNorm: number },
+    started: number,
+  ): SftStepMetrics {
     return {
       step: this.step,
       loss,
-      learningRate,
-      gradNorm: norm,
-      tokens,
-      sequences: batchSize * gradientAccumulationSteps,
+      learningRate: update.learningRate,
+      gradNorm: update.gradNorm,
+      tokens: plan.tokens,
+      sequences: plan.microBatches.reduce((n, b) => n + b.length, 0),
       epoch: this.cursor.getPosition().epoch,
       stepTimeMs: performance.now() - started,
     };
@@ -140,7 +204,12 @@ export class SftTrainer {
     this.optimizer.setState(state.optimizer);
     if (!state.dataPosition || !state.rng)
       throw new Error('SftTrainer.setState: checkpoint has no data position or RNG state');
-    this.cursor = DataCursor.restore(this.examples.length, state.dataPosition, state.rng);
+    this.cursor = DataCursor.restore(
+      this.examples.length,
+      state.dataPosition,
+      state.rng,
+      this.lengthGrouping(),
+    );
   }
 
   dispose(): void {

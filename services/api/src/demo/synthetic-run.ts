@@ -107,6 +107,7 @@ export function syntheticRunEvents(
       parsedAnswer: '[[0, 1]]',
       gold: '[[0, 1]]',
       correct: true,
+      verdicts: { exact: true, paper: true },
     },
   });
   events.push({ type: 'run.completed', payload: { summary: { accuracy: 1 } } });

@@ -91,6 +91,9 @@ policy:
       `${BASE}evaluation:\n  maxNewTokens: 64\n  completeInformation: { maxNewTokens: 32 }\n`,
     );
     expect([budget.key, budget.line]).toEqual(['evaluation.completeInformation.maxNewTokens', 12]);
+    const constrained = refusal(`${BASE}evaluation:\n  gtbench: { decoding: both }\n`);
+    expect([constrained.key, constrained.line]).toEqual(['evaluation.gtbench.decoding', 11]);
+    expect(constrained.message).toMatch(/free-form only/);
     const missing = refusal(BASE.replace('DATA', '/nonexistent/recon-data'));
     expect(missing.key).toBe('datasets.recon.path');
     expect(missing.message).toMatch(/no Recon-Eval file \/nonexistent\/recon-data\/eval_dataset\.csv/);

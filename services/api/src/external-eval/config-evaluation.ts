@@ -14,7 +14,7 @@ const MIN_BACKOFF_MS = 500;
  * so it is evaluated the way `recon eval` evaluates one, on the suites the config names — recon-eval on
  * `datasets.recon`'s eval CSV, complete-information self-play if `evaluation.completeInformation` is given,
  * GTBench if `evaluation.gtbench` is. A key that asks for what an external model cannot do (training,
- * generated held-out problems, per-suite completion budgets) is refused, naming it and its line.
+ * generated held-out problems, per-suite completion budgets, constrained decoding) is refused, naming it and its line.
  */
 export function externalEvaluationFromConfig(
   config: ExperimentConfig & { policy: OpenAiPolicy },
@@ -46,6 +46,12 @@ export function externalEvaluationFromConfig(
       refuse(
         `evaluation.${key}.maxNewTokens`,
         `an openai policy gets one completion budget for every request, evaluation.maxNewTokens (${evaluation.maxNewTokens}); remove this key or set it to that`,
+      );
+    const decoding = evaluation[key]?.decoding;
+    if (decoding !== undefined && decoding !== 'free')
+      refuse(
+        `evaluation.${key}.decoding`,
+        `constrained decoding masks the builtin policy's own logits; an openai policy's replies are free-form only: remove this key or set it to free`,
       );
   }
   const apiKey = policy.apiKeyEnv ? env[policy.apiKeyEnv] : undefined;

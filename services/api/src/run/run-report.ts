@@ -1,10 +1,11 @@
 import type { PayloadOf } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
-import { describeStageChange, stageChanges } from './stage-changes';
+import { num, pct } from './report-format';
+import { completeInfoSection, gameDecodings, gtbenchSection } from './report-games';
+import { problemSuites, problemSuiteSection, recordedBaselines } from './report-problems';
+import { samplesSection } from './report-samples';
 
 const STAGES = ['untrained', 'sft', 'grpo'] as const;
-const pct = (x: number | undefined) => (x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
-const num = (x: number | undefined, digits = 3) => (x === undefined ? '–' : x.toFixed(digits));
 
 /** A unicode sparkline of a series, so trends show in a terminal and in plain markdown. */
 export function sparkline(values: readonly number[], width = 60): string {
@@ -41,20 +42,22 @@ function rewardTrend(grpo: ReadonlyArray<PayloadOf<'grpo.step.completed'>>): str
   return `GRPO reward mean (${values.length} steps; mean of the first quarter, ${steps(0, size - 1)}: ${num(first, 2)} → mean of the last quarter, ${steps(values.length - size, values.length - 1)}: ${num(last, 2)})`;
 }
 
-function table(head: string[], rows: string[][]): string {
-  return [
-    `| ${head.join(' | ')} |`,
-    `| ${head.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
+/** Where the report's charts are, for its links: the charts' base name next to the report (`r1` for `r1.md`). */
+export interface RunReportOptions {
+  chartBase?: string;
 }
 
 /**
  * The run report, built only from the run's events (so `recon report` can rebuild it at any time):
- * training curves, then the paper's tables 3-5 (held-out accuracy by category, complete-information NE
- * frequency, GTBench win rates), each with trial counts, baselines and 95% Wilson intervals.
+ * training curves, then the paper's tables 3-5 (held-out accuracy by category under the strict and the paper's
+ * grader, complete-information NE frequency beside random play, GTBench win rates), each with its n, baselines
+ * and 95% Wilson intervals, then sample completions per stage.
  */
-export function buildRunReport(runId: string, events: readonly RecordedEvent[]): string {
+export function buildRunReport(
+  runId: string,
+  events: readonly RecordedEvent[],
+  options: RunReportOptions = {},
+): string {
   const request = events.find((e) => e.type === 'run.requested')?.payload as
     PayloadOf<'run.requested'> | undefined;
   const initialised = events.find((e) => e.type === 'policy.initialised')?.payload as
@@ -67,23 +70,26 @@ export function buildRunReport(runId: string, events: readonly RecordedEvent[]):
   const grpo = events
     .filter((e) => e.type === 'grpo.step.completed')
     .map((e) => e.payload as PayloadOf<'grpo.step.completed'>);
-  const evaluations = new Map(
-    events
-      .filter((e) => e.type === 'evaluation.completed')
-      .map((e) => {
-        const p = e.payload as PayloadOf<'evaluation.completed'>;
-        return [p.stage, p.results] as const;
-      }),
-  );
+  const completed = events
+    .filter((e) => e.type === 'evaluation.completed')
+    .map((e) => e.payload as PayloadOf<'evaluation.completed'>);
+  const evaluations = new Map(completed.map((p) => [p.stage, p.results] as const));
   const failed = events.find((e) => e.type === 'run.failed')?.payload as PayloadOf<'run.failed'> | undefined;
   const first = events[0]?.occurredAt;
   const last = events[events.length - 1]?.occurredAt;
   // The built-in stages in their order, then any other evaluated stage (e.g. `external` of `recon eval`).
+  const evaluated = new Set<string>([
+    ...evaluations.keys(),
+    ...events
+      .filter((e) => e.type === 'evaluation.item.scored' || e.type === 'game.finished')
+      .map((e) => (e.payload as { stage: string }).stage),
+  ]);
   const stages = [
-    ...STAGES.filter((s) => evaluations.has(s)),
-    ...[...evaluations.keys()].filter((s) => !(STAGES as readonly string[]).includes(s)),
+    ...STAGES.filter((s) => evaluated.has(s)),
+    ...[...evaluated].filter((s) => !(STAGES as readonly string[]).includes(s)),
   ];
-  const r = (stage: string, key: string) => evaluations.get(stage)?.[key];
+  const evalSet = resolved?.datasets.find((d) => d.role === 'eval');
+  const config = request?.config as { evaluation?: { heldOut?: { items?: number } } } | undefined;
 
   const out: string[] = [`# Recon run ${runId}${request ? ` — ${request.name}` : ''}`, ''];
   out.push(
@@ -105,134 +111,39 @@ export function buildRunReport(runId: string, events: readonly RecordedEvent[]):
     );
 
   out.push('## Training', '');
+  const chart = (name: string, title: string) =>
+    options.chartBase ? [`![${title}](${options.chartBase}.${name}.svg)`, ''] : [];
   if (sft.length > 0)
     out.push(
       `SFT loss (${sft.length} steps, ${num(sft[0].loss)} → ${num(sft[sft.length - 1].loss)}): \`${sparkline(sft.map((s) => s.loss))}\``,
       '',
+      ...chart('sft-loss', 'SFT loss per step'),
     );
   if (grpo.length > 0) {
     out.push(
       `${rewardTrend(grpo)}: \`${sparkline(grpo.map((g) => g.rewardMean))}\``,
       '',
+      ...chart('grpo-reward', 'GRPO reward mean per step'),
       `GRPO KL (${num(grpo[grpo.length - 1].kl, 4)} at the end): \`${sparkline(grpo.map((g) => g.kl))}\``,
       '',
+      ...chart('grpo-kl', 'GRPO KL per step'),
       `GRPO groups with zero reward std: ${pct(grpo.reduce((n, g) => n + (g.metrics.fracRewardZeroStd ?? 0), 0) / grpo.length)} on average`,
       '',
     );
   }
 
-  for (const suite of ['held-out', 'recon-eval']) {
-    if (!stages.some((s) => r(s, `${suite}.items`) !== undefined)) continue;
-    out.push(`## Table 3 — ${suite} accuracy by stage`, '');
-    out.push(
-      table(
-        ['stage', 'accuracy', '95% interval', 'correct / items', 'majority baseline'],
-        stages.map((s) => [
-          s,
-          pct(r(s, `${suite}.accuracy`)),
-          `${pct(r(s, `${suite}.accuracy.low`))} – ${pct(r(s, `${suite}.accuracy.high`))}`,
-          `${r(s, `${suite}.correct`) ?? '–'} / ${r(s, `${suite}.items`) ?? '–'}`,
-          pct(r(s, `${suite}.majorityBaseline`)),
-        ]),
-      ),
-      '',
-    );
-    const changes = stageChanges(events, suite, stages);
-    if (changes.length > 0)
-      out.push(
-        'Change between stages on the same items (95% Newcombe interval for paired proportions):',
-        '',
-        ...changes.map((c) => `- ${describeStageChange(c)}`),
-        '',
-      );
-    const categories = [...new Set(stages.flatMap((s) => Object.keys(evaluations.get(s) ?? {})))]
-      .map((k) => new RegExp(`^${suite}\\.category\\.(.+)\\.accuracy$`).exec(k)?.[1])
-      .filter((c): c is string => !!c)
-      .sort();
-    if (categories.length > 0)
-      out.push(
-        table(
-          ['category', 'items', ...stages],
-          categories.map((c) => [
-            c,
-            String(r(stages[0], `${suite}.category.${c}.items`) ?? '–'),
-            ...stages.map((s) => pct(r(s, `${suite}.category.${c}.accuracy`))),
-          ]),
-        ),
-        '',
-      );
-  }
-
-  const games = [...new Set(stages.flatMap((s) => Object.keys(evaluations.get(s) ?? {})))]
-    .map((k) => /^complete-info\.(.+)\.ne$/.exec(k)?.[1])
-    .filter((g): g is string => !!g && g !== 'overall');
-  if (games.length > 0) {
-    out.push(
-      '## Table 4 — complete-information games, self-play: fraction of trials ending in a pure Nash equilibrium',
-      '',
-    );
-    out.push(
-      table(
-        ['game', 'trials', ...stages.map((s) => `${s} (invalid)`)],
-        [
-          ...games.map((g) => [
-            g,
-            String(r(stages[0], `complete-info.${g}.trials`) ?? '–'),
-            ...stages.map(
-              (s) =>
-                `${num(r(s, `complete-info.${g}.ne`), 2)} (${r(s, `complete-info.${g}.invalid`) ?? '–'})`,
-            ),
-          ]),
-          [
-            '**overall**',
-            String(r(stages[0], 'complete-info.overall.trials') ?? '–'),
-            ...stages.map(
-              (s) =>
-                `${num(r(s, 'complete-info.overall.ne'), 2)} [${num(r(s, 'complete-info.overall.ne.low'), 2)}, ${num(r(s, 'complete-info.overall.ne.high'), 2)}] (${r(s, 'complete-info.overall.invalid') ?? '–'})`,
-            ),
-          ],
-        ],
-      ),
-      '',
-    );
-  }
-
-  const cells = [...new Set(stages.flatMap((s) => Object.keys(evaluations.get(s) ?? {})))]
-    .map((k) => /^gtbench\.(.+)\.([a-z-]+)\.winRate$/.exec(k))
-    .filter((m): m is RegExpExecArray => !!m && m[1] !== 'overall')
-    .map((m) => ({ game: m[1], opponent: m[2] }));
-  if (cells.length > 0) {
-    out.push('## Table 5 — GTBench win rate against fixed opponents (abnormal matches in parentheses)', '');
-    out.push(
-      table(
-        ['game', 'opponent', 'matches', ...stages],
-        cells.map(({ game, opponent }) => {
-          const key = `gtbench.${game}.${opponent}`;
-          return [
-            game,
-            opponent,
-            String(r(stages[0], `${key}.matches`) ?? '–'),
-            ...stages.map((s) => `${num(r(s, `${key}.winRate`), 2)} (${r(s, `${key}.abnormal`) ?? '–'})`),
-          ];
-        }),
-      ),
-      '',
-    );
-    const opponents = [...new Set(cells.map((c) => c.opponent))];
-    out.push(
-      table(
-        ['overall vs', 'matches', ...stages],
-        opponents.map((o) => [
-          o,
-          String(r(stages[0], `gtbench.overall.${o}.matches`) ?? '–'),
-          ...stages.map(
-            (s) =>
-              `${num(r(s, `gtbench.overall.${o}.winRate`), 2)} [${num(r(s, `gtbench.overall.${o}.winRate.low`), 2)}, ${num(r(s, `gtbench.overall.${o}.winRate.high`), 2)}] (${r(s, `gtbench.overall.${o}.abnormal`) ?? '–'} abnormal)`,
-          ),
-        ]),
-      ),
-      '',
-    );
-  }
+  const problems = {
+    events,
+    stages,
+    results: evaluations,
+    baselines: recordedBaselines(completed),
+    evalSet,
+    heldOutItems: config?.evaluation?.heldOut?.items,
+  };
+  for (const suite of problemSuites(problems)) out.push(...problemSuiteSection(suite, problems));
+  const decodings = gameDecodings(events);
+  for (const decoding of decodings) out.push(...completeInfoSection(events, stages, decoding));
+  for (const decoding of decodings) out.push(...gtbenchSection(events, stages, decoding));
+  out.push(...samplesSection(events, stages));
   return out.join('\n');
 }

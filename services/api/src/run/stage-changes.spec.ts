@@ -2,7 +2,7 @@ import type { RecordedEvent } from '@recon/eventlog';
 import { buildRunReport } from './run-report';
 import { describeStageChange, stageChanges } from './stage-changes';
 
-/** Graded items of one suite at one stage: item i is right where `right(i)` says so. */
+/** Graded items of one suite at one stage (v1 events: one verdict): item i is right where `right(i)` says so. */
 function graded(
   stage: string,
   items: number,
@@ -15,7 +15,16 @@ function graded(
       ({
         type: 'evaluation.item.scored',
         occurredAt: '2026-01-01T00:00:00.000Z',
-        payload: { suite, stage, itemId: `item-${i}`, category: 'c', correct: right(i) },
+        payload: {
+          suite,
+          stage,
+          itemId: `item-${i}`,
+          category: 'c',
+          completion: '',
+          parsedAnswer: null,
+          gold: 'Yes',
+          correct: right(i),
+        },
       }) as unknown as RecordedEvent,
   );
 }

@@ -8,27 +8,44 @@ export interface StageChange {
   change: PairedDifference;
 }
 
-/** Per-item correctness of one suite at each stage, from the run's `evaluation.item.scored` events. */
-function itemsByStage(events: readonly RecordedEvent[], suite: string): Map<string, Map<string, boolean>> {
+/** An evaluated item as recorded, with both graders' verdicts when the run recorded them (v2 events). */
+export type ScoredItem = PayloadOf<'evaluation.item.scored'> & {
+  verdicts?: { exact: boolean; paper: boolean };
+};
+
+/** Which verdict to read: the exact grader's, the paper's, or the suite's headline (`correct`, every version). */
+export type Verdict = 'exact' | 'paper' | 'headline';
+
+export const verdictOf = (item: ScoredItem, verdict: Verdict): boolean | undefined =>
+  verdict === 'headline' ? item.correct : item.verdicts?.[verdict];
+
+/** Per-item verdicts of one suite at each stage, from the run's `evaluation.item.scored` events. */
+function itemsByStage(
+  events: readonly RecordedEvent[],
+  suite: string,
+  verdict: Verdict,
+): Map<string, Map<string, boolean>> {
   const byStage = new Map<string, Map<string, boolean>>();
   for (const event of events) {
     if (event.type !== 'evaluation.item.scored') continue;
-    const item = event.payload as PayloadOf<'evaluation.item.scored'>;
-    if (item.suite !== suite) continue;
+    const item = event.payload as ScoredItem;
+    const correct = verdictOf(item, verdict);
+    if (item.suite !== suite || correct === undefined) continue;
     let items = byStage.get(item.stage);
     if (!items) byStage.set(item.stage, (items = new Map()));
-    items.set(item.itemId, item.correct);
+    items.set(item.itemId, correct);
   }
   return byStage;
 }
 
-/** The accuracy change from each evaluated stage to the next, on the items both were graded on. */
+/** The accuracy change from each evaluated stage to the next under one grader, on the items both were graded on. */
 export function stageChanges(
   events: readonly RecordedEvent[],
   suite: string,
   stages: readonly string[],
+  verdict: Verdict = 'headline',
 ): StageChange[] {
-  const byStage = itemsByStage(events, suite);
+  const byStage = itemsByStage(events, suite, verdict);
   const evaluated = stages.filter((s) => byStage.has(s));
   return evaluated.slice(1).map((to, i) => {
     const from = evaluated[i];

@@ -2,7 +2,17 @@ import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { PayloadOf } from '@recon/contracts';
 import type { EventStore, RecordedEvent } from '@recon/eventlog';
 import type { ExperimentConfig } from '@recon/experiment';
+import { ProgressLines } from './progress-lines';
 import { expectedStages } from './run-supervisor';
+
+/** Bars on a terminal, plain periodic lines elsewhere (a log shows the run is alive), or nothing. */
+export type ProgressMode = 'bars' | 'lines' | false;
+
+/** The progress a CLI command shows on stderr: none when asked for none or for JSON, else bars on a terminal. */
+export function progressModeFor(wanted: boolean, stream: { isTTY?: boolean } = process.stderr): ProgressMode {
+  if (!wanted) return false;
+  return stream.isTTY === true ? 'bars' : 'lines';
+}
 
 export type RunOutcome =
   | { status: 'completed'; summary: Record<string, number> }
@@ -18,29 +28,52 @@ function evaluationUnits(config: ExperimentConfig): number {
 }
 
 /**
- * Follows a run through its events (the same way in both deployments): progress bars per phase with
- * rates and ETA, until `run.completed` or `run.failed`. Polls the run's stream.
+ * Follows a run through its events (the same way in both deployments): progress per phase with rates and
+ * ETA (bars, or plain lines when stderr is not a terminal), until `run.completed` or `run.failed`. Polls the
+ * run's stream.
  */
 export async function watchRun(
   eventStore: EventStore,
   runId: string,
   config: ExperimentConfig,
-  options: { signal: AbortSignal; progress: boolean; failure: () => Error | null; pollMs?: number },
+  options: {
+    signal: AbortSignal;
+    /** `true` means bars. */
+    progress: ProgressMode | true;
+    failure: () => Error | null;
+    pollMs?: number;
+    /** Where plain progress lines go (default stderr). */
+    writeLine?: (line: string) => void;
+  },
 ): Promise<RunOutcome> {
-  const multibar = options.progress
-    ? new MultiBar(
-        {
-          format: ' {phase} |{bar}| {value}/{total} {unit} | {rate}/s | ETA {eta_formatted}',
-          hideCursor: true,
-          clearOnComplete: false,
-        },
-        Presets.shades_classic,
-      )
-    : null;
+  const mode: ProgressMode = options.progress === true ? 'bars' : options.progress;
+  const lines =
+    mode === 'lines'
+      ? new ProgressLines(options.writeLine ?? ((line) => process.stderr.write(`${line}\n`)))
+      : null;
+  const counts = new Map<string, number>();
+  const multibar =
+    mode === 'bars'
+      ? new MultiBar(
+          {
+            format: ' {phase} |{bar}| {value}/{total} {unit} | {rate}/s | ETA {eta_formatted}',
+            hideCursor: true,
+            clearOnComplete: false,
+          },
+          Presets.shades_classic,
+        )
+      : null;
   const bars = new Map<string, SingleBar>();
   const started = new Map<string, number>();
   const bump = (phase: string, total: number, unit: string, by = 1) => {
-    if (!multibar || total <= 0) return;
+    if (total <= 0) return;
+    if (lines) {
+      const value = Math.min(total, (counts.get(phase) ?? 0) + by);
+      counts.set(phase, value);
+      lines.update(phase, value, total, unit);
+      return;
+    }
+    if (!multibar) return;
     let bar = bars.get(phase);
     if (!bar) {
       bar = multibar.create(total, 0, { phase: phase.padEnd(16), unit, rate: '0' });

@@ -1,13 +1,37 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { RecordedEvent } from '@recon/eventlog';
 import type { Platform } from '@recon/persistence';
+import { trainingCharts } from './report-charts';
 import { buildRunReport } from './run-report';
 
 export interface WrittenRunReport {
   events: RecordedEvent[];
   report: string;
   reportFile: string;
+  /** The SVG charts written beside the report (`<report>.sft-loss.svg`, …). */
+  chartFiles: string[];
+}
+
+/**
+ * Writes a run's report to `file` and its training charts beside it as `<file without .md>.<chart>.svg`, linked
+ * from the markdown by their base names (so the report and its charts move together).
+ */
+export function writeReportFiles(
+  runId: string,
+  events: readonly RecordedEvent[],
+  file: string,
+): { report: string; chartFiles: string[] } {
+  const stem = file.replace(/\.md$/i, '');
+  const report = buildRunReport(runId, events, { chartBase: basename(stem) });
+  mkdirSync(dirname(file), { recursive: true });
+  const chartFiles = trainingCharts(events).map((chart) => {
+    const chartFile = `${stem}.${chart.name}.svg`;
+    writeFileSync(chartFile, chart.svg);
+    return chartFile;
+  });
+  writeFileSync(file, report);
+  return { report, chartFiles };
 }
 
 /** Builds a run's report from its events and writes it to `file`, by default `<home>/reports/<run>.md`. */
@@ -17,9 +41,7 @@ export async function writeRunReport(
   file?: string,
 ): Promise<WrittenRunReport> {
   const events = await platform.eventStore.readStream(runId);
-  const report = buildRunReport(runId, events);
   const reportFile = file ?? join(platform.home, 'reports', `${runId}.md`);
-  mkdirSync(dirname(reportFile), { recursive: true });
-  writeFileSync(reportFile, report);
-  return { events, report, reportFile };
+  const { report, chartFiles } = writeReportFiles(runId, events, reportFile);
+  return { events, report, reportFile, chartFiles };
 }

@@ -1,6 +1,6 @@
 import type { ExternalSuite, PayloadOf } from '@recon/contracts';
 import { storableText } from '@recon/contracts';
-import { paperEvalGrade, tagProblem, type ChatMessage } from '@recon/econ';
+import { exactAnswerGrade, paperEvalGrade, tagProblem, type ChatMessage } from '@recon/econ';
 import { deterministicEventId, type BlobStore, type EventStore, type NewEvent } from '@recon/eventlog';
 import {
   COMPLETE_INFO_GAMES,
@@ -119,7 +119,13 @@ export async function runExternalEvaluation(
     {
       eventId: deterministicEventId(evalId, 'evaluation.completed', EXTERNAL_STAGE),
       type: 'evaluation.completed',
-      payload: { stage: EXTERNAL_STAGE, checkpointHash: externalPolicyName(options.model), results },
+      // No training split to count answer baselines on: an external model is evaluated, not trained.
+      payload: {
+        stage: EXTERNAL_STAGE,
+        checkpointHash: externalPolicyName(options.model),
+        results,
+        baselines: [],
+      },
     },
     {
       eventId: deterministicEventId(evalId, 'run.completed'),
@@ -202,6 +208,7 @@ async function reconEval(context: SuiteContext): Promise<Record<string, number>>
         seed: row.index,
       });
       const result = paperEvalGrade(completion, row.gold);
+      const verdicts = { exact: exactAnswerGrade(completion, row.gold).correct, paper: result.correct };
       // Imported Recon rows carry no category: the tagger assigns one of the paper's 15 from the prompt.
       const category = row.category ?? tagProblem(row.messages.map((m) => m.content).join('\n'));
       await append([
@@ -224,11 +231,12 @@ async function reconEval(context: SuiteContext): Promise<Record<string, number>>
               result.parsed === null || result.parsed === undefined ? null : storableText(result.parsed),
             gold: row.gold,
             correct: result.correct,
+            verdicts,
           },
         },
       ]);
       options.onProgress?.('recon-eval', ++done, settings.items.length);
-      return { category, gold: row.gold, correct: result.correct };
+      return { category, gold: row.gold, correct: result.correct, verdicts };
     }),
   );
   return problemSuiteResults('recon-eval', graded);

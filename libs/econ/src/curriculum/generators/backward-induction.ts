@@ -10,7 +10,7 @@ const MOVERS = ['A', 'B', 'A'] as const;
  */
 export const backwardInduction: ProblemGenerator = (rng, inSplit) => {
   const scale = rng.pick([1, 100, 1000]);
-  const leaves = Array.from({ length: 4 }, () => [rng.int(1, 20), rng.int(1, 20)]);
+  const leaves = Array.from({ length: 4 }, () => [rng.int(1, 9), rng.int(1, 9)]);
   // round 0 asks how the game ends (four outcomes); rounds 1-3 ask what that round's mover does.
   const round = rng.int(0, 3);
   const wanted = round === 0 ? rng.int(0, 3) : rng.int(0, 1);
@@ -38,7 +38,8 @@ export const backwardInduction: ProblemGenerator = (rng, inSplit) => {
     const act = choice(r);
     const line = {
       full: `Round ${r}: ${MOVERS[r - 1]} gets ${money(stop[who])} by accepting and ${money(ahead[who])} by passing, so ${MOVERS[r - 1]} ${act === 'stop' ? 'accepts' : 'passes'}.`,
-      compact: `R${r} ${MOVERS[r - 1]}: stop ${stop[who]} vs pass ${ahead[who]} -> ${act}.`,
+      // Both outcomes copied beside each other, then the mover's two payoffs: one local comparison per round.
+      compact: `R${r} ${MOVERS[r - 1]}: stop(${stop}) pass(${ahead}): ${stop[who]} vs ${ahead[who]} -> ${act}.`,
     };
     if (act === 'stop') ahead = stop;
     return line;

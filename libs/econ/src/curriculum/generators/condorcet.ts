@@ -10,7 +10,7 @@ const SETTINGS = [
 ] as const;
 
 /**
- * Three or four candidates, three to five voter blocs with full rankings: the candidate who beats every other
+ * Three or four candidates, three to five voter blocs (1-9 voters each) with full rankings: the candidate who beats every other
  * head-to-head, or none. Whether there is a winner is drawn first (about one in four has none).
  */
 export const condorcetProblem: ProblemGenerator = (rng, inSplit) => {
@@ -18,7 +18,7 @@ export const condorcetProblem: ProblemGenerator = (rng, inSplit) => {
   const candidates = rng.permutation(LETTERS.length).slice(0, size).map((i) => LETTERS[i]);
   const wantNone = rng.next() < 0.25;
   const ballots = Array.from({ length: rng.int(3, 5) }, () => ({
-    voters: rng.int(1, 40),
+    voters: rng.int(1, 9),
     ranking: rng.permutation(size).map((i) => candidates[i]),
   }));
   const key = `condorcet|${JSON.stringify(ballots)}`;
@@ -37,7 +37,15 @@ export const condorcetProblem: ProblemGenerator = (rng, inSplit) => {
     },
     compact: {
       question: `Votes ${ballots.map((b) => `${b.voters}:${b.ranking.join('>')}`).join(' ')}. Condorcet winner?`,
-      steps: [pairwise.map((x) => `${x.a}-${x.b} ${x.forA}:${x.forB}`).join(', ') + '.', winner ? `${winner} beats all.` : 'None beats all.'],
+      // Each head-to-head written as the blocs' counts summed on each side, then who wins it.
+      steps: [
+        ...pairwise.map((x) => {
+          const side = (a: string, b: string) => ballots.filter((v) => v.ranking.indexOf(a) < v.ranking.indexOf(b)).map((v) => v.voters);
+          const sum = (terms: number[]) => (terms.length === 0 ? '0' : terms.length === 1 ? `${terms[0]}` : `${terms.join('+')}=${terms.reduce((u, v) => u + v, 0)}`);
+          return `${x.a}-${x.b} ${sum(side(x.a, x.b))} vs ${sum(side(x.b, x.a))} ${verdict(x)}.`;
+        }),
+        winner ? `${winner} beats all.` : 'None beats all.',
+      ],
     },
     answer: {
       kind: 'choice',

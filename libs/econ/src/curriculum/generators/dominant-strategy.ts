@@ -19,11 +19,12 @@ export const dominantStrategy: ProblemGenerator = (rng, inSplit) => {
       payoffs[wanted][j] = Math.max(payoffs[wanted][j], others + rng.int(1, 3));
     });
   }
+  // Single digits keep the compact comparisons learnable for a small policy.
+  if (payoffs.some((line) => line.some((p) => p > 9))) return null;
   const key = `dominant_strategy|${JSON.stringify(payoffs)}`;
   if (!inSplit(key)) return null;
   const dominant = strictlyDominantStrategy(payoffs);
   if ((dominant ?? rows.length) !== wanted) return null;
-  const listing = (sep: string) => rows.map((r, i) => `${r}${sep}${payoffs[i].join(',')}`);
   // For each row: either the rows it beats everywhere, or one column where another row does at least as well.
   const why = rows.map((r, i) => {
     const rival = rows.findIndex((_, k) => k !== i && !strictlyDominates(payoffs, i, k));
@@ -34,6 +35,16 @@ export const dominantStrategy: ProblemGenerator = (rng, inSplit) => {
       compact: `${r} no: ${cols[j]} ${rows[rival]}${payoffs[rival][j]}>=${payoffs[i][j]}.`,
     };
   });
+  // Compact: one group per column, then the unique best row of each column; a row is strictly dominant when
+  // it is the unique best in every column (one local comparison of single digits per step).
+  const byColumn = cols.map((c, j) => `${c}: ${rows.map((r, i) => `${r}${payoffs[i][j]}`).join(' ')}.`);
+  const columnBest = cols.map((col, j) => {
+    const top = Math.max(...payoffs.map((line) => line[j]));
+    const at = rows.filter((_, i) => payoffs[i][j] === top);
+    return { col, best: at.length === 1 ? at[0] : null };
+  });
+  const bests = new Set(columnBest.map((c) => c.best));
+  const verdict = bests.size === 1 && !bests.has(null) ? `all ${columnBest[0].best}` : 'none';
   const options = [...rows.map((r) => ({ full: `Strategy ${r}`, compact: r })), { full: 'No strictly dominant strategy', compact: 'none' }];
   return {
     key,
@@ -44,8 +55,8 @@ export const dominantStrategy: ProblemGenerator = (rng, inSplit) => {
       steps: why.map((w) => w.full),
     },
     compact: {
-      question: `Row payoffs vs ${cols.join(',')}: ${listing(':').join(' ')}. Strictly dominant row?`,
-      steps: why.map((w) => w.compact),
+      question: `Row payoffs by column. ${byColumn.join(' ')} Strictly dominant row?`,
+      steps: [...columnBest.map(({ col, best }) => `${col}: ${best ?? 'tie'}.`), `${verdict}.`],
     },
     answer: { kind: 'choice', options, correct: wanted },
   };

@@ -12,7 +12,8 @@ const INDIFFERENT = { full: 'They are equally good', compact: 'same' };
 export const expectedValueProblem: ProblemGenerator = (rng, inSplit) => {
   const preferFirst = rng.next() < 0.5;
   if (rng.next() < 0.5) {
-    const lottery = () => ({ p: rng.int(1, 9) * 10, win: rng.int(1, 30) * 10, lose: rng.int(0, 10) * 10 });
+    // Even odds and single-digit prizes: the expected values compare as the sums of the two prizes.
+    const lottery = () => ({ p: 50, win: rng.int(1, 9), lose: rng.int(0, 9) });
     const [a, b] = [lottery(), lottery()];
     const ev = (l: typeof a) => expectedValue([{ p: l.p / 100, x: l.win }, { p: 1 - l.p / 100, x: l.lose }]);
     const key = `expected_value|ev|${JSON.stringify([a, b])}`;
@@ -28,15 +29,17 @@ export const expectedValueProblem: ProblemGenerator = (rng, inSplit) => {
         steps: [step('A', a, evA), step('B', b, evB), `A risk-neutral investor takes the higher expected value: ${evA > evB ? 'A' : 'B'}.`],
       },
       compact: {
-        question: `Risk-neutral. A: ${a.p}% ${a.win} else ${a.lose}. B: ${b.p}% ${b.win} else ${b.lose}. Pick?`,
-        steps: [`EV A=${fmt(evA)}.`, `EV B=${fmt(evB)}.`],
+        question: `Risk-neutral, even odds. A: ${a.win} or ${a.lose}. B: ${b.win} or ${b.lose}. Pick?`,
+        steps: [`A ${a.win}+${a.lose}=${a.win + a.lose}.`, `B ${b.win}+${b.lose}=${b.win + b.lose}.`, `${evA > evB ? 'A' : 'B'}.`],
       },
       answer: { kind: 'choice', options: [{ full: 'Lottery A', compact: 'A' }, { full: 'Lottery B', compact: 'B' }, INDIFFERENT], correct: evA > evB ? 0 : 1 },
     };
   }
-  const p = rng.int(1, 9) / 10;
-  const [hi, lo] = [rng.int(2, 15), rng.int(0, 1)];
-  const sure = rng.int(1, 200);
+  // Even odds, perfect squares: the certainty equivalent beats the sure amount exactly when the mean of the
+  // square roots beats the sure amount's root, so every compact step is a small-integer fact.
+  const p = 0.5;
+  const [hi, lo] = [rng.int(2, 9), rng.int(0, 1)];
+  const sure = rng.int(1, 9) ** 2;
   const key = `expected_value|ce|${p}|${hi}|${lo}|${sure}`;
   if (!inSplit(key)) return null;
   const gamble = [{ p, x: hi * hi }, { p: 1 - p, x: lo * lo }];
@@ -55,8 +58,8 @@ export const expectedValueProblem: ProblemGenerator = (rng, inSplit) => {
       ],
     },
     compact: {
-      question: `u=sqrt(x). Gamble ${hi * hi} w.p. ${p} else ${lo * lo}, or ${sure} sure. Pick?`,
-      steps: [`EU=${fmt(eu, 4)}, CE=${fmt(ce)}.`, `CE ${ce > sure ? '>' : '<'} ${sure}.`],
+      question: `u=sqrt(x). Gamble ${hi * hi} or ${lo * lo} (even odds), or ${sure} sure. Pick?`,
+      steps: [`roots ${hi},${lo} vs ${Math.sqrt(sure)}.`, `${hi}+${lo}=${hi + lo} vs 2*${Math.sqrt(sure)}=${2 * Math.sqrt(sure)}.`, `${ce > sure ? 'gamble' : 'sure'}.`],
     },
     answer: { kind: 'choice', options: [{ full: 'The gamble', compact: 'gamble' }, { full: 'The sure amount', compact: 'sure' }, INDIFFERENT], correct: ce > sure ? 0 : 1 },
   };

@@ -1,5 +1,6 @@
 import { colBestResponses, pureNashEquilibria, rowBestResponses } from '../../solvers/normal-form';
-import { cellList, pyMatrix, tightMatrix, type ProblemGenerator } from '../problem';
+import { cellList, pyMatrix, type ProblemGenerator } from '../problem';
+import { resemblesEvaluationMatrix } from './game-format';
 
 const matrix = (rng: { int(lo: number, hi: number): number }, rows: number, cols: number) =>
   Array.from({ length: rows }, () => Array.from({ length: cols }, () => rng.int(0, 9)));
@@ -14,6 +15,8 @@ export const pureNash: ProblemGenerator = (rng, inSplit) => {
   const game = { row: matrix(rng, rows, cols), col: matrix(rng, rows, cols) };
   const key = `pure_nash|${JSON.stringify(game)}`;
   if (!inSplit(key)) return null;
+  // No training or held-out bimatrix may be one of the evaluation games in any disguise.
+  if (resemblesEvaluationMatrix(game.row.map((line, i) => line.map((p0, j) => [p0, game.col[i][j]] as const)))) return null;
   const equilibria = pureNashEquilibria(game);
   if (equilibria.length !== wanted) return null;
   const answer = cellList(equilibria);
@@ -47,9 +50,17 @@ export const pureNash: ProblemGenerator = (rng, inSplit) => {
           : `Cells where both play a best response: ${equilibria.map(([i, j]) => `(${i}, ${j})`).join(', ')}.`,
       ],
     },
+    // Compact: one group per column (P0's payoffs) and per row (P1's), each with its best reply, then every
+    // column's best row checked against that row's best column; each step compares a few single digits.
     compact: {
-      question: `Pure NE? P0 ${tightMatrix(game.row)} P1 ${tightMatrix(game.col)}. Answer [[row,col],...] or [].`,
-      steps: [`P0 best row per col: ${br0.map((b) => b.join('/')).join(',')}.`, `P1 best col per row: ${br1.map((b) => b.join('/')).join(',')}.`, `Mutual: ${answer}.`],
+      question: `Pure NE? P0 by col: ${colIdx.map((j) => `c${j} ${game.row.map((l) => l[j]).join(',')}`).join('; ')}. P1 by row: ${rowIdx
+        .map((i) => `r${i} ${game.col[i].join(',')}`)
+        .join('; ')}. Answer [[row,col],...] or [].`,
+      steps: [
+        ...colIdx.map((j) => `c${j}: r${br0[j].join('/r')}.`),
+        ...rowIdx.map((i) => `r${i}: c${br1[i].join('/c')}.`),
+        ...colIdx.flatMap((j) => br0[j].map((i) => `r${i}c${j} ${br1[i].includes(j) ? 'yes' : 'no'}.`)),
+      ],
     },
     answer: { kind: 'literal', value: answer },
   };

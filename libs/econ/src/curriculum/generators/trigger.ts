@@ -54,12 +54,13 @@ export const trigger: ProblemGenerator = (rng, inSplit) => {
     const shown = fmt(rng.int(5, 95) / 100);
     if (shown !== correct && !distractors.includes(shown)) distractors.push(shown);
   }
-  const values = [correct, ...distractors.slice(0, 3)];
+  // Numeric options vary per item, so their order is drawn here (compact rendering keeps a generator's order).
+  const values = rng.permutation(4).map((k) => [correct, ...distractors.slice(0, 3)][k]);
   return {
     key: `trigger|threshold|${[t, r, p, s].join(',')}`,
     family,
     full: { question: `${story} What is the minimum discount factor δ for which grim trigger is a subgame perfect equilibrium?`, steps: derivation.full },
     compact: { question: `${compactStory} Least d sustaining cooperation?`, steps: derivation.compact },
-    answer: { kind: 'choice', options: values.map((v) => ({ full: v, compact: v })), correct: 0 },
+    answer: { kind: 'choice', options: values.map((v) => ({ full: v, compact: v })), correct: values.indexOf(correct) },
   };
 };

@@ -3,12 +3,12 @@ import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import { storableText, type PayloadOf } from '@recon/contracts';
 import { readRunConfig } from '@recon/experiment';
-import { isBackendName } from '@recon/policy';
+import { isBackendName, selectBackend, type BackendName } from '@recon/policy';
 import { InProcessEventBus, type HandlerFailedError } from '@recon/transport';
 import { startEmbeddedServices } from '../../run/embedded-services';
 import { compareRuns } from '../../run/verify-replay';
 import { awaitRescore, requestRescore, rescoreReport, resolveRescoreReward } from '../../run/rescore';
-import { watchRun } from '../../run/watch-run';
+import { progressModeFor, watchRun } from '../../run/watch-run';
 import { cliProducer, codeVersion } from '../context';
 import {
   checkRewardPlugins,
@@ -106,6 +106,34 @@ export function replayCommand(): Command {
 }
 
 /**
+ * Starts the backend a run recorded, with the BLAS kernels and thread count it recorded (wasm-openblas), or
+ * fails saying which backend is missing and why: on another backend the replay would diverge in the last bits.
+ */
+async function selectRecordedBackend(
+  runId: string,
+  recorded: PayloadOf<'policy.initialised'>['backend'],
+): Promise<BackendName> {
+  const described = recorded.blas
+    ? `${recorded.name} (${recorded.blas}, ${recorded.threads} threads)`
+    : recorded.name;
+  if (!isBackendName(recorded.name))
+    throw new CliFailure(
+      `run '${runId}' was recorded on backend ${described}, which this code does not know`,
+    );
+  try {
+    await selectBackend(
+      recorded.name,
+      recorded.name === 'wasm-openblas' ? { blas: recorded.blas, threads: recorded.threads } : {},
+    );
+  } catch (error) {
+    throw new CliFailure(
+      `run '${runId}' was recorded on backend ${described}, which is not available here: ${(error as Error).message}`,
+    );
+  }
+  return recorded.name;
+}
+
+/**
  * `recon replay <run> --verify`: re-executes the run from its recorded config and seed with the current code
  * (on the backend it recorded, since backends agree only to about five decimals) as a new run
  * `<run>.verify-<id>`, then compares every produced event's payload with the recorded one.
@@ -116,9 +144,8 @@ async function verifyRun(runId: string, options: ReplayOptions): Promise<void> {
       throw new CliFailure(`run '${runId}' has no events`);
     const { config, request } = await readRunConfig(platform.eventStore, runId);
     const [initialised] = await platform.eventStore.readStream(runId, { types: ['policy.initialised'] });
-    const recordedBackend = (initialised?.payload as PayloadOf<'policy.initialised'> | undefined)?.backend
-      .name;
-    const backend = recordedBackend && isBackendName(recordedBackend) ? recordedBackend : 'auto';
+    const recorded = (initialised?.payload as PayloadOf<'policy.initialised'> | undefined)?.backend;
+    const backend = recorded ? await selectRecordedBackend(runId, recorded) : 'auto';
     let failure: HandlerFailedError | null = null;
     const bus = new InProcessEventBus(platform.eventStore, platform.pool, {
       onError: (error) => (failure = error),
@@ -147,7 +174,7 @@ async function verifyRun(runId: string, options: ReplayOptions): Promise<void> {
       if (!options.json) process.stderr.write(`re-executing ${runId} as ${replayId} (backend ${backend})\n`);
       await watchRun(platform.eventStore, replayId, config, {
         signal,
-        progress: !options.json && process.stderr.isTTY === true,
+        progress: progressModeFor(!options.json),
         failure: () => failure,
       });
     } finally {

@@ -1,5 +1,4 @@
 import { instrumentEventBus } from '@recon/observability';
-import { writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
@@ -17,9 +16,9 @@ import { parse as parseYaml } from 'yaml';
 import { InProcessEventBus, type HandlerFailedError } from '@recon/transport';
 import { startEmbeddedServices } from '../../run/embedded-services';
 import { buildRunReport } from '../../run/run-report';
-import { writeRunReport } from '../../run/write-run-report';
+import { writeReportFiles, writeRunReport } from '../../run/write-run-report';
 import { serveRunMetrics } from '../../run/metrics-server';
-import { watchRun } from '../../run/watch-run';
+import { progressModeFor, watchRun } from '../../run/watch-run';
 import {
   checkRewardPlugins,
   CliFailure,
@@ -44,6 +43,7 @@ export function runCommand(): Command {
     )
     .argument('[config]', 'experiment config file or preset name', 'recon-mini')
     .option('--run-id <id>', 'run id (default: <name>-<random>)')
+    .option('--seed <n>', "the run's seed instead of the config's (recorded in run.requested)", parseSeed)
     .option('--report <file>', 'where to write the markdown report (default: $RECON_HOME/reports/<run>.md)')
     .option('--no-progress', 'no progress bars')
     .option(REWARD_PLUGIN_FLAGS, REWARD_PLUGIN_HELP, collectRepeatable, [])
@@ -57,7 +57,7 @@ export function runCommand(): Command {
       '--submit',
       'only record the run request and follow it: the services already run elsewhere (recon up, Kubernetes)',
     )
-    .action(async (argument: string, options: FollowOptions & { runId?: string; submit?: boolean }) => {
+    .action(async (argument: string, options: FollowOptions & { runId?: string; submit?: boolean; seed?: number }) => {
       let config, configFile;
       try {
         configFile = resolveConfigPath(argument);
@@ -66,7 +66,7 @@ export function runCommand(): Command {
         if (error instanceof ConfigError || error instanceof Error) throw new CliFailure(error.message, 2);
         throw error;
       }
-      const experiment = config;
+      const experiment = options.seed === undefined ? config : { ...config, seed: options.seed };
       // An external model has nothing to train: it is evaluated, as `recon eval` does, under the run id.
       if (experiment.policy.kind === 'openai')
         return runExternalPolicy(configFile, experiment, {
@@ -124,6 +124,13 @@ type FollowOptions = {
   rewardPlugin: string[];
 };
 
+function parseSeed(value: string): number {
+  const seed = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(seed))
+    throw new CliFailure(`--seed: '${value}' is not a non-negative integer`, 2);
+  return seed;
+}
+
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 1 || port > 65535)
@@ -143,7 +150,7 @@ async function followAndReport(
 ): Promise<void> {
   const outcome = await watchRun(platform.eventStore, runId, experiment, {
     signal,
-    progress: options.progress && !options.json && process.stderr.isTTY === true,
+    progress: progressModeFor(options.progress && !options.json),
     failure,
   });
   const { events, report, reportFile } = await writeRunReport(platform, runId, options.report);
@@ -215,13 +222,18 @@ export function reportCommand(): Command {
   return new Command('report')
     .description("print a run's report (training curves, tables 3-5), rebuilt from its events")
     .argument('<run>', 'run id')
-    .option('--out <file>', 'also write it to this file')
+    .option(
+      '--out <file>',
+      'also write it to this file, with its training charts beside it as <file>.<chart>.svg',
+    )
     .action(async (runId: string, options: { out?: string }) => {
       await withPlatform(async (platform) => {
         const events = await platform.eventStore.readStream(runId);
         if (events.length === 0) throw new CliFailure(`no run ${runId}`);
-        const report = buildRunReport(runId, events);
-        if (options.out) writeFileSync(options.out, report);
+        // With --out the charts are written beside the file and linked; on stdout alone there is nothing to link.
+        const report = options.out
+          ? writeReportFiles(runId, events, options.out).report
+          : buildRunReport(runId, events);
         process.stdout.write(`${report}\n`);
       });
     });

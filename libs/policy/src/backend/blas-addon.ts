@@ -1,0 +1,114 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+
+/** The Node-API addon built from native/blas-matmul (see its blas_matmul.c for the argument contract). */
+export interface BlasAddon {
+  load(coretype: string, library: string): BlasLibraryInfo;
+  setThreads(threads: number): void;
+  info(): BlasLibraryInfo;
+  gemm(
+    heap: ArrayBuffer,
+    transposeA: boolean,
+    transposeB: boolean,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    aByteOffset: number,
+    lda: number,
+    aStride: number,
+    bByteOffset: number,
+    ldb: number,
+    bStride: number,
+    cByteOffset: number,
+    ldc: number,
+    cStride: number,
+    biasByteOffset: number,
+  ): void;
+}
+
+interface BlasLibraryInfo {
+  threads: number;
+  corename: string;
+  config: string;
+}
+
+/** The loaded OpenBLAS as a run records it: `kernels` (version and pinned kernel family) and threads. */
+export interface BlasInfo {
+  addon: BlasAddon;
+  /** e.g. `OpenBLAS 0.3.21 SkylakeX`: the results of a run depend on both. */
+  kernels: string;
+  threads: number;
+}
+
+const ADDON = path.join('native', 'blas-matmul', 'build', 'blas_matmul.node');
+/**
+ * One OpenBLAS thread: both cores are used by the compute pool's two workers (one replica each), and two
+ * BLAS threads per worker measured twice the CPU per SFT step on 2 cores (bench/README.md).
+ */
+export const DEFAULT_BLAS_THREADS = 1;
+
+/** native/blas-matmul/build/blas_matmul.node, found upwards from this file (libs/… or dist/libs/…). */
+function addonPath(): string | null {
+  const override = process.env.RECON_BLAS_ADDON;
+  if (override) return existsSync(override) ? override : null;
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, ADDON);
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
+function positiveInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not '${value}'`);
+  return n;
+}
+
+/**
+ * Loads the OpenBLAS matmul addon, or throws a one-line reason: disabled (RECON_BLAS=off), not built,
+ * OpenBLAS missing, or not the kernels `want` asks for (a replay must run on the recorded ones).
+ * Kernel family: `want.kernels`, else OPENBLAS_CORETYPE, else the addon's default for this CPU.
+ * Threads: `want.threads`, else RECON_BLAS_THREADS, else 1.
+ */
+export function loadBlas(want: { kernels?: string; threads?: number } = {}): BlasInfo {
+  if (/^(off|0|false|no)$/i.test(process.env.RECON_BLAS ?? '')) throw new Error('disabled by RECON_BLAS=off');
+  const file = addonPath();
+  if (!file)
+    throw new Error(
+      `the addon is not built (${process.env.RECON_BLAS_ADDON || ADDON}; npm run setup builds it)`,
+    );
+  const [version, coretype] = want.kernels ? splitKernels(want.kernels) : [undefined, undefined];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const addon = require(file) as BlasAddon;
+  const wantedCore = coretype ?? process.env.OPENBLAS_CORETYPE ?? '';
+  const info = addon.load(wantedCore, process.env.RECON_OPENBLAS_LIB ?? '');
+  const loadedVersion = info.config.split(' ').slice(0, 2).join(' ');
+  if (wantedCore && info.corename.toLowerCase() !== wantedCore.toLowerCase())
+    throw new Error(`OpenBLAS could not pin its ${wantedCore} kernels (it chose ${info.corename})`);
+  if (version && version !== loadedVersion)
+    throw new Error(`the run used ${want.kernels}, this machine has ${loadedVersion} ${info.corename}`);
+  const threads =
+    want.threads ?? positiveInt(process.env.RECON_BLAS_THREADS, 'RECON_BLAS_THREADS') ?? DEFAULT_BLAS_THREADS;
+  addon.setThreads(threads);
+  return { addon, kernels: `${loadedVersion} ${info.corename}`, threads: addon.info().threads };
+}
+
+/** `OpenBLAS 0.3.21 SkylakeX` -> ['OpenBLAS 0.3.21', 'SkylakeX']. */
+function splitKernels(kernels: string): [string, string] {
+  const parts = kernels.trim().split(/\s+/);
+  if (parts.length !== 3 || parts[0] !== 'OpenBLAS')
+    throw new Error(`unrecognised BLAS kernels '${kernels}' (expected e.g. 'OpenBLAS 0.3.21 SkylakeX')`);
+  return [parts.slice(0, 2).join(' '), parts[2]];
+}
+
+/** Why `loadBlas()` fails here, or null when it loads (tests skip the OpenBLAS cases with this reason). */
+export function blasUnavailableReason(): string | null {
+  try {
+    loadBlas();
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}

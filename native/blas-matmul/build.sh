@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the OpenBLAS matmul addon (native/blas-matmul/build/blas_matmul.node) with the system C compiler
+# and Node's own headers; nothing is downloaded. -ffp-contract=off: small_gemm's rounding must not depend on
+# whether the compiler fuses multiply-adds. OpenBLAS itself is loaded at run time (dlopen), so a
+# failure here, or a missing libopenblas0-pthread later, only leaves the policy on plain wasm.
+set -uo pipefail
+cd "$(dirname "$0")"
+include=""
+for dir in /usr/include/node "$(dirname "$(dirname "$(command -v node)")")/include/node"; do
+  if [ -f "$dir/node_api.h" ]; then include="$dir"; break; fi
+done
+if [ -z "$include" ]; then
+  echo "blas-matmul: not built (no node_api.h; install Debian's nodejs headers): the policy uses plain wasm" >&2
+  exit 0
+fi
+if ! command -v "${CC:-cc}" >/dev/null; then
+  echo "blas-matmul: not built (no C compiler): the policy uses plain wasm" >&2
+  exit 0
+fi
+mkdir -p build
+if [ build/blas_matmul.node -nt blas_matmul.c ] && [ build/blas_matmul.node -nt build.sh ]; then exit 0; fi
+if ! "${CC:-cc}" -O3 -ffp-contract=off -Wall -Wextra -shared -fPIC -I"$include" -o build/blas_matmul.node.tmp blas_matmul.c -ldl; then
+  echo "blas-matmul: the build failed (see above): the policy uses plain wasm" >&2
+  rm -f build/blas_matmul.node.tmp
+  exit 0
+fi
+mv build/blas_matmul.node.tmp build/blas_matmul.node

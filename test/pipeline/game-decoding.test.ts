@@ -1,0 +1,58 @@
+import type { PayloadOf } from '@recon/contracts';
+import type { RecordedEvent } from '@recon/eventlog';
+import { parseExperimentConfig } from '@recon/experiment';
+import { runToEnd, startEmbeddedDeployment, type EmbeddedDeployment } from '../support/embedded-deployment';
+
+// The untrained stage only: the game suites decode its replies both ways; no training is needed for that.
+const BOTH = `
+name: decoding-both
+seed: 3
+datasets:
+  curriculum: { trainItems: 40, testItems: 4 }
+# A context that holds every game prompt: a prompt that does not fit is not asked (recorded as invalid).
+policy: { kind: builtin, dModel: 32, nLayers: 1, nHeads: 2, contextLength: 4096, backend: wasm }
+tokenizer: { vocabSize: 300 }
+evaluation:
+  stages: [untrained]
+  maxNewTokens: 16
+  heldOut: { items: 4 }
+  completeInformation: { trials: 1, decoding: both }
+  gtbench: { matches: 1, opponents: [random], decoding: both }
+`;
+
+describe('game suites with decoding: both (embedded deployment, real Postgres)', () => {
+  let deployment: EmbeddedDeployment;
+  beforeAll(async () => {
+    deployment = await startEmbeddedDeployment();
+  });
+  afterAll(async () => {
+    await deployment?.close();
+  });
+
+  it('plays every suite free-form and constrained, labels every event and result, and constrained play is all valid', async () => {
+    await runToEnd(deployment, 'decoding-both', parseExperimentConfig(BOTH, 'both.yaml'), { timeoutMs: 170_000 });
+    const events: RecordedEvent[] = await deployment.platform.eventStore.readStream('decoding-both');
+    expect(events.find((e) => e.type === 'run.failed')?.payload).toBeUndefined();
+    const finished = events.filter((e) => e.type === 'game.finished').map((e) => e.payload as PayloadOf<'game.finished'> & { decoding?: string });
+    const by = (decoding: string, suite: string) => finished.filter((f) => f.decoding === decoding && f.suite === suite);
+    for (const suite of ['complete-information', 'gtbench']) {
+      expect(by('free', suite)).toHaveLength(10);
+      expect(by('constrained', suite)).toHaveLength(10);
+      by('constrained', suite).forEach((f) => expect(f).toMatchObject({ status: 'normal', invalidCount: 0 }));
+    }
+    by('constrained', 'complete-information').forEach((f) => expect(f.outcome).not.toBe('invalid'));
+    events
+      .filter((e) => e.type === 'game.move' || e.type === 'game.finished')
+      .forEach((e) => expect(e.schemaVersion).toBe(2));
+    events
+      .filter((e) => e.type === 'game.move' && (e.payload as PayloadOf<'game.move'>).actor === 'agent')
+      .forEach((e) => expect(['free', 'constrained']).toContain((e.payload as { decoding?: string }).decoding));
+    const results = (events.find((e) => e.type === 'evaluation.completed')?.payload as PayloadOf<'evaluation.completed'>).results;
+    expect(results['complete-info.overall.trials']).toBe(10);
+    expect(results['complete-info-constrained.overall.trials']).toBe(10);
+    expect(results['complete-info-constrained.overall.invalid']).toBe(0);
+    expect(results['gtbench.overall.random.matches']).toBe(10);
+    expect(results['gtbench-constrained.overall.random.matches']).toBe(10);
+    expect(results['gtbench-constrained.overall.random.abnormal']).toBe(0);
+  }, 240_000);
+});
