@@ -8,10 +8,10 @@ const BOTH = `
 name: decoding-both
 seed: 3
 datasets:
-  curriculum: { trainItems: 40, testItems: 4 }
-# A context that holds every game prompt: a prompt that does not fit is not asked (recorded as invalid).
-policy: { kind: builtin, dModel: 32, nLayers: 1, nHeads: 2, contextLength: 4096, backend: wasm }
-tokenizer: { vocabSize: 300 }
+  curriculum: { trainItems: 80, testItems: 4, gameTrainItems: 20 }
+# A tokenizer and context that hold every game prompt: a prompt that does not fit is not asked (invalid).
+policy: { kind: builtin, dModel: 32, nLayers: 1, nHeads: 2, contextLength: 2048, vocabSize: 1024, backend: wasm }
+tokenizer: { vocabSize: 1024, pretokenizer: phrases }
 evaluation:
   stages: [untrained]
   maxNewTokens: 16

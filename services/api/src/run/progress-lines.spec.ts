@@ -1,6 +1,6 @@
 import { duration, ProgressLines } from './progress-lines';
 import { parseExperimentConfig } from '@recon/experiment';
-import { progressModeFor, watchRun } from './watch-run';
+import { evaluationUnits, progressModeFor, watchRun } from './watch-run';
 
 describe('plain progress lines (stderr not a terminal)', () => {
   function recorder(options: { everyMs?: number; everyFraction?: number } = {}) {
@@ -31,6 +31,26 @@ describe('plain progress lines (stderr not a terminal)', () => {
     }
     expect(lines.map((l) => /: (\d+)\/1000/.exec(l)![1])).toEqual(['1', '11', '21', '31', '41', '51', '61']);
     expect(lines[6]).toBe('progress eval sft: 61/1000 items (6.1%), 1.0 items/s, ETA 15m 39s');
+  });
+
+  it('says a phase is done once, however long its count keeps arriving', () => {
+    const { lines, progress, at } = recorder();
+    progress.update('eval grpo', 9, 10, 'items');
+    at(1000);
+    progress.update('eval grpo', 10, 10, 'items');
+    at(60_000);
+    progress.update('eval grpo', 10, 10, 'items');
+    expect(lines.filter((l) => l.includes('done in'))).toEqual(['progress eval grpo: 10/10 items (100.0%), done in 1s']);
+  });
+
+  it('counts a game suite once per decoding mode it plays', () => {
+    const config = (decoding: string) =>
+      parseExperimentConfig(
+        `name: u\ndatasets: { curriculum: {} }\npolicy: { kind: builtin }\nevaluation: { heldOut: { items: 5 }, completeInformation: { trials: 2 }, gtbench: { matches: 1, opponents: [random], decoding: ${decoding} } }\n`,
+        'u.yaml',
+      );
+    expect(evaluationUnits(config('free'))).toBe(5 + 20 + 10);
+    expect(evaluationUnits(config('both'))).toBe(5 + 20 + 20);
   });
 
   it('keeps phases apart and writes nothing between due lines', () => {

@@ -30,6 +30,8 @@ export class ProgressLines {
       this.write(this.line(phase, value, total, unit, now, state));
       return;
     }
+    // A finished phase has said so once; later counts (a phase's total known only roughly) add nothing.
+    if (state.lastValue >= total) return;
     const everyMs = this.options.everyMs ?? 10_000;
     const step = Math.max(1, Math.ceil(total * (this.options.everyFraction ?? 0.05)));
     const finished = value >= total && state.lastValue < total;

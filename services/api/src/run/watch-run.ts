@@ -1,7 +1,7 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { PayloadOf } from '@recon/contracts';
 import type { EventStore, RecordedEvent } from '@recon/eventlog';
-import type { ExperimentConfig } from '@recon/experiment';
+import { decodingModes, type ExperimentConfig } from '@recon/experiment';
 import { ProgressLines } from './progress-lines';
 import { expectedStages } from './run-supervisor';
 
@@ -18,12 +18,16 @@ export type RunOutcome =
   | { status: 'completed'; summary: Record<string, number> }
   | { status: 'failed'; phase: string; error: string };
 
-/** Units of evaluation work per stage: held-out items, complete-information trials, GTBench matches. */
-function evaluationUnits(config: ExperimentConfig): number {
+/**
+ * Units of evaluation work per stage: held-out items, complete-information trials and GTBench matches, the
+ * game suites once per decoding mode they play.
+ */
+export function evaluationUnits(config: ExperimentConfig): number {
   const e = config.evaluation;
   const heldOut = e.heldOut?.items ?? 0;
-  const trials = (e.completeInformation?.trials ?? 0) * 10;
-  const matches = (e.gtbench?.matches ?? 0) * 10 * (e.gtbench?.opponents.length ?? 0);
+  const trials = (e.completeInformation?.trials ?? 0) * 10 * decodingModes(e.completeInformation?.decoding).length;
+  const matches =
+    (e.gtbench?.matches ?? 0) * 10 * (e.gtbench?.opponents.length ?? 0) * decodingModes(e.gtbench?.decoding).length;
   return heldOut + trials + matches;
 }
 
