@@ -43,6 +43,15 @@ describe('plain progress lines (stderr not a terminal)', () => {
     expect(lines.filter((l) => l.includes('done in'))).toEqual(['progress eval grpo: 10/10 items (100.0%), done in 1s']);
   });
 
+  it('writes no second "started" line for units read in the same instant as the first', () => {
+    const { lines, progress, at } = recorder();
+    progress.update('eval sft', 1, 100, 'items');
+    progress.update('eval sft', 48, 100, 'items');
+    at(2000);
+    progress.update('eval sft', 60, 100, 'items');
+    expect(lines).toEqual(['progress eval sft: 1/100 items (1.0%), started', 'progress eval sft: 60/100 items (60.0%), 29.5 items/s, ETA 1s']);
+  });
+
   it('counts a game suite once per decoding mode it plays', () => {
     const config = (decoding: string) =>
       parseExperimentConfig(

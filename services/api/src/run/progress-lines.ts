@@ -35,6 +35,8 @@ export class ProgressLines {
     const everyMs = this.options.everyMs ?? 10_000;
     const step = Math.max(1, Math.ceil(total * (this.options.everyFraction ?? 0.05)));
     const finished = value >= total && state.lastValue < total;
+    // Units read in the same instant as the phase's first line have no rate yet: wait for the next due line.
+    if (!finished && now === state.started) return;
     if (finished || now - state.lastAt >= everyMs || value - state.lastValue >= step) {
       state.lastAt = now;
       state.lastValue = value;
