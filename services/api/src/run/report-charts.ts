@@ -1,6 +1,6 @@
-import type { PayloadOf } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
 import { lineChartSvg } from './line-chart';
+import { payloadsOf } from './report-format';
 
 export interface ReportChart {
   /** File suffix: the chart is written as `<report>.<name>.svg`. */
@@ -11,12 +11,8 @@ export interface ReportChart {
 
 /** The training curves of a run as SVG line charts: SFT loss, GRPO reward mean and GRPO KL per step. */
 export function trainingCharts(events: readonly RecordedEvent[]): ReportChart[] {
-  const sft = events
-    .filter((e) => e.type === 'sft.step.completed')
-    .map((e) => e.payload as PayloadOf<'sft.step.completed'>);
-  const grpo = events
-    .filter((e) => e.type === 'grpo.step.completed')
-    .map((e) => e.payload as PayloadOf<'grpo.step.completed'>);
+  const sft = payloadsOf(events, 'sft.step.completed');
+  const grpo = payloadsOf(events, 'grpo.step.completed');
   const charts: ReportChart[] = [];
   const add = (name: ReportChart['name'], title: string, yLabel: string, points: Array<[number, number]>) =>
     charts.push({ name, title, svg: lineChartSvg({ title, xLabel: 'step', yLabel, points }) });

@@ -1,3 +1,5 @@
+import type { EventType, PayloadOf } from '@recon/contracts';
+import type { RecordedEvent } from '@recon/eventlog';
 import type { Proportion } from '@recon/games';
 
 /** Shared formatting of the run report's numbers and tables. */
@@ -32,4 +34,9 @@ export function sampleBlock(text: string, head = 240, tail = 160): string[] {
       ? `${text.slice(0, head)} … [${text.length - head - tail} characters omitted] … ${text.slice(-tail)}`
       : text;
   return ['```text', shown.replace(/```/g, "'''") || '(empty)', '```'];
+}
+
+/** The payloads of a run's events of one type, in log order. */
+export function payloadsOf<T extends EventType>(events: readonly RecordedEvent[], type: T): Array<PayloadOf<T>> {
+  return events.filter((e) => e.type === type).map((e) => e.payload as PayloadOf<T>);
 }

@@ -1,6 +1,6 @@
 import type { PayloadOf } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
-import { num, pct } from './report-format';
+import { num, payloadsOf, pct } from './report-format';
 import { completeInfoSection, gameDecodings, gtbenchSection } from './report-games';
 import { problemSuites, problemSuiteSection, recordedBaselines } from './report-problems';
 import { samplesSection } from './report-samples';
@@ -64,15 +64,9 @@ export function buildRunReport(
     PayloadOf<'policy.initialised'> | undefined;
   const resolved = events.find((e) => e.type === 'dataset.resolved')?.payload as
     PayloadOf<'dataset.resolved'> | undefined;
-  const sft = events
-    .filter((e) => e.type === 'sft.step.completed')
-    .map((e) => e.payload as PayloadOf<'sft.step.completed'>);
-  const grpo = events
-    .filter((e) => e.type === 'grpo.step.completed')
-    .map((e) => e.payload as PayloadOf<'grpo.step.completed'>);
-  const completed = events
-    .filter((e) => e.type === 'evaluation.completed')
-    .map((e) => e.payload as PayloadOf<'evaluation.completed'>);
+  const sft = payloadsOf(events, 'sft.step.completed');
+  const grpo = payloadsOf(events, 'grpo.step.completed');
+  const completed = payloadsOf(events, 'evaluation.completed');
   const evaluations = new Map(completed.map((p) => [p.stage, p.results] as const));
   const failed = events.find((e) => e.type === 'run.failed')?.payload as PayloadOf<'run.failed'> | undefined;
   const first = events[0]?.occurredAt;
