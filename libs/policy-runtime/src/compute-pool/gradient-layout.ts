@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedTensors } from '@recon/policy';
+import { disposeAll, GradientAccumulator, type NamedTensors } from '@recon/policy';
 
 /** Where each trainable weight's gradient sits in a micro-batch's slot of the shared gradient buffer. */
 export interface GradientLayout {
@@ -53,4 +53,22 @@ export function readGradients(buffer: SharedArrayBuffer, layout: GradientLayout,
   for (const { name, shape, offset, size } of layout.entries)
     grads[name] = tf.tensor(view.slice(offset, offset + size), shape, 'float32');
   return grads;
+}
+
+/**
+ * The step's gradient: slots 0..count-1 summed in slot order (the order every replica uses, so replicas stay
+ * bit-identical whatever the worker count).
+ */
+export function accumulateGradients(
+  buffer: SharedArrayBuffer,
+  layout: GradientLayout,
+  count: number,
+): GradientAccumulator {
+  const accumulator = new GradientAccumulator();
+  for (let k = 0; k < count; k++) {
+    const grads = readGradients(buffer, layout, k);
+    accumulator.add(grads);
+    disposeAll(grads);
+  }
+  return accumulator;
 }

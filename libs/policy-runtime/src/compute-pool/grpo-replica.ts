@@ -2,7 +2,6 @@ import {
   adaptersOffReference,
   disposeAll,
   disposePrepared,
-  GradientAccumulator,
   GrpoTrainer,
   TransformerPolicy,
   type GrpoStepPlan,
@@ -13,7 +12,7 @@ import {
 import {
   gradientBufferBytes,
   gradientLayout,
-  readGradients,
+  accumulateGradients,
   writeGradients,
   type GradientLayout,
 } from './gradient-layout';
@@ -107,12 +106,7 @@ export class GrpoReplica {
   apply(): { step: number; learningRate: number; gradNorm: number } {
     const batch = this.batch;
     if (!batch || batch.applied) throw new Error('grpo.apply: no gradients computed');
-    const accumulator = new GradientAccumulator();
-    for (let k = 0; k < batch.plan.microBatches.length; k++) {
-      const grads = readGradients(this.open.gradients, this.layout, k);
-      accumulator.add(grads);
-      disposeAll(grads);
-    }
+    const accumulator = accumulateGradients(this.open.gradients, this.layout, batch.plan.microBatches.length);
     const update = this.trainer.applyGradients(accumulator);
     batch.applied = true;
     batch.iteration += 1;

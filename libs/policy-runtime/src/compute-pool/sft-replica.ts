@@ -1,14 +1,8 @@
-import {
-  disposeAll,
-  GradientAccumulator,
-  SftTrainer,
-  TransformerPolicy,
-  type SftStepPlan,
-} from '@recon/policy';
+import { disposeAll, SftTrainer, TransformerPolicy, type SftStepPlan } from '@recon/policy';
 import {
   gradientBufferBytes,
   gradientLayout,
-  readGradients,
+  accumulateGradients,
   writeGradients,
   type GradientLayout,
 } from './gradient-layout';
@@ -76,12 +70,7 @@ export class SftReplica {
     const plan = this.plan;
     if (!plan) throw new Error('sft.apply: no step planned');
     this.plan = null;
-    const accumulator = new GradientAccumulator();
-    for (let k = 0; k < plan.microBatches.length; k++) {
-      const grads = readGradients(this.open.gradients, this.layout, k);
-      accumulator.add(grads);
-      disposeAll(grads);
-    }
+    const accumulator = accumulateGradients(this.open.gradients, this.layout, plan.microBatches.length);
     const update = this.trainer.applyGradients(accumulator);
     const metrics = this.trainer.stepMetrics(plan, 0, update, 0);
     return {
