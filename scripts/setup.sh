@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # gcc/libc6-dev build native/blas-matmul (OpenBLAS matmuls for the policy; Node's headers come with nodejs).
-apt_packages=(python3-torch libopenblas0-pthread prometheus gcc libc6-dev)
+# chromium: the run explorer's browser suite (test/explorer, playwright-core drives it).
+apt_packages=(python3-torch libopenblas0-pthread prometheus gcc libc6-dev chromium)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -193,12 +193,17 @@ describe('recon eval against recon serve over HTTP', () => {
       .map((e) => e.payload as PayloadOf<'evaluation.item.scored'>);
     expect(items).toHaveLength(3);
     expect(items.every((i) => i.suite === 'recon-eval' && i.stage === 'external')).toBe(true);
+    // `--limit 3` draws across categories (the file's first 3 rows are all one category), seeded by --seed.
+    expect(new Set(items.map((i) => i.category)).size).toBe(3);
     const finished = events.filter((e) => e.type === 'game.finished');
     expect(finished).toHaveLength(20);
     expect(events.filter((e) => e.type === 'game.move').length).toBeGreaterThan(0);
     const completed = (await stream('ext-eval', 'evaluation.completed'))[0]
       .payload as PayloadOf<'evaluation.completed'>;
     expect(completed).toMatchObject({ stage: 'external', checkpointHash: `openai:x@${baseUrl}` });
+    expect((completed as { samples?: unknown }).samples).toEqual([
+      expect.objectContaining({ suite: 'recon-eval', method: 'stratified', of: 300, items: 3 }),
+    ]);
     expect(completed.results).toEqual(summary.results);
     expect(events.at(-1)!.type).toBe('run.completed');
 

@@ -1,10 +1,16 @@
 import 'reflect-metadata';
-import { maxHeaderSize } from 'node:http';
+import { maxHeaderSize, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { InProcessEventBus } from '@recon/transport';
-import { PlatformModule, issueToken, listRoutes, revokeToken, type Role } from '@recon/service-kit';
+import {
+  createServiceApp,
+  PlatformModule,
+  issueToken,
+  listRoutes,
+  revokeToken,
+  type Role,
+} from '@recon/service-kit';
 import { ApiModule } from '../../services/api/src/http/api.module';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
 import { syntheticRunEvents, TEST_PRODUCER } from '../support/synthetic-run';
@@ -18,6 +24,13 @@ const ROUTE_ROLES: Record<string, Role | 'public'> = {
   'GET /runs/:runId/events': 'viewer',
   'GET /runs/:runId/audit': 'viewer',
   'GET /metrics': 'viewer',
+  'GET /runs/:runId/view': 'viewer',
+  'GET /runs/:runId/steps/:step/groups': 'viewer',
+  'GET /live/runs': 'viewer',
+  // The explorer's static files hold no data (its views call the routes above with the user's token).
+  'GET /': 'public',
+  'GET /explorer': 'public',
+  'GET /explorer/assets/:name': 'public',
 };
 
 describe('api gateway over HTTP', () => {
@@ -30,7 +43,7 @@ describe('api gateway over HTTP', () => {
     const bus = new InProcessEventBus(platform.eventStore, platform.pool);
     @Module({ imports: [PlatformModule.forRoot(platform, bus), ApiModule.forRoot({ requestsPerMinute: 1000 })] })
     class TestAppModule {}
-    app = await NestFactory.create(TestAppModule, { logger: false });
+    app = await createServiceApp(TestAppModule, { logger: false });
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
     await platform.eventStore.append('http-run', syntheticRunEvents('http-run'), {
@@ -51,6 +64,11 @@ describe('api gateway over HTTP', () => {
       method,
       headers: token ? { authorization: `Bearer ${token}` } : {},
     });
+    // A stream of server-sent events does not end: its status is the answer.
+    if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+      await response.body?.cancel();
+      return { status: response.status, body: null };
+    }
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response shapes are asserted below
     return { status: response.status, body: (await response.json().catch(() => null)) as any };
   };
@@ -176,13 +194,105 @@ describe('api gateway over HTTP', () => {
     expect(missing.body.message).toBe("run 'missing' does not exist");
   });
 
+  it('refuses a stream position beyond PostgreSQL integers with 400, not 500', async () => {
+    for (const from of ['2147483648', '99999999999999999999', '1e10', '0x10', '1.0']) {
+      const reply = await get(`/runs/http-run/events?from=${from}`);
+      expect([from, reply.status, reply.body.message]).toEqual([
+        from,
+        400,
+        `query 'from': expected a stream position from 1 to 2147483647, got '${from}'`,
+      ]);
+    }
+    expect(await get('/runs/http-run/events?from=2147483647')).toEqual({ status: 200, body: [] });
+    expect((await get('/runs/http-run/events?from=3')).body[0].position).toBe(3);
+  });
+
+  it('pages the events of a run (limit, after, a Link to the next page) and sorts runs stably', async () => {
+    const all = (await get('/runs/http-run/events')).body as Array<{ position: number }>;
+    const first = await fetch(`${base}/runs/http-run/events?limit=5`, { headers: { authorization: `Bearer ${tokens.viewer}` } });
+    const page = (await first.json()) as Array<{ position: number }>;
+    expect(page.map((e) => e.position)).toEqual([1, 2, 3, 4, 5]);
+    expect(first.headers.get('x-next-after')).toBe('5');
+    expect(first.headers.get('link')).toBe('</runs/http-run/events?after=5&limit=5>; rel="next"');
+    const rest = await get('/runs/http-run/events?after=5&limit=5000');
+    expect(rest.body.map((e: { position: number }) => e.position)).toEqual(all.slice(5).map((e) => e.position));
+    const rewards = await fetch(`${base}/runs/http-run/events?type=reward.scored&limit=4`, {
+      headers: { authorization: `Bearer ${tokens.viewer}` },
+    });
+    expect(((await rewards.json()) as unknown[]).length).toBe(4);
+    expect(rewards.headers.get('link')).toMatch(/after=\d+&limit=4&type=reward.scored>; rel="next"$/);
+    for (const [query, message] of [
+      ['limit=0', "query 'limit': expected 1 to 5000 events, got '0'"],
+      ['limit=5001', "query 'limit': expected 1 to 5000 events, got '5001'"],
+      ['after=x', "query 'after': expected a stream position from 0 to 2147483646, got 'x'"],
+      ['after=1&from=2', "query: give 'from' or 'after', not both"],
+    ]) {
+      expect([query, await get(`/runs/http-run/events?${query}`)]).toEqual([query, { status: 400, body: expect.objectContaining({ message }) }]);
+    }
+    const byName = (await get('/runs?sort=-name')).body.map((r: { name: string }) => r.name);
+    expect(byName).toEqual([...byName].sort().reverse());
+    expect((await get('/runs?sort=secret')).status).toBe(400);
+  });
+
+  it('shows the access stream (token names, roles and secret hashes) to admins only', async () => {
+    for (const role of ['viewer', 'operator'] as const) {
+      for (const path of ['/runs/access/events', '/runs/access/audit']) {
+        const refused = await get(path, tokens[role]);
+        expect([path, refused.status, refused.body.message]).toEqual([
+          path,
+          403,
+          `the stream 'access' needs the role 'admin'; the token has '${role}'`,
+        ]);
+        expect(JSON.stringify(refused.body)).not.toContain('secretHash');
+      }
+    }
+    const events = await get('/runs/access/events', tokens.admin);
+    expect(events.status).toBe(200);
+    expect(events.body.map((e: { type: string }) => e.type)).toContain('access.token.created');
+    expect((await get('/runs/access/audit', tokens.admin)).body.ok).toBe(true);
+  });
+
+  it('refuses a request without a token before reading its body: 401 for 20 MB, not 413', async () => {
+    const { hostname, port } = new URL(base);
+    const sendBody = (method: string, token?: string) =>
+      new Promise<{ status: number; body: { message: string } }>((resolve, reject) => {
+        const body = Buffer.alloc(20 * 1024 * 1024, 0x61);
+        const req = httpRequest(
+          {
+            host: hostname,
+            port,
+            method,
+            path: '/runs',
+            headers: {
+              'content-type': 'application/json',
+              'content-length': String(body.length),
+              ...(token ? { authorization: `Bearer ${token}` } : {}),
+            },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+          },
+        );
+        // The server may answer and close before the whole body is sent.
+        req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? undefined : reject(error)));
+        req.end(body);
+      });
+    const anonymous = await sendBody('GET');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.message).toMatch(/requires an API token/);
+    // No route takes a body: with a token the body is not parsed either.
+    expect((await sendBody('GET', tokens.viewer)).status).toBe(200);
+  });
+
   it('refuses every non-public route without a token and below its role (routes enumerated from the router)', async () => {
     const routes = listRoutes(app);
     expect(routes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(Object.keys(ROUTE_ROLES).sort());
     for (const route of routes) {
       const needed = ROUTE_ROLES[`${route.method} ${route.path}`];
       if (needed === 'public') continue;
-      const path = route.path.replace(':runId', 'http-run');
+      const path = route.path.replace(':runId', 'http-run').replace(':step', '1');
       const anonymous = await call(route.method, path);
       expect(anonymous.status).toBe(401);
       expect(anonymous.body.message).toMatch(/requires an API token/);
@@ -218,7 +328,7 @@ describe('api gateway rate limit', () => {
     const bus = new InProcessEventBus(platform.eventStore, platform.pool);
     @Module({ imports: [PlatformModule.forRoot(platform, bus), ApiModule.forRoot({ requestsPerMinute: 3 })] })
     class LimitedModule {}
-    const app = await NestFactory.create(LimitedModule, { logger: false });
+    const app = await createServiceApp(LimitedModule, { logger: false });
     try {
       await app.listen(0, '127.0.0.1');
       const base = await app.getUrl();
@@ -234,6 +344,46 @@ describe('api gateway rate limit', () => {
         /^rate limit exceeded: at most 3 requests per 60 s per API token; retry in \d+ s$/,
       );
       expect((await get(second)).status).toBe(200);
+      expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    } finally {
+      await app.close();
+      await platform.close();
+    }
+  });
+});
+
+describe('api gateway limit of refused tokens', () => {
+  it('answers 429 with Retry-After to an address that presented too many refused tokens, checking none meanwhile', async () => {
+    const platform = await createTestPlatform();
+    const bus = new InProcessEventBus(platform.eventStore, platform.pool);
+    @Module({
+      imports: [
+        PlatformModule.forRoot(platform, bus),
+        ApiModule.forRoot({ requestsPerMinute: 1000, authFailuresPerMinute: 5 }),
+      ],
+    })
+    class GuardedModule {}
+    const app = await createServiceApp(GuardedModule, { logger: false });
+    try {
+      await app.listen(0, '127.0.0.1');
+      const base = await app.getUrl();
+      const valid = (
+        await issueToken(platform, { name: 'v', role: 'viewer', expiresInMs: null, actor: 'test' }, TEST_PRODUCER)
+      ).token;
+      const get = (token?: string) =>
+        fetch(`${base}/runs`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      // A missing token is not a guess: it does not count.
+      for (let i = 0; i < 10; i += 1) expect((await get()).status).toBe(401);
+      expect((await get(valid)).status).toBe(200);
+      const guesses: number[] = [];
+      for (let i = 0; i < 8; i += 1) guesses.push((await get(`recon_0123456789abcdef_${'x'.repeat(42)}${i}`)).status);
+      expect(guesses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+      const refused = await get(valid);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(((await refused.json()) as { message: string }).message).toMatch(
+        /^too many refused API tokens from this address: at most 5 per 60 s; retry in \d+ s$/,
+      );
       expect((await fetch(`${base}/health/live`)).status).toBe(200);
     } finally {
       await app.close();

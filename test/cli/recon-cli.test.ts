@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { scratchServerUrl } from '@recon/persistence';
+import { tamper } from '../support/attacker';
 import { RECON_BIN, runRecon } from '../support/recon-cli';
 
 const execFileAsync = promisify(execFile);
@@ -71,7 +72,7 @@ describe('recon CLI against DATABASE_URL', () => {
       expect(report.stdout).toContain(section);
     }
     expect(report.stdout).toContain('Intact: ');
-    expect(report.stdout).toMatch(/\| sft \| 3 \| `[0-9a-f]{64}` \| 1024 \| missing \|/);
+    expect(report.stdout).toMatch(/\| sft \| 3 \| `[0-9a-f]{64}` \| 1024 \| present, hash verified \|/);
     expect(report.stdout).toContain('| recon-hierarchical@1 | 4 |');
     const rebuild = await runRecon(['replay', 'cli-run', '--rebuild'], { DATABASE_URL: url });
     expect(rebuild.code).toBe(0);
@@ -79,12 +80,11 @@ describe('recon CLI against DATABASE_URL', () => {
   });
 
   it('fails the audit of a tampered run with the first broken link, and names unknown runs', async () => {
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    await client.query(
+    // The append-only guard refuses the UPDATE; an attacker with database access turns it off first.
+    await tamper(
+      url,
       `UPDATE recon_events SET payload = '{"phase":"x","error":"forged"}' WHERE stream_id = 'cli-run' AND position = 2`,
     );
-    await client.end();
     const audit = await runRecon(['audit', 'cli-run'], { DATABASE_URL: url });
     expect(audit.code).toBe(1);
     expect(audit.stdout).toContain('first broken link at position 2');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ContentDeletionError, auditStream, tombstoneText } from '@recon/eventlog';
 import { deleteRunContent } from '@recon/persistence';
+import { tamper } from '../support/attacker';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
 import { syntheticRunEvents, TEST_PRODUCER } from '../support/synthetic-run';
 
@@ -50,7 +51,8 @@ describe('content deletion (tombstones) keeps audits working', () => {
 
   it('detects a tombstone no recorded deletion authorised, and an edited tombstone', async () => {
     const events = await record('run-forged');
-    await platform.pool.query('UPDATE recon_events SET payload = $2::json, tombstoned_by = $3 WHERE event_id = $1', [
+    // The append-only guard refuses this UPDATE; an attacker with database access turns it off first.
+    await tamper(platform.databaseUrl, 'UPDATE recon_events SET payload = $2::json, tombstoned_by = $3 WHERE event_id = $1', [
       events[4].eventId,
       tombstoneText(events[9].eventId),
       events[9].eventId,
@@ -64,7 +66,7 @@ describe('content deletion (tombstones) keeps audits working', () => {
       { runId: 'run-edited-tombstone', eventIds: [other[3].eventId], reason: 'r', actor: 'test' },
       TEST_PRODUCER,
     );
-    await platform.pool.query(`UPDATE recon_events SET payload = '{"loss":0}' WHERE event_id = $1`, [other[3].eventId]);
+    await tamper(platform.databaseUrl, `UPDATE recon_events SET payload = '{"loss":0}' WHERE event_id = $1`, [other[3].eventId]);
     const edited = await auditStream(platform.pool, 'run-edited-tombstone');
     expect(edited.firstBroken).toMatchObject({ position: 4, check: 'tombstone', expected: tombstoneText(result.deletion.eventId) });
   });

@@ -1,5 +1,6 @@
 import {
   IdempotencyConflictError,
+  PostgresEventStore,
   WrongExpectedVersionError,
   auditStream,
   deterministicEventId,
@@ -126,6 +127,21 @@ describe('PostgresEventStore', () => {
     } finally {
       await slow.close();
     }
+  });
+
+  it('chains to the stream head another writer moved, and judges expected versions by the committed head', async () => {
+    // Two stores (two services) writing one stream: each remembers the head of its own last append.
+    const other = new PostgresEventStore(platform.pool);
+    const viaOther = (events: NewEvent[], expectedVersion: number | 'any' = 'any') =>
+      other.append('run-two-writers', events, { expectedVersion, producer: TEST_PRODUCER });
+    await append('run-two-writers', [failed('run-two-writers', 'a1')]);
+    await viaOther([failed('run-two-writers', 'b1')]);
+    await append('run-two-writers', [failed('run-two-writers', 'a2')], 2);
+    await expect(viaOther([failed('run-two-writers', 'b2')], 2)).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    await viaOther([failed('run-two-writers', 'b2')], 3);
+    const stored = await platform.eventStore.readStream('run-two-writers');
+    expect(stored.map((e) => (e.payload as { error: string }).error.split(': ')[1])).toEqual(['a1', 'b1', 'a2', 'b2']);
+    expect((await auditStream(platform.pool, 'run-two-writers')).ok).toBe(true);
   });
 
   it('delivers every event exactly once, in commit order, to a subscriber while writers run concurrently', async () => {

@@ -1,4 +1,5 @@
 import type { NewEvent } from '@recon/eventlog';
+import { pendingMigrations } from '@recon/persistence';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
 import { syntheticRunEvents, TEST_PRODUCER } from '../support/synthetic-run';
 
@@ -146,7 +147,9 @@ describe('runs read model: training runs and external evaluations', () => {
   it('migrating a database that predates run kinds re-projects runs from the log, as a rebuild would', async () => {
     const before = await platform.projections.digest();
     const listed = await rows();
-    await platform.dataSource.undoLastMigration({ transaction: 'each' });
+    // Back to before RunKinds: the migrations after it are undone first.
+    while (!(await pendingMigrations(platform.dataSource)).includes('RunKinds1732500000012'))
+      await platform.dataSource.undoLastMigration({ transaction: 'each' });
     const old = await platform.pool.query<{ run_id: string }>('SELECT run_id FROM runs ORDER BY run_id');
     expect(old.rows.map((r) => r.run_id)).toEqual(['train-a', 'train-openai']);
     await platform.dataSource.runMigrations({ transaction: 'each' });

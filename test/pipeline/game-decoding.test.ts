@@ -41,9 +41,10 @@ describe('game suites with decoding: both (embedded deployment, real Postgres)',
       by('constrained', suite).forEach((f) => expect(f).toMatchObject({ status: 'normal', invalidCount: 0 }));
     }
     by('constrained', 'complete-information').forEach((f) => expect(f.outcome).not.toBe('invalid'));
+    // Recorded at the latest versions (game.finished v3 adds text-opponent fields; absent here).
     events
       .filter((e) => e.type === 'game.move' || e.type === 'game.finished')
-      .forEach((e) => expect(e.schemaVersion).toBe(2));
+      .forEach((e) => expect(e.schemaVersion).toBe(e.type === 'game.move' ? 2 : 3));
     events
       .filter((e) => e.type === 'game.move' && (e.payload as PayloadOf<'game.move'>).actor === 'agent')
       .forEach((e) => expect(['free', 'constrained']).toContain((e.payload as { decoding?: string }).decoding));

@@ -3,6 +3,7 @@ import type { EventDefinition } from './define-event';
 import { ContractViolationError, UnknownEventTypeError } from './errors';
 import { runEvents } from './events/run';
 import { dataEvents } from './events/data';
+import { dataQualityEvents } from './events/data-quality';
 import { trainingEvents } from './events/training';
 import { rolloutEvents } from './events/rollout';
 import { rewardEvents } from './events/reward';
@@ -15,6 +16,7 @@ import { externalEvents } from './events/external';
 export const ALL_EVENTS = [
   ...runEvents,
   ...dataEvents,
+  ...dataQualityEvents,
   ...trainingEvents,
   ...rolloutEvents,
   ...rewardEvents,

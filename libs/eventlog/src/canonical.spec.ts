@@ -34,6 +34,9 @@ describe('canonical JSON and hashing', () => {
     expect(envelopeHash({ ...fields })).toBe(base);
     const odd = { ...fields, streamId: 'ünï\u2028"\\', producer: { service: 'api' as const, version: 'v\n', instance: '€' } };
     expect(JSON.stringify(canonicalHeader(odd))).toBe(canonicalJson(canonicalHeader(odd)));
+    // The hash is written without a canonicaliser: it must be the hash of exactly that canonical text.
+    for (const f of [fields, odd, { ...fields, causationId: 'c', correlationId: 'd"\u0001', prevHash: 'e'.repeat(64) }])
+      expect(envelopeHash(f)).toBe(hashCanonical(canonicalHeader(f)));
   });
 
   it('derives stable RFC 9562 version-8 event ids', () => {

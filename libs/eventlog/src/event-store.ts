@@ -28,6 +28,8 @@ export interface ReadStreamOptions {
   fromPosition?: number;
   toPosition?: number;
   types?: string[];
+  /** At most this many events (the first ones in position order). */
+  limit?: number;
 }
 
 export interface ReadAllFilter {

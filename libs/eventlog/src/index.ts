@@ -1,4 +1,6 @@
 export * from './canonical';
+export * from './payload-differences';
+export * from './code-version';
 export * from './chain';
 export * from './ids';
 export * from './errors';
@@ -11,3 +13,7 @@ export * from './blob-store';
 export * from './subscription';
 export * from './log-listener';
 export * from './connection-loss';
+export * from './signing-key';
+export * from './log-checkpoint';
+export * from './log-audit';
+export * from './blob-audit';

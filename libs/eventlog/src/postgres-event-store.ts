@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { EVENT_COLUMNS, rowToEvent, tombstoneText, type StoredRow } from './rows';
+import { EVENT_COLUMNS, rowToEvent, type StoredRow } from './rows';
 import type {
   AppendOptions,
   EventStore,
@@ -35,6 +35,9 @@ export interface PostgresEventStoreHooks {
  * that has seen position N can never later find a smaller one committed (a plain sequence would allow it).
  */
 export class PostgresEventStore implements EventStore {
+  /** The head each stream had after this store's last append to it (appends check it under the lock). */
+  private readonly heads = new StreamHeadCache(10_000);
+
   constructor(
     private readonly pool: Pool,
     private readonly hooks: PostgresEventStoreHooks = {},
@@ -71,8 +74,9 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * Withdraws the content of events of a stream: appends a `run.content.deleted` event naming them and, in
-   * the same transaction, replaces their payload text by a tombstone pointing at it. Their hashes and chain
-   * links stay, so the audit still verifies the chain and reports them as tombstoned.
+   * the same transaction, replaces their payload text by a tombstone pointing at it (`recon_withdraw_content`,
+   * the only path the append-only guard allows). Their hashes and chain links stay, so the audit still
+   * verifies the chain and reports them as tombstoned.
    */
   async deleteContent(
     streamId: string,
@@ -97,10 +101,12 @@ export class PostgresEventStore implements EventStore {
             throw new ContentDeletionError(streamId, `event ${row.event_id} records a deletion and cannot itself be deleted`);
           }
         }
-        await client.query(
-          'UPDATE recon_events SET payload = $3::json, tombstoned_by = $2 WHERE stream_id = $1 AND event_id = ANY($4::uuid[])',
-          [streamId, recorded.eventId, tombstoneText(recorded.eventId), request.eventIds],
-        );
+        // The one change the append-only guard lets through: a tombstone naming this deletion event.
+        await client.query('SELECT recon_withdraw_content($1, $2, $3::uuid[])', [
+          streamId,
+          recorded.eventId,
+          request.eventIds,
+        ]);
       },
     );
     return deletion;
@@ -116,48 +122,62 @@ export class PostgresEventStore implements EventStore {
     if (events.length === 0) return [];
     if (events.length > MAX_EVENTS_PER_APPEND) throw new BatchTooLargeError(streamId, events.length, MAX_EVENTS_PER_APPEND);
     const prepared = prepareEvents(streamId, events);
+    const checkIds = events.some((event) => event.eventId !== undefined);
+    // One statement, committed on its own, unless something must happen in the same transaction.
+    const transaction = alsoInTransaction !== undefined || this.hooks.beforeCommit !== undefined;
     const client = await this.pool.connect();
     // A session lost between two statements must fail the next one, not crash the process (a checked-out
     // client's 'error' has no listener of the pool's).
     client.on('error', ignoreSessionError);
     let released = false;
     try {
-      await client.query('BEGIN');
-      const head = await client.query<{ global_position: string }>(
-        'UPDATE recon_log_head SET global_position = global_position + $1 WHERE id = 1 RETURNING global_position',
-        [events.length],
-      );
-      const existing = await this.findExisting(client, events);
-      if (existing) {
-        await client.query('ROLLBACK');
-        return this.acceptRetry(streamId, prepared, existing);
+      if (transaction) await client.query('BEGIN');
+      let head = this.heads.get(streamId) ?? (await readStreamHead(client, streamId));
+      for (let attempt = 1; ; attempt += 1) {
+        if (!satisfiesExpected(options.expectedVersion, head.version)) {
+          // A cached head may be stale: only the stream's committed head can refuse the append.
+          head = await readStreamHead(client, streamId);
+          if (checkIds && !satisfiesExpected(options.expectedVersion, head.version)) {
+            // A retry of an append that did commit finds its events at the stream's head.
+            const existing = await this.findExisting(client, events);
+            if (existing) {
+              if (transaction) await client.query('ROLLBACK');
+              return this.acceptRetry(streamId, prepared, existing);
+            }
+          }
+          checkExpectedVersion(streamId, options.expectedVersion, head.version);
+        }
+        const sealed = chainEvents(streamId, prepared, options.producer, head.version, head.hash);
+        if (!transaction) progress.committing = true;
+        const outcome = await callAppend(client, streamId, head, sealed, checkIds, options.producer);
+        progress.committing = false;
+        if (outcome.outcome === 'recorded') {
+          if (transaction) await client.query('ROLLBACK');
+          return this.acceptRetry(streamId, prepared, (await this.findExisting(client, events)) ?? []);
+        }
+        if (outcome.outcome === 'moved') {
+          // Another writer appended to the stream since its head was read: chain to the new head.
+          if (attempt >= MAX_HEAD_MOVES) throw new Error(`append to stream '${streamId}': its head kept moving (${attempt} tries)`);
+          head = { version: outcome.head_version as number, hash: outcome.head_hash };
+          continue;
+        }
+        const firstGlobal = Number(outcome.first_global);
+        const recorded = sealed.map((event, index) => sealedToRecorded(event, firstGlobal + index));
+        if (alsoInTransaction) await alsoInTransaction(client, recorded);
+        if (this.hooks.beforeCommit) await this.hooks.beforeCommit(streamId);
+        if (transaction) {
+          progress.committing = true;
+          await client.query('COMMIT');
+        }
+        const tail = sealed[sealed.length - 1];
+        this.heads.set(streamId, { version: tail.position, hash: tail.hash });
+        return recorded;
       }
-      const streamHead = await client.query<{ version: number; last_hash: string }>(
-        'SELECT version, last_hash FROM recon_streams WHERE stream_id = $1',
-        [streamId],
-      );
-      const version = streamHead.rows[0]?.version ?? 0;
-      checkExpectedVersion(streamId, options.expectedVersion, version);
-      const sealed = chainEvents(streamId, prepared, options.producer, version, streamHead.rows[0]?.last_hash ?? null);
-      const firstGlobal = Number(head.rows[0].global_position) - events.length + 1;
-      await insertSealedRows(client, 'recon_events', sealed, firstGlobal);
-      const tail = sealed[sealed.length - 1];
-      await client.query(
-        `INSERT INTO recon_streams (stream_id, version, last_hash, last_global_position) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (stream_id) DO UPDATE SET version = $2, last_hash = $3, last_global_position = $4`,
-        [streamId, tail.position, tail.hash, firstGlobal + sealed.length - 1],
-      );
-      const recorded = sealed.map((event, index) => sealedToRecorded(event, firstGlobal + index));
-      if (alsoInTransaction) await alsoInTransaction(client, recorded);
-      await client.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, String(firstGlobal + events.length - 1)]);
-      if (this.hooks.beforeCommit) await this.hooks.beforeCommit(streamId);
-      progress.committing = true;
-      await client.query('COMMIT');
-      return recorded;
     } catch (error) {
+      this.heads.delete(streamId);
       // A client whose session is gone is discarded, not returned to the pool.
       const lost = isConnectionLoss(error);
-      if (!lost) await client.query('ROLLBACK').catch(() => undefined);
+      if (!lost && transaction) await client.query('ROLLBACK').catch(() => undefined);
       released = true;
       client.off('error', ignoreSessionError);
       client.release(lost ? (error as Error) : undefined);
@@ -208,8 +228,8 @@ export class PostgresEventStore implements EventStore {
     const result = await this.pool.query<StoredRow>(
       `SELECT ${EVENT_COLUMNS} FROM recon_events
         WHERE stream_id = $1 AND position >= $2 AND position <= $3 AND ($4::text[] IS NULL OR type = ANY($4))
-        ORDER BY position`,
-      [streamId, options.fromPosition ?? 1, options.toPosition ?? 2147483647, options.types ?? null],
+        ORDER BY position LIMIT $5`,
+      [streamId, options.fromPosition ?? 1, options.toPosition ?? 2147483647, options.types ?? null, options.limit ?? null],
     );
     return result.rows.map(rowToEvent);
   }
@@ -246,6 +266,94 @@ export class PostgresEventStore implements EventStore {
     );
     return result.rows.map((row) => ({ streamId: row.stream_id, version: row.version }));
   }
+}
+
+/** Tries of one append whose stream other writers keep moving before it gets the lock. */
+const MAX_HEAD_MOVES = 1000;
+
+interface StreamHead {
+  version: number;
+  hash: string | null;
+}
+
+/** Most recently written stream heads, bounded (the oldest entry goes first). */
+class StreamHeadCache {
+  private readonly entries = new Map<string, StreamHead>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(streamId: string): StreamHead | undefined {
+    return this.entries.get(streamId);
+  }
+
+  set(streamId: string, head: StreamHead): void {
+    this.entries.delete(streamId);
+    this.entries.set(streamId, head);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  delete(streamId: string): void {
+    this.entries.delete(streamId);
+  }
+}
+
+async function readStreamHead(client: Pick<PoolClient, 'query'>, streamId: string): Promise<StreamHead> {
+  const result = await client.query<{ version: number; last_hash: string }>(
+    'SELECT version, last_hash FROM recon_streams WHERE stream_id = $1',
+    [streamId],
+  );
+  return { version: result.rows[0]?.version ?? 0, hash: result.rows[0]?.last_hash ?? null };
+}
+
+interface AppendOutcome {
+  outcome: 'appended' | 'recorded' | 'moved';
+  first_global: string | null;
+  head_version: number | null;
+  head_hash: string | null;
+}
+
+/**
+ * One call of `recon_append` (migration AppendOnlyLog): under the global append lock it inserts the events
+ * if the stream is still at `head`, with the stream head and the notification, in one round trip.
+ */
+async function callAppend(
+  client: Pick<PoolClient, 'query'>,
+  streamId: string,
+  head: StreamHead,
+  sealed: SealedEvent[],
+  checkIds: boolean,
+  producer: AppendOptions['producer'],
+): Promise<AppendOutcome> {
+  const column = <K extends keyof SealedEvent>(key: K) => sealed.map((event) => event[key]);
+  const result = await client.query<AppendOutcome>({
+    name: 'recon_append',
+    text: `SELECT * FROM recon_append($1, $2, $3, $4, $5, $6::uuid[], $7::text[], $8::int[], $9::text[], $10::text[],
+      $11::text[], $12::json[], $13::json[], $14::text[], $15::text[], $16::text[], $17::text[])`,
+    values: [
+      streamId,
+      head.version,
+      head.hash,
+      checkIds,
+      JSON.stringify(producer),
+      column('eventId'),
+      column('type'),
+      column('schemaVersion'),
+      column('occurredAt'),
+      column('causationId'),
+      column('correlationId'),
+      column('payloadJson'),
+      column('metaJson'),
+      column('payloadHash'),
+      column('metaHash'),
+      column('prevHash'),
+      column('hash'),
+    ],
+  });
+  return result.rows[0];
+}
+
+function satisfiesExpected(expected: AppendOptions['expectedVersion'], actual: number): boolean {
+  return expected === 'any' || (expected === 'no-stream' ? actual === 0 : expected === actual);
 }
 
 function checkExpectedVersion(streamId: string, expected: AppendOptions['expectedVersion'], actual: number): void {

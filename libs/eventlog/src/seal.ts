@@ -7,7 +7,7 @@ import {
   type Producer,
 } from '@recon/contracts';
 import { canonicalJson, sha256Hex } from './canonical';
-import { envelopeHash } from './chain';
+import { canonicalProducer, hashEnvelope } from './chain';
 import type { NewEvent } from './event-store';
 
 /** An event validated and serialised canonically, not yet placed in its stream. */
@@ -34,6 +34,8 @@ export interface SealedEvent extends PreparedEvent {
   prevHash: string | null;
   hash: string;
 }
+
+const EMPTY_META_HASH = sha256Hex('{}');
 
 /** JSON's escape of U+0000 (an odd run of backslashes before u0000; an even run is a literal backslash). */
 const ESCAPED_NUL = /(^|[^\\])(\\\\)*\\u0000/;
@@ -76,7 +78,7 @@ export function prepareEvents(streamId: string, events: NewEvent[], now: Date = 
       payloadJson,
       metaJson,
       payloadHash: sha256Hex(payloadJson),
-      metaHash: sha256Hex(metaJson),
+      metaHash: metaJson === '{}' ? EMPTY_META_HASH : sha256Hex(metaJson),
     };
   });
 }
@@ -89,13 +91,36 @@ export function chainEvents(
   lastPosition: number,
   lastHash: string | null,
 ): SealedEvent[] {
+  const producerJson = canonicalProducer(producer);
   let prevHash = lastHash;
-  return prepared.map((event, index) => {
-    const placed = { ...event, streamId, position: lastPosition + index + 1, producer, prevHash };
-    const hash = envelopeHash(placed);
-    prevHash = hash;
-    return { ...placed, hash };
-  });
+  const sealed: SealedEvent[] = new Array(prepared.length);
+  for (let index = 0; index < prepared.length; index += 1) {
+    const event = prepared[index];
+    // Written out rather than spread: this runs for every event of every append.
+    const placed: SealedEvent = {
+      eventId: event.eventId,
+      type: event.type,
+      schemaVersion: event.schemaVersion,
+      occurredAt: event.occurredAt,
+      causationId: event.causationId,
+      correlationId: event.correlationId,
+      payload: event.payload,
+      meta: event.meta,
+      payloadJson: event.payloadJson,
+      metaJson: event.metaJson,
+      payloadHash: event.payloadHash,
+      metaHash: event.metaHash,
+      streamId,
+      position: lastPosition + index + 1,
+      producer,
+      prevHash,
+      hash: '',
+    };
+    placed.hash = hashEnvelope(placed, producerJson);
+    prevHash = placed.hash;
+    sealed[index] = placed;
+  }
+  return sealed;
 }
 
 export function sealEvents(

@@ -68,6 +68,10 @@ const grpoSchema = z
     steps: nonNegativeInt.default(2250),
     promptsPerStep: positiveInt.default(4),
     numGenerations: z.number().int().min(2).default(8),
+    /**
+     * Micro-batches per optimizer step: the step's promptsPerStep x numGenerations completions are cut into
+     * this many, their gradients summed (TRL's gradient_accumulation_steps; the paper's 8 x 4 = 32).
+     */
     gradientAccumulation: positiveInt.default(4),
     learningRate: z.number().positive().default(5e-6),
     schedule: z.enum(['linear', 'cosine', 'constant']).default('cosine'),
@@ -97,6 +101,15 @@ const grpoSchema = z
   .refine((grpo) => grpo.epsilonHigh === undefined || grpo.epsilonHigh >= grpo.epsilon, {
     message: 'epsilonHigh must be at least epsilon',
     path: ['epsilonHigh'],
+  })
+  .superRefine((grpo, context) => {
+    const completions = grpo.promptsPerStep * grpo.numGenerations;
+    if (completions % grpo.gradientAccumulation !== 0)
+      context.addIssue({
+        code: 'custom',
+        path: ['gradientAccumulation'],
+        message: `${grpo.gradientAccumulation} does not divide promptsPerStep x numGenerations = ${completions}: a step's completions are cut into gradientAccumulation equal micro-batches`,
+      });
   });
 
 const curriculumSchema = z.strictObject({
@@ -137,6 +150,90 @@ export type GameDecodingSetting = z.infer<typeof gameDecodingSchema>;
 export const decodingModes = (setting: GameDecodingSetting | undefined): Array<'free' | 'constrained'> =>
   setting === 'both' ? ['free', 'constrained'] : [setting ?? 'free'];
 
+/** The ten GTBench games (games.md §3.3), in the order they are played. */
+export const GTBENCH_GAMES = [
+  'tictactoe',
+  'connect4',
+  'breakthrough',
+  'first_sealed_auction',
+  'kuhn_poker',
+  'liars_dice',
+  'negotiation',
+  'nim',
+  'pig',
+  'prisoners_dilemma',
+] as const;
+
+const opponentName = z
+  .string()
+  .min(1)
+  .max(120)
+  .regex(/^\S+$/, 'a name without spaces');
+
+/**
+ * A GTBench opponent: a built-in engine by name, an OpenAI-compatible model (every request recorded on the
+ * run's stream as external evaluation records them), or a built-in checkpoint: a stage of this run (each pair
+ * of stages plays once, the later stage as the evaluated agent) or of another run in the same home.
+ */
+const engineOpponentSchema = z.enum(['random', 'mcts', 'mcts-fair', 'tit-for-tat'], {
+  error: (issue) =>
+    `unknown opponent ${JSON.stringify(issue.input)}: a built-in one is random, mcts, mcts-fair or tit-for-tat; an LLM or a checkpoint is an object with kind: openai or kind: checkpoint`,
+});
+const textOpponentSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('openai'),
+    /** How results and reports name it; default `openai:<model>`. */
+    name: opponentName.optional(),
+    baseUrl: z.url(),
+    model: z.string().min(1),
+    /** The environment variable holding the API key, read where the evaluation runs (never recorded). */
+    apiKeyEnv: z.string().min(1).optional(),
+    /** GTBench's own LLM settings (games.md §4): temperature 0.2, at most 1,024 tokens. */
+    temperature: z.number().min(0).max(2).default(0.2),
+    maxTokens: positiveInt.default(1024),
+    /** Requests in flight at most (an external evaluation plays matches concurrently; a run, one at a time). */
+    concurrency: positiveInt.default(4),
+    timeoutMs: positiveInt.default(120_000),
+    /** Retries after the first attempt (timeouts, network errors, 408/429/5xx, malformed bodies). */
+    retries: nonNegativeInt.default(3),
+    /** First backoff delay of a retry; doubles each retry. */
+    minBackoffMs: positiveInt.default(500),
+  }),
+  z.strictObject({
+    kind: z.literal('checkpoint'),
+    /** How results and reports name it; default `checkpoint:<stage>`, or `checkpoint:<run>/<stage>`. */
+    name: opponentName.optional(),
+    /** Another run of the same home; absent: this run. */
+    run: z.string().min(1).optional(),
+    stage: z.enum(['untrained', 'sft', 'grpo']),
+    /** Sampling of its replies; default the suite's temperature and completion budget. */
+    temperature: z.number().min(0).optional(),
+    maxNewTokens: positiveInt.optional(),
+  }),
+]);
+export type GtbenchOpponentSetting = z.infer<typeof engineOpponentSchema> | z.infer<typeof textOpponentSchema>;
+
+/** A name is an engine, an object an LLM or checkpoint: each is checked as what it is, so errors name the field. */
+export const gtbenchOpponentSchema = z.unknown().transform((value, context): GtbenchOpponentSetting => {
+  const parsed = (typeof value === 'string' ? engineOpponentSchema : textOpponentSchema).safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues)
+    context.addIssue(
+      issue.code === 'unrecognized_keys'
+        ? { code: 'unrecognized_keys', keys: issue.keys, message: issue.message, path: issue.path }
+        : { code: 'custom', message: issue.message, path: issue.path },
+    );
+  return z.NEVER;
+});
+
+/** How results, match ids and reports name an opponent. */
+export function gtbenchOpponentName(opponent: GtbenchOpponentSetting): string {
+  if (typeof opponent === 'string') return opponent;
+  if (opponent.name) return opponent.name;
+  if (opponent.kind === 'openai') return `openai:${opponent.model}`;
+  return `checkpoint:${opponent.run ? `${opponent.run}/` : ''}${opponent.stage}`;
+}
+
 const evaluationSchema = z.strictObject({
   stages: z
     .array(z.enum(['untrained', 'sft', 'grpo']))
@@ -145,7 +242,13 @@ const evaluationSchema = z.strictObject({
   heldOut: z
     .strictObject({ items: positiveInt.default(300), temperature: z.number().min(0).default(0) })
     .optional(),
-  reconEval: z.strictObject({ temperature: z.number().min(0).default(0) }).optional(),
+  reconEval: z
+    .strictObject({
+      temperature: z.number().min(0).default(0),
+      /** Recon-Eval rows evaluated (a seeded draw stratified by category); absent: heldOut.items, else all. */
+      items: positiveInt.optional(),
+    })
+    .optional(),
   completeInformation: z
     .strictObject({
       trials: positiveInt.default(20),
@@ -163,9 +266,29 @@ const evaluationSchema = z.strictObject({
       matches: positiveInt.default(10),
       temperature: z.number().min(0).default(0.6),
       opponents: z
-        .array(z.enum(['random', 'mcts', 'mcts-fair', 'tit-for-tat']))
+        .array(gtbenchOpponentSchema)
         .min(1)
-        .default(['random', 'mcts']),
+        .default(['random', 'mcts'])
+        .superRefine((opponents, context) => {
+          const seen = new Map<string, number>();
+          opponents.forEach((opponent, i) => {
+            const name = gtbenchOpponentName(opponent);
+            const first = seen.get(name);
+            if (first !== undefined)
+              context.addIssue({
+                code: 'custom',
+                path: [i],
+                message: `opponent '${name}' is also opponent ${first}: give one of them another name`,
+              });
+            seen.set(name, i);
+          });
+        }),
+      /** The games to play (all ten of GTBench when absent), in GTBench's order whatever the order here. */
+      games: z
+        .array(z.enum(GTBENCH_GAMES))
+        .min(1)
+        .refine((games) => new Set(games).size === games.length, { message: 'each game may appear once' })
+        .optional(),
       invalidPolicy: z.enum(['forfeit', 'abnormal', 'reask']).default('abnormal'),
       /** Re-asks per decision when invalidPolicy is reask. */
       reasks: positiveInt.default(3),

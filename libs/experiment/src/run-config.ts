@@ -1,6 +1,17 @@
 import type { PayloadOf } from '@recon/contracts';
-import type { EventStore } from '@recon/eventlog';
+import type { EventStore, RecordedEvent } from '@recon/eventlog';
 import { experimentConfigSchema, type ExperimentConfig } from './experiment-config';
+
+/** A run whose recorded request cannot be read as an experiment (a synthetic `recon demo` run, say). */
+export class RecordedConfigError extends Error {
+  constructor(
+    readonly runId: string,
+    reason: string,
+  ) {
+    super(`run ${runId}: ${reason}`);
+    this.name = 'RecordedConfigError';
+  }
+}
 
 export interface RunRequest {
   runId: string;
@@ -12,12 +23,18 @@ export interface RunRequest {
 /** The config a run was submitted with, read from its `run.requested` event and validated again. */
 export async function readRunConfig(eventStore: EventStore, runId: string): Promise<RunRequest> {
   const [event] = await eventStore.readStream(runId, { types: ['run.requested'], toPosition: 1 });
-  if (!event) throw new Error(`run ${runId}: no run.requested event`);
+  if (!event) throw new RecordedConfigError(runId, 'no run.requested event');
+  return runRequestOf(event);
+}
+
+/** A run's `run.requested` event with its config validated again (an error names the first invalid key). */
+export function runRequestOf(event: RecordedEvent): RunRequest {
+  const runId = event.streamId;
   const request = event.payload as PayloadOf<'run.requested'>;
   const parsed = experimentConfigSchema.safeParse(request.config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`run ${runId}: recorded config is invalid at ${issue.path.join('.')}: ${issue.message}`);
+    throw new RecordedConfigError(runId, `recorded config is invalid at ${issue.path.join('.')}: ${issue.message}`);
   }
   return { runId, config: parsed.data, seed: request.seed, request };
 }

@@ -8,8 +8,13 @@ export type PipelineErrorSite = 'handler' | 'bus';
 export interface InstrumentedEventBus extends EventBus {
   /** Adds the bus's counters to a registry (a service's /metrics); once per registry. */
   registerMetrics(registry: Registry): void;
-  /** Counts an error of the bus itself (the Kafka bus's onError / onConsumerCrash hooks call it). */
+  /** Counts an error of the bus itself (a consumer that crashed, a read of the log that failed). */
   busError(): void;
+  /**
+   * Resolves true once a scrape has collected the error counter after its latest increment (false after
+   * `timeoutMs`): a process about to exit on an error waits for it, so the error reaches Prometheus.
+   */
+  errorsExported(timeoutMs: number): Promise<boolean>;
 }
 
 export function isInstrumentedEventBus(bus: EventBus): bus is InstrumentedEventBus {
@@ -31,12 +36,24 @@ export function instrumentEventBus(bus: EventBus): InstrumentedEventBus {
     labelNames: ['group', 'type'],
     registers: [],
   });
+  let counted = 0;
+  let exported = 0;
+  const waiting = new Set<() => void>();
   const errors = new Counter({
     name: 'recon_pipeline_errors_total',
     help: 'Errors of event handlers and of the event bus',
     labelNames: ['where'],
     registers: [],
+    // Called by each scrape just before the values are written out.
+    collect() {
+      exported = counted;
+      for (const done of waiting) done();
+    },
   });
+  const countError = (where: PipelineErrorSite) => {
+    counted += 1;
+    errors.inc({ where });
+  };
   // Present from the first scrape, so a dashboard shows 0 rather than no data.
   errors.inc({ where: 'handler' }, 0);
   errors.inc({ where: 'bus' }, 0);
@@ -46,7 +63,7 @@ export function instrumentEventBus(bus: EventBus): InstrumentedEventBus {
         try {
           await handler(event);
         } catch (error) {
-          errors.inc({ where: 'handler' });
+          countError('handler');
           throw error;
         }
         consumed.inc({ group: options.group, type: event.type });
@@ -58,6 +75,19 @@ export function instrumentEventBus(bus: EventBus): InstrumentedEventBus {
       registry.registerMetric(consumed);
       registry.registerMetric(errors);
     },
-    busError: () => errors.inc({ where: 'bus' }),
+    busError: () => countError('bus'),
+    errorsExported(timeoutMs) {
+      if (exported >= counted) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const finish = (value: boolean) => {
+          clearTimeout(timer);
+          waiting.delete(done);
+          resolve(value);
+        };
+        const done = () => finish(true);
+        const timer = setTimeout(() => finish(false), timeoutMs);
+        waiting.add(done);
+      });
+    },
   };
 }

@@ -3,10 +3,15 @@ import type { Pool } from 'pg';
 
 /**
  * Event-pipeline gauges read from the log at scrape time, so they are right whichever process appended or
- * consumed: events per type (a closed set), streams, the log head, projection lag and consumer lag per
+ * consumed: events per type (a closed set), streams, the log head, projection lag and, unless
+ * `consumerLag` is 'kafka' (registerKafkaConsumerLag reports it then), the in-process bus's consumer lag per
  * group (bounded by the deployment's consumer groups).
  */
-export function registerEventPipelineMetrics(registry: Registry, pool: Pool): void {
+export function registerEventPipelineMetrics(
+  registry: Registry,
+  pool: Pool,
+  { consumerLag = 'log' }: { consumerLag?: 'log' | 'kafka' } = {},
+): void {
   new Gauge({
     name: 'recon_log_events',
     help: 'Events in the log, by event type',
@@ -49,15 +54,19 @@ export function registerEventPipelineMetrics(registry: Registry, pool: Pool): vo
     'projection_checkpoints',
     'projector',
   );
-  lagGauge(
-    registry,
-    pool,
-    'recon_consumer_lag_events',
-    'Committed events a consumer group has not handled yet',
-    'group',
-    'consumer_offsets',
-    'consumer_group',
-  );
+  if (consumerLag === 'log')
+    lagGauge(
+      registry,
+      pool,
+      'recon_consumer_lag_events',
+      'Committed events a consumer group has not handled yet',
+      'group',
+      'consumer_offsets',
+      'consumer_group',
+      // In-process groups only: the Kafka bus's per-partition handled positions (group@topic[p]) and the
+      // relay's position (relay@topic) are dedupe marks, not what is left to read.
+      "t.consumer_group NOT LIKE '%@%'",
+    );
 }
 
 /** Global position of the last committed event (0 for an empty log). */
@@ -76,6 +85,7 @@ function lagGauge(
   label: string,
   table: string,
   keyColumn: string,
+  where = 'true',
 ): void {
   new Gauge({
     name,
@@ -85,7 +95,7 @@ function lagGauge(
     async collect() {
       const rows = (
         await pool.query<{ key: string; lag: string }>(
-          `SELECT t.${keyColumn} AS key, h.global_position - t.global_position AS lag FROM ${table} t CROSS JOIN recon_log_head h`,
+          `SELECT t.${keyColumn} AS key, h.global_position - t.global_position AS lag FROM ${table} t CROSS JOIN recon_log_head h WHERE ${where}`,
         )
       ).rows;
       this.reset();

@@ -3,3 +3,4 @@ export * from './event-pipeline-metrics';
 export * from './run-metrics';
 export * from './relay-metrics';
 export * from './event-bus-metrics';
+export * from './kafka-consumer-lag';

@@ -79,11 +79,82 @@ export interface MetricsBus {
   ): Promise<{ stop(): Promise<void> }>;
 }
 
-/** Follows the log with its own consumer group and keeps the run metrics current (from now on). */
+/** The events after which a run's series stop changing. */
+const RUN_END_TYPES = new Set(['run.completed', 'run.failed']);
+
+/**
+ * Seconds a finished run's series stay exported (RECON_RUN_SERIES_TTL_SECONDS, default 300): long enough
+ * for several scrapes of the final values, short enough that a long-lived exporter's series stay bounded by
+ * the runs of the last few minutes.
+ */
+export function runSeriesTtlMsFromEnv(): number {
+  const raw = process.env.RECON_RUN_SERIES_TTL_SECONDS;
+  const seconds = raw === undefined || raw.trim() === '' ? 300 : Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new Error(`RECON_RUN_SERIES_TTL_SECONDS '${raw}': expected a number of seconds >= 0`);
+  return seconds * 1000;
+}
+
+/** The metrics labelled by run (see createMetrics). */
+function perRunMetrics(metrics: ReconMetrics) {
+  return [
+    metrics.trainingStep,
+    metrics.trainingLoss,
+    metrics.trainingKl,
+    metrics.trainingGradNorm,
+    metrics.trainingLearningRate,
+    metrics.trainingTokensPerSecond,
+    metrics.rolloutCompletions,
+    metrics.rolloutTokens,
+    metrics.rolloutLatency,
+    metrics.evalAccuracy,
+    metrics.gameEquilibriumFrequency,
+    metrics.gameWinRate,
+  ];
+}
+
+/** Removes every series of one run (a histogram's by its labels without `le`). */
+export async function removeRunSeries(metrics: ReconMetrics, run: string): Promise<void> {
+  for (const metric of perRunMetrics(metrics)) {
+    const { values } = await metric.get();
+    for (const { labels } of values) {
+      if (labels.run !== run) continue;
+      const { le: _bucket, ...series } = labels as Record<string, string | number>;
+      metric.remove(series);
+    }
+  }
+}
+
+/**
+ * Follows the log with its own consumer group and keeps the run metrics current (from now on); a run's
+ * series are removed `runSeriesTtlMs` after its run.completed or run.failed.
+ */
 export async function followRunMetrics(
   bus: MetricsBus,
   metrics: ReconMetrics,
   group = 'metrics',
-): Promise<{ stop(): Promise<void> }> {
-  return bus.subscribe({ group, startAt: 'latest' }, async (event) => recordRunEvent(metrics, event));
+  runSeriesTtlMs = runSeriesTtlMsFromEnv(),
+): Promise<{ stop(): Promise<void>; position(): number }> {
+  let position = 0;
+  const retiring = new Map<string, NodeJS.Timeout>();
+  const consumer = await bus.subscribe({ group, startAt: 'latest' }, async (event) => {
+    recordRunEvent(metrics, event);
+    position = Math.max(position, event.globalPosition);
+    if (!RUN_END_TYPES.has(event.type)) return;
+    clearTimeout(retiring.get(event.streamId));
+    const timer = setTimeout(() => {
+      retiring.delete(event.streamId);
+      void removeRunSeries(metrics, event.streamId);
+    }, runSeriesTtlMs);
+    timer.unref();
+    retiring.set(event.streamId, timer);
+  });
+  return {
+    position: () => position,
+    stop: async () => {
+      retiring.forEach((timer) => clearTimeout(timer));
+      retiring.clear();
+      await consumer.stop();
+    },
+  };
 }

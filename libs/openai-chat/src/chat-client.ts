@@ -22,7 +22,7 @@ export type ChatOutcome =
   | { outcome: 'ok'; httpStatus: number; body: string; text: string }
   | { outcome: 'http-error'; httpStatus: number; body: string; retryable: boolean; error: string }
   | { outcome: 'invalid-response'; httpStatus: number; body: string; error: string }
-  | { outcome: 'timeout' | 'network-error'; error: string };
+  | { outcome: 'timeout' | 'network-error' | 'cancelled'; error: string };
 
 export function chatCompletionsUrl(baseUrl: string): string {
   return `${baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '')}/v1/chat/completions`;
@@ -60,9 +60,19 @@ export async function postChatCompletion(
   options: { timeoutMs: number; apiKey?: string; signal?: AbortSignal },
 ): Promise<ChatOutcome> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error('timeout')), options.timeoutMs);
-  const onOuterAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  // Which of the two stopped the call decides the outcome; the caller's reason (e.g. another request's
+  // failure) is not this call's error, so it is not recorded as one.
+  let stoppedBy: 'timeout' | 'caller' | undefined;
+  const timer = setTimeout(() => {
+    stoppedBy ??= 'timeout';
+    controller.abort(new Error('timeout'));
+  }, options.timeoutMs);
+  const onOuterAbort = () => {
+    stoppedBy ??= 'caller';
+    controller.abort(new Error('cancelled'));
+  };
+  if (options.signal?.aborted) onOuterAbort();
+  else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   try {
     const response = await fetch(url, {
       method: 'POST',
@@ -105,8 +115,10 @@ export async function postChatCompletion(
       };
     return { outcome: 'ok', httpStatus: response.status, body, text };
   } catch (error) {
-    if (controller.signal.aborted && !options.signal?.aborted)
+    if (stoppedBy === 'timeout')
       return { outcome: 'timeout', error: `no response within ${options.timeoutMs} ms` };
+    if (stoppedBy === 'caller')
+      return { outcome: 'cancelled', error: 'cancelled by the client before a response' };
     const cause = (error as { cause?: { message?: string } }).cause?.message;
     return { outcome: 'network-error', error: `${(error as Error).message}${cause ? `: ${cause}` : ''}` };
   } finally {

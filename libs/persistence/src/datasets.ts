@@ -6,6 +6,14 @@ export function datasetStreamId(versionHash: string): string {
   return `dataset-${versionHash}`;
 }
 
+/** A dataset version hash that no `dataset.registered` event names. */
+export class DatasetNotRegisteredError extends Error {
+  constructor(readonly versionHash: string) {
+    super(`dataset version ${versionHash} is not registered`);
+    this.name = 'DatasetNotRegisteredError';
+  }
+}
+
 export interface RegisteredDataset<Row = unknown> {
   registration: PayloadOf<'dataset.registered'>;
   kind: 'problems' | 'traces';
@@ -21,7 +29,7 @@ export async function loadRegisteredDataset<Row = unknown>(
   versionHash: string,
 ): Promise<RegisteredDataset<Row>> {
   const [event] = await stores.eventStore.readStream(datasetStreamId(versionHash), { types: ['dataset.registered'] });
-  if (!event) throw new Error(`dataset version ${versionHash} is not registered`);
+  if (!event) throw new DatasetNotRegisteredError(versionHash);
   const registration = event.payload as PayloadOf<'dataset.registered'>;
   const content = JSON.parse((await stores.blobStore.get(registration.blobHash)).toString('utf8')) as {
     kind: 'problems' | 'traces';

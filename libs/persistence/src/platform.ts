@@ -34,6 +34,14 @@ export interface Platform {
   close(): Promise<void>;
 }
 
+/** The database named by DATABASE_URL (or the embedded one) cannot be reached or opened. */
+export class DatabaseUnavailableError extends Error {
+  constructor(url: string, reason: string) {
+    super(`cannot connect to PostgreSQL at ${redactUrl(url)}: ${reason}`);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
 export class PendingMigrationsError extends Error {
   constructor(readonly pending: string[]) {
     super(`the database has ${pending.length} pending migration(s) (${pending.join(', ')}): run \`recon migrate\``);
@@ -60,7 +68,7 @@ export async function openPlatform(options: PlatformOptions = {}): Promise<Platf
     await dataSource.initialize();
   } catch (error) {
     await embedded?.stop();
-    throw new Error(`cannot connect to PostgreSQL at ${redactUrl(databaseUrl)}: ${(error as Error).message}`);
+    throw new DatabaseUnavailableError(databaseUrl, (error as Error).message);
   }
   const mode = options.migrations ?? (embedded ? 'auto' : 'check');
   const pending = await pendingMigrations(dataSource);

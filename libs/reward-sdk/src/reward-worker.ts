@@ -16,7 +16,7 @@ import {
   type NewEvent,
   type RecordedEvent,
 } from '@recon/eventlog';
-import { readRunConfig } from '@recon/experiment';
+import { ownedStreamsHandler, type RunRequest } from '@recon/experiment';
 import { loadRegisteredDataset } from '@recon/persistence';
 import { deliversEveryKey, type Consumer, type EventBus } from '@recon/transport';
 import type { RewardDefinition, RewardScore } from './define-reward';
@@ -50,8 +50,6 @@ const SCORED_AHEAD_MEMORY = 4096;
 export class RewardWorker<Row, Config> {
   private readonly prompts = new Map<string, PromptRef>();
   private readonly datasets = new Map<string, Promise<Row[]>>();
-  /** Per run: whether its config names this reward (a run is scored only by the rewards it asks for). */
-  private readonly wanted = new Map<string, Promise<boolean>>();
   private readonly config: Config;
   private consumer: Consumer | null = null;
   /** Whether this member is delivered every rollout of a run (in-process) or only those of its keys (Kafka). */
@@ -89,7 +87,11 @@ export class RewardWorker<Row, Config> {
     try {
       this.consumer = await this.options.bus.subscribe(
         { group: this.group, types: ['rollouts.requested', 'rollout.generated', 'rescore.requested'] },
-        (event) => this.handle(event),
+        // Rollouts of training runs, requests of rescore streams; a synthetic run's rollouts are not scored.
+        ownedStreamsHandler(
+          { eventStore: this.options.eventStore, group: this.group, producer: this.options.producer },
+          { run: (event, run) => this.onRunEvent(event, run), rescore: (event) => this.onRescore(event) },
+        ),
       );
     } finally {
       known(this.consumer !== null && deliversEveryKey(this.consumer));
@@ -158,31 +160,22 @@ export class RewardWorker<Row, Config> {
     return row;
   }
 
-  private wantedBy(runId: string): Promise<boolean> {
-    let wanted = this.wanted.get(runId);
-    if (!wanted) {
-      wanted = readRunConfig(this.options.eventStore, runId).then(({ config }) =>
-        config.rewards.some(
-          (r) => r.id === this.reward.id && (!r.version || r.version === this.reward.version),
-        ),
-      );
-      wanted.catch(() => this.wanted.delete(runId));
-      this.wanted.set(runId, wanted);
-    }
-    return wanted;
+  /** A run is scored only by the rewards its config asks for. */
+  private async onRunEvent(event: RecordedEvent, run: RunRequest): Promise<void> {
+    const wanted = run.config.rewards.some(
+      (r) => r.id === this.reward.id && (!r.version || r.version === this.reward.version),
+    );
+    if (!wanted) return;
+    if (event.type === 'rollouts.requested')
+      this.remember(event.streamId, event.payload as PayloadOf<'rollouts.requested'>);
+    else if (event.type === 'rollout.generated') await this.scoreRollouts(event);
   }
 
-  private async handle(event: RecordedEvent): Promise<void> {
-    if (event.type !== 'rescore.requested' && !(await this.wantedBy(event.streamId))) return;
-    if (event.type === 'rollouts.requested') {
-      this.remember(event.streamId, event.payload as PayloadOf<'rollouts.requested'>);
-    } else if (event.type === 'rollout.generated') {
-      await this.scoreRollouts(event);
-    } else {
-      const request = event.payload as PayloadOf<'rescore.requested'>;
-      if (request.rewardId === this.reward.id && request.rewardVersion === this.reward.version)
-        await this.rescore(event, request.sourceRunId);
-    }
+  private async onRescore(event: RecordedEvent): Promise<void> {
+    if (event.type !== 'rescore.requested') return;
+    const request = event.payload as PayloadOf<'rescore.requested'>;
+    if (request.rewardId === this.reward.id && request.rewardVersion === this.reward.version)
+      await this.rescore(event, request.sourceRunId);
   }
 
   /**

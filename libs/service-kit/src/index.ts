@@ -8,3 +8,4 @@ export * from './metrics.module';
 export * from './service-metrics';
 export * from './run-metrics.follower';
 export * from './service-host';
+export * from './projection-processor.service';

@@ -1,4 +1,10 @@
-import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type INestApplication,
+  type NestApplicationOptions,
+  type Type,
+} from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { logLevel } from 'kafkajs';
 import { DEAD_LETTER_TOPIC, EVENTS_TOPIC } from '@recon/contracts';
@@ -14,7 +20,7 @@ import {
   type KafkaEventBusOptions,
   type KafkaSecurity,
 } from '@recon/transport';
-import { BearerTokenGuard } from './auth';
+import { authFailureLimiterProvider, authFailuresPerMinuteFromEnv, BearerTokenGuard } from './auth';
 import { HealthController } from './health';
 import { MetricsModule } from './metrics.module';
 import { PlatformModule } from './platform.module';
@@ -34,18 +40,53 @@ export function kafkaNamesFromEnv(): { topic: string; dlqTopic: string; groupPre
   return { topic: `${prefix}${EVENTS_TOPIC}`, dlqTopic: `${prefix}${DEAD_LETTER_TOPIC}`, groupPrefix: prefix };
 }
 
-/** The bus a service process consumes from: Kafka when KAFKA_BROKERS is set, else the log in-process. */
-export function eventBusFor(serviceName: string, platform: Platform): InstrumentedEventBus {
+/**
+ * How long a process whose consumer stopped waits, before exiting, for a scrape to collect
+ * recon_pipeline_errors_total (RECON_ERROR_EXIT_GRACE_SECONDS; default 35 s, two 15 s scrape intervals and
+ * some); it exits as soon as one has.
+ */
+export function errorExitGraceMsFromEnv(): number {
+  const raw = process.env.RECON_ERROR_EXIT_GRACE_SECONDS;
+  const seconds = raw === undefined || raw.trim() === '' ? 35 : Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new Error(`RECON_ERROR_EXIT_GRACE_SECONDS '${raw}': expected a number of seconds >= 0`);
+  return seconds * 1000;
+}
+
+/**
+ * The bus a service process consumes from: Kafka when KAFKA_BROKERS is set, else the log in-process. Its
+ * handler and bus failures are counted in recon_pipeline_errors_total; a failure that stops a consumer
+ * makes the process exit once the count has been scraped (see errorExitGraceMsFromEnv).
+ */
+export function eventBusFor(
+  serviceName: string,
+  platform: Platform,
+  exit: (code: number) => void = (code) => process.exit(code),
+): InstrumentedEventBus {
   const brokers = kafkaBrokersFromEnv();
-  const stopped = exitOnStoppedConsumer(serviceName);
+  const graceMs = errorExitGraceMsFromEnv();
+  // Assigned below: the failure hooks need the instrumented bus that wraps the bus they are given to.
+  let instrumented: InstrumentedEventBus | null = null;
+  const stopped = exitOnStoppedConsumer(serviceName, exit, () => instrumented?.errorsExported(graceMs));
   const onError = (error: Error) => stopped('a handler failed and its consumer stopped', error);
-  if (!brokers) return instrumentEventBus(new InProcessEventBus(platform.eventStore, platform.pool, { onError }));
-  return instrumentEventBus(
-    kafkaEventBusFor(serviceName, brokers, platform, kafkaSecurityFromEnv(), {
-      onError,
-      onConsumerCrash: (group, error) => stopped(`the consumer of group '${group}' crashed for good`, error),
-    }),
+  const onBusError = (what: string, error: Error) => {
+    instrumented?.busError();
+    stopped(what, error);
+  };
+  instrumented = instrumentEventBus(
+    brokers
+      ? kafkaEventBusFor(serviceName, brokers, platform, kafkaSecurityFromEnv(), {
+          onError,
+          onConsumerCrash: (group, error) => onBusError(`the consumer of group '${group}' crashed for good`, error),
+          // kafkajs restarts it: counted, and the process carries on.
+          onConsumerRestart: () => instrumented?.busError(),
+        })
+      : new InProcessEventBus(platform.eventStore, platform.pool, {
+          onError,
+          onBusError: (group, error) => onBusError(`reading the log for group '${group}' failed`, error),
+        }),
   );
+  return instrumented;
 }
 
 /**
@@ -56,10 +97,17 @@ export function eventBusFor(serviceName: string, platform: Platform): Instrument
 export function exitOnStoppedConsumer(
   serviceName: string,
   exit: (code: number) => void = (code) => process.exit(code),
+  /** Awaited before exiting: the error counter's scrape (eventBusFor), bounded by its grace period. */
+  beforeExit: () => Promise<unknown> | undefined = () => undefined,
 ): (what: string, error: Error) => void {
+  let exiting = false;
   return (what, error) => {
     process.stderr.write(`recon ${serviceName}: ${what}: ${error.message}; exiting (1) to be restarted\n`);
-    exit(1);
+    if (exiting) return;
+    exiting = true;
+    void Promise.resolve(beforeExit())
+      .catch(() => undefined)
+      .then(() => exit(1));
   };
 }
 
@@ -98,7 +146,10 @@ export class WorkerHttpModule {
       module: WorkerHttpModule,
       imports: [MetricsModule.forRoot()],
       controllers: [HealthController],
-      providers: [{ provide: APP_GUARD, useClass: BearerTokenGuard }],
+      providers: [
+        { provide: APP_GUARD, useClass: BearerTokenGuard },
+        authFailureLimiterProvider(authFailuresPerMinuteFromEnv()),
+      ],
     };
   }
 }
@@ -120,6 +171,17 @@ export interface HostServiceOptions {
 }
 
 /**
+ * A service's HTTP application. No route of a service takes a request body, so none is parsed: a request is
+ * authenticated before anything reads its body, and a body without a valid token costs the server nothing.
+ */
+export function createServiceApp(
+  module: Type | DynamicModule,
+  options: Pick<NestApplicationOptions, 'logger'> = { logger: ['error', 'warn'] },
+): Promise<INestApplication> {
+  return NestFactory.create(module, { ...options, bodyParser: false });
+}
+
+/**
  * Runs one service as its own process until the signal aborts: its modules on the platform and bus, with
  * /health/live, /health/ready and /metrics on the given port. This is what `recon service <name>` and a
  * plug-in reward's own deployable both run.
@@ -135,7 +197,7 @@ export async function hostService(options: HostServiceOptions): Promise<void> {
     ],
   })
   class ServiceModule {}
-  const app = await NestFactory.create(ServiceModule, { logger: ['error', 'warn'] });
+  const app = await createServiceApp(ServiceModule);
   try {
     await app.listen(options.port, options.host);
     await options.afterListen?.();

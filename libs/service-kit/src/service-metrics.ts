@@ -2,7 +2,9 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import {
   defineMetrics,
   registerEventPipelineMetrics,
+  registerKafkaConsumerLag,
   registerRelayMetrics,
+  type KafkaLagSource,
   type ReconMetrics,
   type RelayMetricsSource,
 } from '@recon/observability';
@@ -22,6 +24,8 @@ export interface ServiceMetricsOptions {
   runMetrics?: boolean;
   /** The log-to-Kafka relay this process runs: its lag and published events. */
   relay?: RelayMetricsSource | null;
+  /** Over Kafka: consumer lag read from the group offsets (instead of the in-process bus's, from the log). */
+  kafkaLag?: KafkaLagSource | null;
 }
 
 export interface ServiceMetrics {
@@ -39,7 +43,9 @@ export function createServiceMetrics(
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
-  if (options.eventPipeline) registerEventPipelineMetrics(registry, platform.pool);
+  if (options.eventPipeline)
+    registerEventPipelineMetrics(registry, platform.pool, { consumerLag: options.kafkaLag ? 'kafka' : 'log' });
+  if (options.eventPipeline && options.kafkaLag) registerKafkaConsumerLag(registry, options.kafkaLag);
   if (options.relay) registerRelayMetrics(registry, platform.pool, options.relay);
   return { registry, run: options.runMetrics ? defineMetrics(registry) : null };
 }

@@ -24,6 +24,11 @@ export function deliversEveryKey(consumer: Consumer): consumer is EveryKeyConsum
 export interface InProcessBusOptions {
   /** Called when a handler fails; the group stops there (its offset stays before the failed event). */
   onError?: (error: HandlerFailedError) => void;
+  /**
+   * Called when a group stops on a failure of the bus itself (reading the log failed); without it such a
+   * failure goes to onError, as a handler failure of the group.
+   */
+  onBusError?: (group: string, error: Error) => void;
   pollMs?: number;
 }
 
@@ -98,7 +103,9 @@ export class InProcessEventBus implements EventBus {
       .then(() => undefined)
       .catch((error: unknown) => {
         if (error instanceof HandlerFailedError) this.options.onError?.(error);
-        else if (!controller.signal.aborted) this.options.onError?.(new HandlerFailedError(options.group, {} as RecordedEvent, error));
+        else if (controller.signal.aborted) return;
+        else if (this.options.onBusError) this.options.onBusError(options.group, error as Error);
+        else this.options.onError?.(new HandlerFailedError(options.group, {} as RecordedEvent, error));
       });
     this.groups.add(group);
     return {

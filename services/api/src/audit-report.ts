@@ -1,13 +1,24 @@
 import { stringify } from 'yaml';
 import type { PayloadOf } from '@recon/contracts';
-import { auditStream, type AuditResult, type RecordedEvent } from '@recon/eventlog';
+import { describeBlobProblem, type AuditResult, type BlobStatus, type RecordedEvent } from '@recon/eventlog';
 import type { Platform } from '@recon/persistence';
+import { checkpointSources } from './log-checkpoints';
+import { auditRun, describeBlobs, describeCoverage, type RunAudit, type RunAuditOptions } from './run-audit';
 
 export interface AuditReport {
   runId: string;
   chain: AuditResult;
+  /** Chain, signed checkpoint and blob checks; `audit.ok` is the verdict. */
+  audit: RunAudit;
   markdown: string;
 }
+
+const BLOB_STATUS: Record<BlobStatus, string> = {
+  intact: 'present, hash verified',
+  missing: 'MISSING',
+  corrupt: 'CORRUPTED',
+  withdrawn: 'withdrawn',
+};
 
 /** Events of a type whose content is still present (withdrawn events are counted by the chain section). */
 const of = (events: RecordedEvent[], type: string) =>
@@ -69,8 +80,13 @@ async function externalEvaluationSection(
  * when, code version, config, dataset and tokenizer hashes, checkpoints (and whether their blobs are
  * intact), reward services and versions, evaluation results, withdrawals, and the hash-chain status.
  */
-export async function buildAuditReport(platform: Platform, runId: string): Promise<AuditReport> {
-  const chain = await auditStream(platform.pool, runId);
+export async function buildAuditReport(
+  platform: Platform,
+  runId: string,
+  options: RunAuditOptions = { checkpoints: checkpointSources(platform.home, {}) },
+): Promise<AuditReport> {
+  const audit = await auditRun(platform, runId, options);
+  const { chain } = audit;
   const events = await platform.eventStore.readStream(runId);
   const lines: string[] = [`# Audit report: run ${runId}`, ''];
   const requested = events.find((e) => e.type === 'run.requested');
@@ -124,6 +140,33 @@ export async function buildAuditReport(platform: Platform, runId: string): Promi
       '',
     );
   }
+  const coverage = chain.ok
+    ? describeCoverage(audit.checkpoint, chain.eventsChecked)
+    : 'not compared: the chain is broken';
+  lines.push('## Signed log checkpoint', '', `${coverage}.`, '');
+  if (audit.checkpoint.status === 'verified') {
+    // The signed head itself, so a reviewer holding only the public key can check this run's head.
+    const through = audit.checkpoint.through;
+    lines.push(
+      `Signed head of this run: position ${through.version}, hash \`${through.hash}\` (checkpoint #${through.sequence} in \`${audit.checkpoint.file}\`, key \`${audit.checkpoint.keyId}\`).`,
+      '',
+    );
+  }
+  lines.push(
+    '## Blobs',
+    '',
+    `${describeBlobs(audit.blobs)}${audit.blobs.firstProblem ? `; first problem: **${describeBlobProblem(audit.blobs.firstProblem)}**` : ''}.`,
+    '',
+    table(
+      ['kind', 'hash', 'named by', 'status'],
+      audit.blobs.checks.map((c) => [
+        c.reference.kind,
+        `\`${c.reference.hash}\``,
+        `${c.reference.eventType} @ ${c.reference.position}`,
+        BLOB_STATUS[c.status],
+      ]),
+    ),
+  );
   const verifications = of(events, 'run.replay.verified').map((e) => ({
     at: e.occurredAt,
     ...(e.payload as PayloadOf<'run.replay.verified'>),
@@ -194,17 +237,14 @@ export async function buildAuditReport(platform: Platform, runId: string): Promi
   );
 
   const checkpoints = of(events, 'checkpoint.saved').map((e) => e.payload as PayloadOf<'checkpoint.saved'>);
-  const checkpointRows: Array<Array<string | number>> = [];
-  for (const c of checkpoints) {
-    let blob = 'missing';
-    try {
-      await platform.blobStore.get(c.checkpointHash);
-      blob = 'present, hash verified';
-    } catch (error) {
-      blob = (error as Error).name === 'BlobCorruptedError' ? 'CORRUPTED' : 'missing';
-    }
-    checkpointRows.push([c.phase, c.step, `\`${c.checkpointHash}\``, c.sizeBytes, blob]);
-  }
+  const blobStatus = new Map(audit.blobs.checks.map((c) => [c.reference.hash, c.status]));
+  const checkpointRows = checkpoints.map((c) => [
+    c.phase,
+    c.step,
+    `\`${c.checkpointHash}\``,
+    c.sizeBytes,
+    BLOB_STATUS[blobStatus.get(c.checkpointHash) ?? 'missing'],
+  ]);
   lines.push('## Checkpoints', '', table(['phase', 'step', 'hash', 'bytes', 'blob'], checkpointRows));
 
   const rewards = new Map<string, number>();
@@ -265,5 +305,5 @@ export async function buildAuditReport(platform: Platform, runId: string): Promi
     ),
   );
 
-  return { runId, chain, markdown: lines.join('\n') };
+  return { runId, chain, audit, markdown: lines.join('\n') };
 }

@@ -2,8 +2,9 @@ import { statSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { formatTagReport, importDataset as parseDataset, tagReport, type ProblemRow } from '@recon/econ';
+import { checkGoldCommand, datasetListCommand } from './dataset-commands';
 import { importDataset, promptText, type DatasetSplit } from './import-dataset';
-import { runDistillation } from './distillation';
+import { distillCommand } from './distillation/distill-command';
 import type { DataStores } from './stores';
 
 /** Opens the stores a command needs and returns them with a close function. */
@@ -109,80 +110,9 @@ export function datasetCommand(
       out(options.json ? `${JSON.stringify(reports)}\n` : `${formatTagReport(reports)}\n`);
     });
 
-  command
-    .command('distill <datasetVersion>')
-    .description(
-      'Ask an OpenAI-compatible teacher for every prompt of a registered dataset; keep the traces that grade correct',
-    )
-    .requiredOption('--base-url <url>', 'teacher base URL (POST {url}/v1/chat/completions)')
-    .requiredOption('--model <model>', 'teacher model name')
-    .option('--job <id>', 'job id; the same id resumes a job (default: distill-<first 12 of the version>)')
-    .option('--concurrency <n>', 'requests in flight', (v) => positiveInt(v, '--concurrency'), 4)
-    .option('--retries <n>', 'retries per item', (v) => positiveInt(v, '--retries', true), 3)
-    .option('--timeout-ms <ms>', 'per-request timeout', (v) => positiveInt(v, '--timeout-ms'), 120_000)
-    .option('--limit <n>', 'only the first n rows', (v) => positiveInt(v, '--limit'))
-    .option('--temperature <t>', 'sampling temperature', Number)
-    .option('--max-tokens <n>', 'max_tokens per request', (v) => positiveInt(v, '--max-tokens'))
-    .option('--json', 'print the summary as JSON')
-    .action(
-      async (
-        datasetVersion: string,
-        o: {
-          baseUrl: string;
-          model: string;
-          job?: string;
-          concurrency: number;
-          retries: number;
-          timeoutMs: number;
-          limit?: number;
-          temperature?: number;
-          maxTokens?: number;
-          json?: boolean;
-        },
-      ) => {
-        const stores = await openStores();
-        try {
-          const summary = await runDistillation(
-            {
-              jobId: o.job ?? `distill-${datasetVersion.slice(0, 12)}`,
-              datasetVersion,
-              baseUrl: o.baseUrl,
-              model: o.model,
-              apiKey: process.env.TEACHER_API_KEY,
-              concurrency: o.concurrency,
-              retries: o.retries,
-              timeoutMs: o.timeoutMs,
-              limit: o.limit,
-              temperature: o.temperature,
-              maxTokens: o.maxTokens,
-            },
-            stores,
-          );
-          out(formatSummary(o.json, summary));
-        } finally {
-          await stores.close();
-        }
-      },
-    );
+  command.addCommand(distillCommand(openStores, out));
+  command.addCommand(datasetListCommand(openStores, out));
+  command.addCommand(checkGoldCommand(openStores, out));
 
   return command;
-}
-
-function formatSummary(
-  json: boolean | undefined,
-  summary: Awaited<ReturnType<typeof runDistillation>>,
-): string {
-  if (json) return `${JSON.stringify(summary)}\n`;
-  const r = summary.rejected;
-  return (
-    `${summary.items} items: ${summary.accepted} traces accepted, rejected ${r.wrongAnswer} wrong / ${r.noAnswer} no answer / ` +
-    `${r.teacherFailed} teacher failed; ${summary.alreadyDone} already done, ${summary.recoveredFromLog} recovered from the log, ${summary.requests} requests\n`
-  );
-}
-
-function positiveInt(value: string, flag: string, allowZero = false): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1))
-    throw new Error(`${flag} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got '${value}'`);
-  return n;
 }

@@ -66,7 +66,14 @@ export async function importDataset(
       format: parsed.format,
       split: request.split ?? defaultSplit(request.file),
       ...(problems.length > 0 ? { categories: nonZero(tagReport('', problems.map(promptText)).counts) } : {}),
-      ...(parsed.rejected.length > 0 ? { skippedRows: parsed.rejected.length } : {}),
+      ...(parsed.rejected.length > 0
+        ? {
+            skippedRows: parsed.rejected.length,
+            skipped: parsed.rejected
+              .slice(0, 10_000)
+              .map((r) => ({ line: r.line, reason: r.reason.slice(0, 500) })),
+          }
+        : {}),
     };
   });
   return { ...registration, rejected: parsed.rejected, registered, streamId };

@@ -4,3 +4,6 @@ export * from './import-dataset';
 export * from './load-dataset';
 export * from './cli';
 export * from './distillation';
+export * from './gold-corrections';
+export * from './dataset-commands';
+export * from './assess-quality';

@@ -1,5 +1,6 @@
 import type { PayloadOf } from '@recon/contracts';
 import { deterministicEventId, isConnectionLoss, type RecordedEvent } from '@recon/eventlog';
+import { datasetStreamId } from '@recon/persistence';
 import {
   CURRICULUM_CATEGORY_NAMES,
   GAME_CURRICULUM_CATEGORY_NAMES,
@@ -8,10 +9,14 @@ import {
   isCurriculumCategory,
   type CurriculumCategory,
   type CurriculumItem,
+  type ProblemRow,
 } from '@recon/econ';
-import { experimentConfigSchema, type ExperimentConfig } from '@recon/experiment';
+import { ownedStreamsHandler, type ExperimentConfig, type RunRequest } from '@recon/experiment';
 import type { Consumer, EventBus } from '@recon/transport';
+import { assessQuality, type AnyRow, type AssessedDataset, type GoldSource } from './assess-quality';
+import { withGoldCorrections } from './gold-corrections';
 import { importDataset } from './import-dataset';
+import { loadDataset } from './load-dataset';
 import { dataProducer } from './producer';
 import { registerDatasetRows, type Registration } from './register-rows';
 import type { DataStores } from './stores';
@@ -63,8 +68,12 @@ export class RunDatasetsWorker {
   ) {}
 
   async start(): Promise<void> {
-    this.consumer = await this.bus.subscribe({ group: 'data', types: ['run.requested'] }, (event) =>
-      this.handle(event),
+    this.consumer = await this.bus.subscribe(
+      { group: 'data', types: ['run.requested'] },
+      ownedStreamsHandler(
+        { eventStore: this.stores.eventStore, group: 'data', producer: dataProducer() },
+        { run: (event, run) => this.handle(event, run) },
+      ),
     );
   }
 
@@ -72,9 +81,9 @@ export class RunDatasetsWorker {
     await this.consumer?.stop();
   }
 
-  private async handle(event: RecordedEvent): Promise<void> {
+  private async handle(event: RecordedEvent, run: RunRequest): Promise<void> {
     const runId = event.streamId;
-    const request = event.payload as PayloadOf<'run.requested'>;
+    const { request, config } = run;
     // Only a run whose stream holds nothing but its request is waiting for data: a run already resolved,
     // failed, or recorded whole (an imported or synthetic record) is left as it is.
     if ((await this.stores.eventStore.streamVersion(runId)) > 1) {
@@ -85,11 +94,11 @@ export class RunDatasetsWorker {
       if (later.length > 0) return;
     }
     let datasets: Resolved[];
+    let quality: PayloadOf<'dataset.quality.assessed'> | undefined;
     try {
-      const config = experimentConfigSchema.parse(request.config);
-      datasets = request.parent
+      ({ datasets, quality } = request.parent
         ? await this.parentDatasets(request.parent.runId)
-        : await this.resolve(config, request.seed);
+        : await this.resolve(config, request.seed));
     } catch (error) {
       // PostgreSQL away for longer than the retries: not the run's failure; the service restarts.
       if (isConnectionLoss(error)) throw error;
@@ -109,6 +118,16 @@ export class RunDatasetsWorker {
     await this.stores.eventStore.append(
       runId,
       [
+        // What the datasets hold (duplicates, train/eval overlap, golds): recorded before training starts.
+        ...(quality
+          ? [
+              {
+                eventId: deterministicEventId(runId, 'dataset.quality.assessed'),
+                type: 'dataset.quality.assessed' as const,
+                payload: quality,
+              },
+            ]
+          : []),
         {
           eventId: deterministicEventId(runId, 'dataset.resolved'),
           type: 'dataset.resolved',
@@ -121,52 +140,102 @@ export class RunDatasetsWorker {
   }
 
   /** A fork continues its parent's training: it uses exactly the dataset versions the parent resolved. */
-  private async parentDatasets(parentRunId: string): Promise<Resolved[]> {
-    const [resolved] = await this.stores.eventStore.readStream(parentRunId, { types: ['dataset.resolved'] });
+  private async parentDatasets(
+    parentRunId: string,
+  ): Promise<{ datasets: Resolved[]; quality?: PayloadOf<'dataset.quality.assessed'> }> {
+    const events = await this.stores.eventStore.readStream(parentRunId, {
+      types: ['dataset.resolved', 'dataset.quality.assessed'],
+    });
+    const resolved = events.find((e) => e.type === 'dataset.resolved');
     if (!resolved) throw new Error(`fork: the parent run ${parentRunId} has no resolved datasets`);
-    return (resolved.payload as PayloadOf<'dataset.resolved'>).datasets;
+    const quality = events.find((e) => e.type === 'dataset.quality.assessed');
+    return {
+      datasets: (resolved.payload as PayloadOf<'dataset.resolved'>).datasets,
+      ...(quality ? { quality: quality.payload as PayloadOf<'dataset.quality.assessed'> } : {}),
+    };
   }
 
-  private async resolve(config: ExperimentConfig, seed: number): Promise<Resolved[]> {
-    const resolved: Resolved[] = [];
-    const pin = (role: Resolved['role'], r: Registration) => resolved.push({ role, ...r });
-    const curriculum = config.datasets.curriculum;
-    if (curriculum) {
-      const unknown = (curriculum.categories ?? []).filter((c) => !isCurriculumCategory(c));
-      if (unknown.length > 0)
-        throw new Error(`datasets.curriculum.categories: unknown ${unknown.map((c) => `'${c}'`).join(', ')}`);
-      const categories = curriculum.categories as CurriculumCategory[] | undefined;
-      // Items per category so that the split holds the configured total (rounded up to a whole round).
-      const perCategory = (total: number) => Math.ceil(total / (categories ?? CURRICULUM_CATEGORY_NAMES).length);
-      const test = generateCurriculum({
-        categories,
-        split: 'test',
-        perCategory: perCategory(curriculum.testItems),
-        seed,
+  /**
+   * The run's datasets: each source's sets (generated curriculum: SFT traces, GRPO problems, held-out test;
+   * Recon: Recon-Eval, Recon-CoT, train problems, with recorded gold corrections applied). A run with both
+   * sources trains on both (one SFT and one GRPO set, their rows one after another) and evaluates both eval
+   * sets, each its own suite.
+   */
+  private async resolve(
+    config: ExperimentConfig,
+    seed: number,
+  ): Promise<{ datasets: Resolved[]; quality: PayloadOf<'dataset.quality.assessed'> }> {
+    const parts: Part[] = [];
+    if (config.datasets.curriculum)
+      parts.push(...(await this.curriculumSets(config.datasets.curriculum, seed)));
+    if (config.datasets.recon) parts.push(...(await this.reconSets(config.datasets.recon)));
+    const datasets: Resolved[] = [];
+    const assessed: AssessedDataset[] = [];
+    for (const part of parts) {
+      const sameRole = parts.filter((p) => p.role === part.role);
+      if (part.role !== 'eval' && sameRole[0] !== part) continue; // joined into the first of its role
+      const registration =
+        part.role !== 'eval' && sameRole.length > 1
+          ? await concatenate(
+              this.stores,
+              sameRole.map((p) => p.registration),
+              part.role,
+            )
+          : part.registration;
+      datasets.push({ role: part.role, ...registration });
+      assessed.push({
+        role: part.role,
+        name: registration.name,
+        versionHash: registration.versionHash,
+        rows: (await loadDataset(this.stores, registration.versionHash)).rows as AnyRow[],
+        // Each eval set stands alone; a training set joined from several holds each part's checked golds.
+        gold: (part.role === 'eval' ? [part] : sameRole).flatMap((p) => (p.gold ? [p.gold] : [])),
       });
-      const train = generateCurriculum({
-        categories,
-        split: 'train',
-        perCategory: perCategory(curriculum.trainItems),
-        seed,
-        exclude: new Set(test.map((i) => i.prompt)),
-      });
-      // Categories the run names already are not drawn twice.
-      const games = GAME_CURRICULUM_CATEGORY_NAMES.filter((c) => !categories?.includes(c));
-      if (curriculum.gameTrainItems && games.length > 0) {
-        train.push(
-          ...generateCurriculum({
-            categories: games,
-            split: 'train',
-            count: Math.ceil(curriculum.gameTrainItems / games.length),
-            seed,
-          }),
-        );
-      }
-      const common = { source: `curriculum seed ${seed}`, format: 'generated' as const };
-      pin(
-        'sft',
-        await registerDatasetRows(this.stores, {
+    }
+    return { datasets, quality: assessQuality(assessed) };
+  }
+
+  private async curriculumSets(
+    curriculum: NonNullable<ExperimentConfig['datasets']['curriculum']>,
+    seed: number,
+  ): Promise<Part[]> {
+    const unknown = (curriculum.categories ?? []).filter((c) => !isCurriculumCategory(c));
+    if (unknown.length > 0)
+      throw new Error(`datasets.curriculum.categories: unknown ${unknown.map((c) => `'${c}'`).join(', ')}`);
+    const categories = curriculum.categories as CurriculumCategory[] | undefined;
+    // Items per category so that the split holds the configured total (rounded up to a whole round).
+    const perCategory = (total: number) =>
+      Math.ceil(total / (categories ?? CURRICULUM_CATEGORY_NAMES).length);
+    const test = generateCurriculum({
+      categories,
+      split: 'test',
+      perCategory: perCategory(curriculum.testItems),
+      seed,
+    });
+    const train = generateCurriculum({
+      categories,
+      split: 'train',
+      perCategory: perCategory(curriculum.trainItems),
+      seed,
+      exclude: new Set(test.map((i) => i.prompt)),
+    });
+    // Categories the run names already are not drawn twice.
+    const games = GAME_CURRICULUM_CATEGORY_NAMES.filter((c) => !categories?.includes(c));
+    if (curriculum.gameTrainItems && games.length > 0) {
+      train.push(
+        ...generateCurriculum({
+          categories: games,
+          split: 'train',
+          count: Math.ceil(curriculum.gameTrainItems / games.length),
+          seed,
+        }),
+      );
+    }
+    const common = { source: `curriculum seed ${seed}`, format: 'generated' as const };
+    return [
+      {
+        role: 'sft',
+        registration: await registerDatasetRows(this.stores, {
           ...common,
           name: 'curriculum-train-traces',
           kind: 'traces',
@@ -174,10 +243,10 @@ export class RunDatasetsWorker {
           rows: train.map(traceRow),
           categories: countBy(train),
         }),
-      );
-      pin(
-        'grpo',
-        await registerDatasetRows(this.stores, {
+      },
+      {
+        role: 'grpo',
+        registration: await registerDatasetRows(this.stores, {
           ...common,
           name: 'curriculum-train',
           kind: 'problems',
@@ -185,10 +254,10 @@ export class RunDatasetsWorker {
           rows: train.map(problemRow),
           categories: countBy(train),
         }),
-      );
-      pin(
-        'eval',
-        await registerDatasetRows(this.stores, {
+      },
+      {
+        role: 'eval',
+        registration: await registerDatasetRows(this.stores, {
           ...common,
           name: 'curriculum-test',
           kind: 'problems',
@@ -196,33 +265,83 @@ export class RunDatasetsWorker {
           rows: test.map(problemRow),
           categories: countBy(test),
         }),
-      );
-    }
-    const recon = config.datasets.recon;
-    if (recon) {
-      const imported = async (file: string, split: 'train' | 'eval' | 'sft') =>
-        importDataset({ file: join(recon.path, file), split, skipInvalid: split === 'sft' }, this.stores);
-      const { name, versionHash, blobHash, rowCount, split } = await imported(recon.eval, 'eval');
-      pin('eval', { name, versionHash, blobHash, rowCount, split });
-      if (!curriculum) {
-        const sft = await imported(recon.sft, 'sft');
-        pin('sft', {
-          name: sft.name,
-          versionHash: sft.versionHash,
-          blobHash: sft.blobHash,
-          rowCount: sft.rowCount,
-          split: sft.split,
-        });
-        const train = await imported(recon.train, 'train');
-        pin('grpo', {
-          name: train.name,
-          versionHash: train.versionHash,
-          blobHash: train.blobHash,
-          rowCount: train.rowCount,
-          split: train.split,
-        });
-      }
-    }
-    return resolved;
+      },
+    ];
   }
+
+  private async reconSets(recon: NonNullable<ExperimentConfig['datasets']['recon']>): Promise<Part[]> {
+    const imported = async (file: string, split: 'train' | 'eval' | 'sft'): Promise<Registration> => {
+      const { name, versionHash, blobHash, rowCount } = await importDataset(
+        { file: join(recon.path, file), split, skipInvalid: split === 'sft' },
+        this.stores,
+      );
+      return { name, versionHash, blobHash, rowCount, split };
+    };
+    // Problem sets are used with the gold corrections recorded for them (a derived version when there are any).
+    const problems = async (role: 'eval' | 'grpo', file: string, split: 'train' | 'eval'): Promise<Part> => {
+      const source = await imported(file, split);
+      const corrections = await withGoldCorrections(this.stores, source);
+      const rows = (await loadDataset(this.stores, source.versionHash)).rows as ProblemRow[];
+      return {
+        role,
+        registration: corrections.registration,
+        gold: { source: { name: source.name, versionHash: source.versionHash, rows }, corrections },
+      };
+    };
+    const evalSet = await problems('eval', recon.eval, 'eval');
+    const sft: Part = { role: 'sft', registration: await imported(recon.sft, 'sft') };
+    return [evalSet, sft, await problems('grpo', recon.train, 'train')];
+  }
+}
+
+interface Part {
+  role: Resolved['role'];
+  registration: Registration;
+  gold?: GoldSource;
+}
+
+/** One version holding the rows of `parts` one after another (each row keeps an item id naming its source). */
+async function concatenate(
+  stores: DataStores,
+  parts: readonly Registration[],
+  role: Resolved['role'],
+): Promise<Registration> {
+  const loaded = await Promise.all(parts.map((p) => loadDataset(stores, p.versionHash)));
+  const kind = loaded[0].kind;
+  if (loaded.some((d) => d.kind !== kind))
+    throw new Error(
+      `cannot train ${role} on ${parts.map((p) => p.name).join(' and ')}: they hold different kinds of rows`,
+    );
+  const rows = loaded.flatMap((d, k) =>
+    (d.rows as unknown as Array<Record<string, unknown>>).map((row) => ({
+      ...row,
+      itemId: typeof row.itemId === 'string' ? row.itemId : `${parts[k].name}/row-${String(row.index)}`,
+    })),
+  );
+  const registration = await registerDatasetRows(stores, {
+    name: parts.map((p) => p.name).join('+'),
+    kind,
+    rows: rows.map((row, index) => ({ ...row, index })),
+    source: parts.map((p) => p.name).join(' + '),
+    format: 'concatenation',
+    split: parts[0].split,
+  });
+  await stores.eventStore.append(
+    datasetStreamId(registration.versionHash),
+    [
+      {
+        eventId: deterministicEventId(datasetStreamId(registration.versionHash), 'dataset.derived'),
+        type: 'dataset.derived',
+        payload: {
+          versionHash: registration.versionHash,
+          from: {
+            kind: 'concatenation',
+            parts: parts.map((p) => ({ name: p.name, versionHash: p.versionHash, rowCount: p.rowCount })),
+          },
+        },
+      },
+    ],
+    { expectedVersion: 'any', producer: dataProducer() },
+  );
+  return registration;
 }

@@ -1,7 +1,13 @@
 import { hostname } from 'node:os';
-import type { AnswerBaseline, PayloadOf, Producer } from '@recon/contracts';
+import type { AnswerBaselineV3, EvaluationSample, PayloadOf, Producer } from '@recon/contracts';
 import { storableText } from '@recon/contracts';
-import { exactAnswerGrade, paperEvalGrade, tagProblem, type BaselineItem } from '@recon/econ';
+import {
+  exactAnswerGrade,
+  paperEvalGrade,
+  stratifiedSample,
+  tagProblem,
+  type BaselineItem,
+} from '@recon/econ';
 import {
   deterministicEventId,
   isConnectionLoss,
@@ -10,9 +16,16 @@ import {
   type NewEvent,
   type RecordedEvent,
 } from '@recon/eventlog';
-import { decodingModes, readRunConfig, runHasEnded, type ExperimentConfig } from '@recon/experiment';
+import {
+  decodingModes,
+  ownedStreamsHandler,
+  runHasEnded,
+  type ExperimentConfig,
+  type RunRequest,
+} from '@recon/experiment';
 import {
   COMPLETE_INFO_GAMES,
+  deriveSeed,
   GTBENCH_TEXT_GAMES,
   runCompleteInfoTrials,
   runGtbenchMatch,
@@ -41,7 +54,7 @@ import {
   problemSuiteResults,
   type GradedItem,
 } from './suite-results';
-import { opponentFor } from './opponents';
+import { recordedRequests, suiteOpponents, type SuiteOpponent } from './gtbench-opponents';
 import { labelDecoding, matchNamespace } from './game-decoding';
 import { PolicyAgent } from './policy-agent';
 
@@ -88,7 +101,10 @@ export class EvaluationWorker {
   async start(): Promise<void> {
     this.consumer = await this.options.bus.subscribe(
       { group: 'evaluation', types: ['policy.ready'] },
-      (event) => this.handle(event),
+      ownedStreamsHandler(
+        { eventStore: this.options.eventStore, group: 'evaluation', producer: evaluationProducer() },
+        { run: (event, run) => this.handle(event, run) },
+      ),
     );
   }
 
@@ -104,35 +120,49 @@ export class EvaluationWorker {
     });
   }
 
-  private async handle(event: RecordedEvent): Promise<void> {
+  private async handle(event: RecordedEvent, run: RunRequest): Promise<void> {
     const runId = event.streamId;
     const ready = event.payload as PayloadOf<'policy.ready'>;
     if (await runHasEnded(this.options.eventStore, runId)) return;
+    // Checkpoint opponents are loaded beside the evaluated policy, and dropped when the stage is evaluated.
+    const opponentPolicies = new PolicyCache(this.options.blobStore, 2);
     try {
-      const { config, seed } = await readRunConfig(this.options.eventStore, runId);
+      const { config, seed } = run;
+      // Checked at every ready stage: an opponent that cannot play fails the run before training goes on.
+      const opponents = config.evaluation.gtbench
+        ? await this.gtbenchOpponents(runId, ready.stage, config, opponentPolicies)
+        : [];
       if (!config.evaluation.stages.includes(ready.stage)) return;
       const policy = await this.policies.get(ready.checkpointHash);
       const results: Record<string, number> = {};
-      const baselines: AnswerBaseline[] = [];
+      const baselines: AnswerBaselineV3[] = [];
       const resolved = await this.options.eventStore.readStream(runId, { types: ['dataset.resolved'] });
       const datasets = (resolved[0]?.payload as PayloadOf<'dataset.resolved'> | undefined)?.datasets ?? [];
-      const evalSet = datasets.find((d) => d.role === 'eval');
-      if (evalSet) {
-        const heldOut = await this.heldOut(runId, ready.stage, config, policy, evalSet);
+      const samples: EvaluationSample[] = [];
+      // Each eval set is its own suite (generated held-out problems, Recon-Eval), its rows labelled by suite.
+      for (const evalSet of datasets.filter((d) => d.role === 'eval')) {
+        const heldOut = await this.heldOut(runId, ready.stage, config, seed, policy, evalSet);
         Object.assign(results, heldOut.results);
+        samples.push(heldOut.sample);
         const train = datasets.find((d) => d.role === 'grpo');
         if (train) baselines.push(...(await this.baselines(heldOut.suite, train, heldOut.evaluated)));
       }
       if (config.evaluation.completeInformation)
         Object.assign(results, await this.completeInformation(runId, ready.stage, config, seed, policy));
       if (config.evaluation.gtbench)
-        Object.assign(results, await this.gtbench(runId, ready.stage, config, seed, policy));
+        Object.assign(results, await this.gtbench(runId, ready.stage, config, seed, policy, opponents));
       await this.append(runId, [
         {
           eventId: deterministicEventId(runId, 'evaluation.completed', ready.stage),
           type: 'evaluation.completed',
           causationId: event.eventId,
-          payload: { stage: ready.stage, checkpointHash: ready.checkpointHash, results, baselines },
+          payload: {
+            stage: ready.stage,
+            checkpointHash: ready.checkpointHash,
+            results,
+            baselines,
+            ...(samples.length > 0 ? { samples } : {}),
+          },
         },
       ]);
     } catch (error) {
@@ -145,7 +175,38 @@ export class EvaluationWorker {
           payload: { phase: `evaluation:${ready.stage}`, error: (error as Error).message },
         },
       ]);
+    } finally {
+      opponentPolicies.clear();
     }
+  }
+
+  /** The GTBench opponents of a stage (evaluation.gtbench.opponents); requests of LLM opponents go on the run. */
+  private async gtbenchOpponents(
+    runId: string,
+    stage: string,
+    config: ExperimentConfig,
+    policies: PolicyCache,
+  ): Promise<SuiteOpponent[]> {
+    const settings = config.evaluation.gtbench!;
+    const requests = await this.options.eventStore.readStream(runId, {
+      types: ['external.request.sent', 'external.response.received'],
+    });
+    return suiteOpponents(settings.opponents, {
+      stores: this.options,
+      streamId: runId,
+      suite: {
+        temperature: settings.temperature,
+        maxTokens: settings.maxNewTokens ?? config.evaluation.maxNewTokens,
+      },
+      loadPolicy: (hash) => policies.get(hash),
+      run: {
+        runId,
+        stage,
+        evaluatedStages: config.evaluation.stages,
+        trainedStages: ['untrained', ...(config.sft ? ['sft'] : []), ...(config.grpo ? ['grpo'] : [])],
+      },
+      recorded: recordedRequests(requests),
+    });
   }
 
   /** The answer baselines of a problem suite, counted on the run's training problems (the GRPO prompts). */
@@ -153,7 +214,7 @@ export class EvaluationWorker {
     suite: string,
     train: ResolvedDataset,
     evaluated: BaselineItem[],
-  ): Promise<AnswerBaseline[]> {
+  ): Promise<AnswerBaselineV3[]> {
     const rows = (await loadRegisteredDataset<ProblemRowLike>(this.options, train.versionHash)).rows;
     const items = rows.map((row) => ({ gold: row.gold, category: categoryOf(row) }));
     return problemSuiteBaselines(suite, { name: train.name, split: train.split, items }, evaluated);
@@ -163,12 +224,31 @@ export class EvaluationWorker {
     runId: string,
     stage: string,
     config: ExperimentConfig,
+    seed: number,
     policy: LoadedPolicy,
     evalSet: ResolvedDataset,
-  ): Promise<{ suite: string; results: Record<string, number>; evaluated: BaselineItem[] }> {
+  ): Promise<{
+    suite: string;
+    results: Record<string, number>;
+    evaluated: BaselineItem[];
+    sample: EvaluationSample;
+  }> {
     const rows = (await loadRegisteredDataset<ProblemRowLike>(this.options, evalSet.versionHash)).rows;
-    const limit = Math.min(rows.length, config.evaluation.heldOut?.items ?? rows.length);
-    const items = rows.slice(0, limit);
+    // Every item is graded both ways; the headline (`correct`) of Recon-Eval is the paper's grader, of generated
+    // items the exact one.
+    const suite = evalSet.split === 'eval' ? 'recon-eval' : 'held-out';
+    const { heldOut, reconEval } = config.evaluation;
+    const size = suite === 'recon-eval' ? (reconEval?.items ?? heldOut?.items) : heldOut?.items;
+    // A subset is a seeded draw stratified by category (files are often stored in category blocks).
+    const drawn = stratifiedSample(rows, size, deriveSeed(seed, 'eval-sample', suite), categoryOf);
+    const items = drawn.rows;
+    const drawnSample: EvaluationSample = {
+      suite,
+      dataset: { name: evalSet.name, versionHash: evalSet.versionHash },
+      ...drawn.record,
+    };
+    const temperature =
+      (suite === 'recon-eval' ? reconEval?.temperature : undefined) ?? heldOut?.temperature ?? 0;
     const { model, tokenizer } = policy;
     const context = model.config.context;
     const maxTokens = Math.min(config.evaluation.maxNewTokens, context - 2);
@@ -181,9 +261,6 @@ export class EvaluationWorker {
     const pooled = checkpointPoolPolicy(
       await readCheckpointPolicy(this.options.blobStore, policy.checkpointHash),
     );
-    // Every item is graded both ways; the headline (`correct`) of Recon-Eval is the paper's grader, of generated
-    // items the exact one.
-    const suite = evalSet.split === 'eval' ? 'recon-eval' : 'held-out';
     const graded: GradedItem[] = [];
     const evaluated: BaselineItem[] = [];
     const sample = (start: number) => {
@@ -195,7 +272,7 @@ export class EvaluationWorker {
           seed: start + i,
         })),
         {
-          temperature: config.evaluation.heldOut?.temperature ?? 0,
+          temperature,
           maxTokens,
           stopTokenIds: [tokenizer.specialTokens.eos],
         },
@@ -240,7 +317,7 @@ export class EvaluationWorker {
       await this.append(runId, events);
       this.options.onProgress?.(runId, stage, suite, Math.min(start + BATCH, items.length), items.length);
     }
-    return { suite, results: problemSuiteResults(suite, graded), evaluated };
+    return { suite, results: problemSuiteResults(suite, graded), evaluated, sample: drawnSample };
   }
 
   private emitter(runId: string, stage: string) {
@@ -312,6 +389,7 @@ export class EvaluationWorker {
     config: ExperimentConfig,
     seed: number,
     policy: LoadedPolicy,
+    opponents: readonly SuiteOpponent[],
   ) {
     const settings = config.evaluation.gtbench!;
     const emit = this.emitter(runId, stage);
@@ -320,14 +398,19 @@ export class EvaluationWorker {
     );
     const results: Record<string, number> = {};
     const modes = decodingModes(settings.decoding);
-    const cells = GTBENCH_TEXT_GAMES.flatMap((textGame) =>
-      settings.opponents.map((name) => ({ textGame, name })),
+    const games = GTBENCH_TEXT_GAMES.filter(
+      (t) => !settings.games || (settings.games as readonly string[]).includes(t.game.name),
     );
+    const cells = games.flatMap((textGame) => opponents.map((suiteOpponent) => ({ textGame, suiteOpponent })));
     let done = 0;
     for (const decoding of modes) {
       const played: Array<{ game: string; opponent: string; finished: GameFinishedPayload[] }> = [];
-      for (const { textGame, name } of cells) {
-        const opponent = opponentFor(name, textGame.game.name);
+      for (const { textGame, suiteOpponent } of cells) {
+        const name = suiteOpponent.name;
+        const opponent = await suiteOpponent.forGame(
+          textGame.game.name,
+          settings.decoding === undefined ? undefined : decoding,
+        );
         done++;
         if (!opponent) continue;
         const finished: GameFinishedPayload[] = [];
@@ -345,7 +428,7 @@ export class EvaluationWorker {
             decoding,
           });
           finished.push(
-            await runGtbenchMatch(textGame, agent, opponent, {
+            await runGtbenchMatch(textGame, agent, opponent.forMatch(match), {
               match,
               stage,
               policy: invalid,

@@ -63,7 +63,7 @@ describe('suite headline numbers', () => {
     ).not.toHaveProperty('held-out.exact.correct');
   });
 
-  it('answer baselines: majority texts counted on the training split, answered on the evaluated items', () => {
+  it('answer baselines: majority texts counted on the training split and the first option, answered on the evaluated items, overall and per category', () => {
     const prompt = (options: string[]) => `Q? ${options.map((o, i) => `Option ${i + 1}: ${o}`).join('; ')}`;
     const train = {
       name: 'curriculum-train',
@@ -95,6 +95,11 @@ describe('suite headline numbers', () => {
         answers: { '*': 'No' },
         items: 4,
         correct: { exact: 1, paper: 1 },
+        byCategory: {
+          nash: { items: 1, correct: { exact: 1, paper: 1 } },
+          trigger: { items: 2, correct: { exact: 0, paper: 0 } },
+          unseen: { items: 1, correct: { exact: 0, paper: 0 } },
+        },
       },
       {
         suite: 'held-out',
@@ -103,6 +108,25 @@ describe('suite headline numbers', () => {
         answers: { nash: 'No', trigger: 'defect' },
         items: 4,
         correct: { exact: 2, paper: 2 },
+        byCategory: {
+          nash: { items: 1, correct: { exact: 1, paper: 1 } },
+          trigger: { items: 2, correct: { exact: 1, paper: 1 } },
+          unseen: { items: 1, correct: { exact: 0, paper: 0 } },
+        },
+      },
+      {
+        // Always the first option listed: right wherever the gold is Option 1, nothing where no option is listed.
+        suite: 'held-out',
+        name: 'first-option',
+        computedOn: 'the evaluated prompts (the first option each lists)',
+        answers: {},
+        items: 4,
+        correct: { exact: 2, paper: 2 },
+        byCategory: {
+          nash: { items: 1, correct: { exact: 0, paper: 0 } },
+          trigger: { items: 2, correct: { exact: 1, paper: 1 } },
+          unseen: { items: 1, correct: { exact: 1, paper: 1 } },
+        },
       },
     ]);
   });

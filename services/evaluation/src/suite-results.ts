@@ -1,8 +1,10 @@
-import type { AnswerBaseline } from '@recon/contracts';
+import type { AnswerBaselineV3 } from '@recon/contracts';
 import {
+  firstOptionText,
   majorityAnswerText,
   majorityAnswerTextByCategory,
   scoreBaseline,
+  scoreBaselineByCategory,
   type BaselineItem,
 } from '@recon/econ';
 import { equilibriumFrequency, winRate, wilson, type GameFinishedPayload } from '@recon/games';
@@ -20,15 +22,15 @@ export interface GradedItem {
 /**
  * The answer baselines of a problem suite: the most common gold answer text overall and per category, counted
  * on `train` (the run's training problems) and answered on every evaluated item (with the number of the option
- * that has that text there), each graded by the exact grader and the paper's. Only training rows of the
- * evaluated categories count (training may hold other kinds of items, e.g. game-move practice), unless none
- * of them is evaluated.
+ * that has that text there), and the first option each prompt lists; each graded by the exact grader and the
+ * paper's, overall and per category. Only training rows of the evaluated categories count (training may hold
+ * other kinds of items, e.g. game-move practice), unless none of them is evaluated.
  */
 export function problemSuiteBaselines(
   suite: string,
   train: { name: string; split: string; items: ReadonlyArray<Omit<BaselineItem, 'prompt'>> },
   evaluated: readonly BaselineItem[],
-): AnswerBaseline[] {
+): AnswerBaselineV3[] {
   const evaluatedCategories = new Set(evaluated.map((i) => i.category));
   const relevant = train.items.filter((i) => evaluatedCategories.has(i.category));
   const counted = relevant.length > 0 ? relevant : train.items;
@@ -38,13 +40,17 @@ export function problemSuiteBaselines(
     counted.length === train.items.length
       ? `\`${train.name}\` (${train.items.length} rows, ${train.split} split)`
       : `\`${train.name}\` (its ${counted.length} rows in the evaluated categories, of ${train.items.length}; ${train.split} split)`;
+  const scored = (answerFor: (item: BaselineItem) => string | null) => ({
+    ...scoreBaseline(evaluated, answerFor),
+    byCategory: scoreBaselineByCategory(evaluated, answerFor),
+  });
   return [
     {
       suite,
       name: 'global-majority',
       computedOn,
       answers: overall === null ? {} : { '*': overall },
-      ...scoreBaseline(evaluated, () => overall),
+      ...scored(() => overall),
     },
     {
       suite,
@@ -56,7 +62,14 @@ export function problemSuiteBaselines(
           .sort()
           .map((c) => [c, byCategory.get(c)!]),
       ),
-      ...scoreBaseline(evaluated, (item) => byCategory.get(item.category) ?? null),
+      ...scored((item) => byCategory.get(item.category) ?? null),
+    },
+    {
+      suite,
+      name: 'first-option',
+      computedOn: 'the evaluated prompts (the first option each lists)',
+      answers: {},
+      ...scored((item) => firstOptionText(item.prompt)),
     },
   ];
 }

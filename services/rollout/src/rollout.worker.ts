@@ -21,7 +21,7 @@ import {
   resolveWorkerCount,
 } from '@recon/policy-runtime';
 import type { Consumer, EventBus } from '@recon/transport';
-import { readRunConfig, runHasEnded } from '@recon/experiment';
+import { ownedStreamsHandler, runHasEnded, type RunRequest } from '@recon/experiment';
 
 interface ProblemRowLike {
   messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
@@ -46,10 +46,14 @@ export class RolloutWorker {
   constructor(private readonly options: { eventStore: EventStore; blobStore: BlobStore; bus: EventBus }) {}
 
   async start(): Promise<void> {
+    const handle = ownedStreamsHandler(
+      { eventStore: this.options.eventStore, group: 'rollout', producer: rolloutProducer() },
+      { run: (event, run) => this.handle(event, run) },
+    );
     this.consumer = await this.options.bus.subscribe(
       { group: 'rollout', types: ['rollout.shard.requested'] },
       (event) => {
-        const handled = this.turn.then(() => this.handle(event));
+        const handled = this.turn.then(() => handle(event));
         this.turn = handled.catch(() => undefined);
         return handled;
       },
@@ -76,14 +80,14 @@ export class RolloutWorker {
     return rows;
   }
 
-  private async handle(event: RecordedEvent): Promise<void> {
+  private async handle(event: RecordedEvent, run: RunRequest): Promise<void> {
     const runId = event.streamId;
     const request = event.payload as PayloadOf<'rollout.shard.requested'>;
     // The policy loads while the run's state is read (an ended run leaves it unused, a failed load unread).
     const policy = readCheckpointPolicy(this.options.blobStore, request.policyVersion);
     policy.catch(() => undefined);
     if (await runHasEnded(this.options.eventStore, runId)) return;
-    const { config } = await readRunConfig(this.options.eventStore, runId);
+    const { config } = run;
     const checkpoint = await policy;
     const { tokenizer } = checkpoint;
     const context = checkpoint.model.context;

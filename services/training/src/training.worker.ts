@@ -6,7 +6,7 @@ import {
   type NewEvent,
   type RecordedEvent,
 } from '@recon/eventlog';
-import { readRunConfig, runHasEnded, type ExperimentConfig } from '@recon/experiment';
+import { ownedStreamsHandler, readRunConfig, runHasEnded, type ExperimentConfig } from '@recon/experiment';
 import { deriveSeed } from '@recon/games';
 import { loadRegisteredDataset } from '@recon/persistence';
 import { Mulberry32 } from '@recon/random';
@@ -38,6 +38,7 @@ import type { Consumer, EventBus } from '@recon/transport';
 import { sha256Hex, canonicalJson, isConnectionLoss } from '@recon/eventlog';
 import { trainingProducer } from './producer';
 import { awaitRewardServices } from './reward-services';
+import { grpoTrainerConfig } from './grpo-trainer-config';
 import { sftExamples, type TraceRowLike } from './sft-examples';
 
 interface ProblemRowLike {
@@ -95,7 +96,11 @@ export class TrainingWorker {
   async start(): Promise<void> {
     this.consumer = await this.options.bus.subscribe(
       { group: 'training', types: ['dataset.resolved', 'reward.scored', 'reward.failed'] },
-      (event) => this.handle(event),
+      // Training runs only: a rescore stream's scores are not a run's.
+      ownedStreamsHandler(
+        { eventStore: this.options.eventStore, group: 'training', producer: trainingProducer() },
+        { run: (event) => this.handle(event) },
+      ),
     );
   }
 
@@ -392,31 +397,10 @@ export class TrainingWorker {
       this.backend!,
       resolveWorkerCount(config.policy.kind === 'builtin' ? config.policy.workers : undefined),
     );
-    const trainerConfig = {
-      grpo: {
-        numGenerations: grpo.numGenerations,
-        beta: grpo.beta,
-        epsilon: grpo.epsilon,
-        epsilonHigh: grpo.epsilonHigh,
-        lossType: grpo.lossType,
-        scaleRewards: grpo.scaleRewards,
-        numIterations: grpo.numIterations,
-        maxCompletionLength: grpo.maxCompletionTokens,
-        rewardWeights: Object.fromEntries(config.rewards.map((r) => [r.id, r.weight])),
-      },
-      microBatchSize: grpo.numGenerations * grpo.promptsPerStep,
-      maxGradNorm: grpo.maxGradNorm,
+    const trainerConfig = grpoTrainerConfig(config, {
       padId: tokenizer.specialTokens.pad,
-      maxLength: model.config.context,
-      temperature: grpo.temperature > 0 ? grpo.temperature : 1,
-      schedule: {
-        type: grpo.schedule,
-        learningRate: grpo.learningRate,
-        totalSteps: Math.max(grpo.steps, 1),
-        warmupRatio: grpo.warmupRatio,
-      },
-      optimizer: { beta1: grpo.adamBetas[0], beta2: grpo.adamBetas[1], weightDecay: grpo.weightDecay },
-    };
+      context: model.config.context,
+    });
     let trainer: DataParallelGrpo;
     try {
       trainer = await DataParallelGrpo.open(pool, model, reference, trainerConfig, {

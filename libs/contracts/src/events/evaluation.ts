@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '../define-event';
-import { completionText, finite, nonNegativeInt, storedText } from '../common';
+import { completionText, finite, nonNegativeInt, sha256Hex, storedText } from '../common';
 
 const itemScoredV1 = {
   suite: z.string().min(1),
@@ -72,9 +72,48 @@ export const EvaluationCompletedV2 = defineEvent({
   payload: z.strictObject({ ...evaluationCompletedV1, baselines: z.array(answerBaseline) }),
 });
 
+const graderCounts = z.strictObject({ exact: nonNegativeInt, paper: nonNegativeInt });
+
+/** An answer baseline (v3): also `first-option` (always the first option a prompt lists), and its score per category. */
+export const answerBaselineV3 = answerBaseline.extend({
+  /** `first-option`: answers the first option each prompt lists (`Option 1` and its text); `answers` is `{}`. */
+  name: z.enum(['global-majority', 'category-majority', 'first-option']),
+  byCategory: z.record(z.string(), z.strictObject({ items: nonNegativeInt, correct: graderCounts })),
+});
+
+export type AnswerBaselineV3 = z.infer<typeof answerBaselineV3>;
+
+/** Which rows of its eval set a problem suite evaluated: all, or a seeded draw stratified by category. */
+export const evaluationSample = z.strictObject({
+  suite: z.string().min(1),
+  dataset: z.strictObject({ name: z.string().min(1), versionHash: sha256Hex }),
+  method: z.enum(['all', 'stratified']),
+  /** Rows the set holds, rows evaluated, and the seed of the draw (derived from the run's seed). */
+  of: nonNegativeInt,
+  items: nonNegativeInt,
+  seed: nonNegativeInt,
+  byCategory: z.record(z.string(), z.strictObject({ sampled: nonNegativeInt, of: nonNegativeInt })),
+});
+
+export type EvaluationSample = z.infer<typeof evaluationSample>;
+
+export const EvaluationCompletedV3 = defineEvent({
+  type: 'evaluation.completed',
+  version: 3,
+  owner: 'evaluation',
+  description:
+    'Every suite of one stage was evaluated; headline numbers per suite and category, the answer baselines of the problem suites scored overall and per category (majority answers counted on the training split; the first option of each prompt), and which rows of each eval set were evaluated (`samples`; absent where not recorded).',
+  payload: z.strictObject({
+    ...evaluationCompletedV1,
+    baselines: z.array(answerBaselineV3),
+    samples: z.array(evaluationSample).optional(),
+  }),
+});
+
 export const evaluationEvents = [
   EvaluationItemScored,
   EvaluationItemScoredV2,
   EvaluationCompleted,
   EvaluationCompletedV2,
+  EvaluationCompletedV3,
 ] as const;

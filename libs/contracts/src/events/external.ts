@@ -56,25 +56,57 @@ export const ExternalRequestSent = defineEvent({
   }),
 });
 
+const externalResponseV1 = {
+  ...externalCall,
+  outcome: z.enum(['ok', 'http-error', 'timeout', 'network-error', 'invalid-response']),
+  httpStatus: z.number().int().min(100).max(599).optional(),
+  responseBlobHash: sha256Hex.optional(),
+  latencyMs: z.number().finite().nonnegative(),
+  usage: z.strictObject({ promptTokens: nonNegativeInt, completionTokens: nonNegativeInt }).optional(),
+  error: z.string().max(2000).optional(),
+};
+
 export const ExternalResponseReceived = defineEvent({
   type: 'external.response.received',
   version: 1,
   owner: 'evaluation',
   description:
     'The outcome of one external-model request: the response body (a blob) when the HTTP call returned, else the failure (timeout, network, HTTP status).',
+  payload: z.strictObject(externalResponseV1),
+});
+
+export const ExternalResponseReceivedV2 = defineEvent({
+  type: 'external.response.received',
+  version: 2,
+  owner: 'evaluation',
+  description:
+    'The outcome of one external-model request: the response body (a blob) when the HTTP call returned, else the failure (timeout, network, HTTP status), or `cancelled` when this client stopped the call before an answer (the evaluation stopped or was interrupted).',
   payload: z.strictObject({
-    ...externalCall,
-    outcome: z.enum(['ok', 'http-error', 'timeout', 'network-error', 'invalid-response']),
-    httpStatus: z.number().int().min(100).max(599).optional(),
-    responseBlobHash: sha256Hex.optional(),
-    latencyMs: z.number().finite().nonnegative(),
-    usage: z.strictObject({ promptTokens: nonNegativeInt, completionTokens: nonNegativeInt }).optional(),
-    error: z.string().max(2000).optional(),
+    ...externalResponseV1,
+    outcome: z.enum(['ok', 'http-error', 'timeout', 'network-error', 'invalid-response', 'cancelled']),
+  }),
+});
+
+export const ExternalEvaluationResumed = defineEvent({
+  type: 'external.evaluation.resumed',
+  version: 1,
+  owner: 'evaluation',
+  description:
+    'An evaluation that had stopped (failed or interrupted) is continued with the settings it was requested with: recorded items and finished matches are kept, the rest is asked again.',
+  payload: z.strictObject({
+    /** 1 for the first resumption, 2 for the second, … */
+    resumption: z.number().int().min(1),
+    /** What was already recorded and is not asked again. */
+    kept: z.strictObject({ reconEvalItems: nonNegativeInt, matches: nonNegativeInt }),
+    requestedBy: z.string().min(1),
+    codeVersion: z.string().min(1),
   }),
 });
 
 export const externalEvents = [
   ExternalEvaluationRequested,
+  ExternalEvaluationResumed,
   ExternalRequestSent,
   ExternalResponseReceived,
+  ExternalResponseReceivedV2,
 ] as const;

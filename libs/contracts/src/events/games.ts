@@ -71,4 +71,24 @@ export const GameFinishedV2 = defineEvent({
   payload: GameFinished.payload.extend({ decoding: gameDecoding.optional() }),
 });
 
-export const gameEvents = [GameMove, GameFinished, GameMoveV2, GameFinishedV2] as const;
+/**
+ * v3: a GTBench opponent may play through the text protocol (an OpenAI-compatible model or a built-in
+ * checkpoint), so it too can end a match with an invalid reply. The fields are present only for such an
+ * opponent (a built-in engine's results stay byte-identical to v2).
+ */
+export const GameFinishedV3 = defineEvent({
+  type: 'game.finished',
+  version: 3,
+  owner: 'evaluation',
+  description: `${GameFinishedV2.description} v3: may name a text opponent's policy, its invalid replies and whose reply ended the match.`,
+  payload: GameFinishedV2.payload.extend({
+    /** Whose invalid reply ended the match; absent: the evaluated agent's (the only player that could fail before v3). */
+    fault: z.literal('opponent').optional(),
+    /** A text opponent's policy: its checkpoint hash, or `openai:<model>@<base URL>`. */
+    opponentPolicy: z.string().min(1).max(600).optional(),
+    /** A text opponent's replies that did not parse as a legal move. */
+    opponentInvalidCount: nonNegativeInt.optional(),
+  }),
+});
+
+export const gameEvents = [GameMove, GameFinished, GameMoveV2, GameFinishedV2, GameFinishedV3] as const;

@@ -1,2 +1,3 @@
 export * from './python-literal';
 export * from './recon-dataset';
+export * from './stratified-sample';

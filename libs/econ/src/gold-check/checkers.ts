@@ -1,5 +1,5 @@
 import { parseNashList } from '../grading/answer-shape';
-import { condorcetWinner, type Ballot } from '../solvers/voting';
+import { condorcetWinner, type Ballot, type PartialBallotReading } from '../solvers/voting';
 import { commonPriorEquilibria } from '../solvers/bayes-nash';
 import { choose } from '../solvers/discounting';
 import { pureNashEquilibria, validateBimatrix, type Bimatrix, type Cell } from '../solvers/normal-form';
@@ -7,8 +7,20 @@ import { perfectlyTransparentEquilibrium } from '../solvers/pte';
 import type { ReconCategory } from '../tagger/categories';
 import { matrixAfter, optionLabel, parseOptions, type PromptOption } from './prompt-parts';
 
-/** What a checker makes of one problem: the computed answer and whether it matches the gold, or why it cannot tell. */
-export type CheckOutcome = { computed: string; agrees: boolean; note?: string } | { unparsed: string };
+/**
+ * What a checker makes of one problem: the computed answer and whether it matches the gold, or why it cannot
+ * tell. `evidence` says how the answer was computed; `otherReading` is the answer under a second reading of
+ * an underspecified prompt (Condorcet ballots that leave candidates out).
+ */
+export type CheckOutcome =
+  | {
+      computed: string;
+      agrees: boolean;
+      note?: string;
+      evidence?: string;
+      otherReading?: { reading: string; computed: string; agrees: boolean; evidence: string };
+    }
+  | { unparsed: string };
 
 export type GoldChecker = (prompt: string, gold: string) => CheckOutcome;
 
@@ -74,15 +86,31 @@ const condorcet: GoldChecker = (prompt, gold) => {
   });
   const unclear = options.filter((_, k) => meaning[k] === undefined);
   if (unclear.length > 0) return { unparsed: `option(s) ${unclear.map((o) => o.number).join(', ')} name no single candidate` };
-  const { winner } = condorcetWinner(candidates, ballots);
-  const matches = options.filter((_, k) => meaning[k] === winner);
-  if (matches.length !== 1) return { unparsed: `${matches.length} options mean ${winner ?? 'no winner'}` };
-  const chosen = matches[0];
+  const goldNumber = goldOption(options, gold)?.number;
+  const solve = (reading: PartialBallotReading) => {
+    const { winner, pairwise } = condorcetWinner(candidates, ballots, reading);
+    const tallies = pairwise.map((p) => `${p.a}-${p.b} ${p.forA}-${p.forB}`).join(', ');
+    const evidence = `head-to-head votes ${tallies}: ${winner === null ? 'no candidate beats every other' : `${winner} beats every other candidate`}`;
+    const matches = options.filter((_, k) => meaning[k] === winner);
+    return { winner, evidence, chosen: matches.length === 1 ? matches[0] : null, matches: matches.length };
+  };
+  const below = solve('below');
+  if (!below.chosen) return { unparsed: `${below.matches} options mean ${below.winner ?? 'no winner'}` };
   const partial = ballots.some((b) => b.ranking.length < candidates.length);
+  if (!partial)
+    return { computed: optionLabel(below.chosen), agrees: goldNumber === below.chosen.number, evidence: below.evidence };
+  const abstain = solve('abstain');
   return {
-    computed: optionLabel(chosen),
-    agrees: goldOption(options, gold)?.number === chosen.number,
-    ...(partial ? { note: 'partial rankings: an unlisted candidate counts as ranked below the listed ones' } : {}),
+    computed: optionLabel(below.chosen),
+    agrees: goldNumber === below.chosen.number,
+    note: 'partial rankings: an unlisted candidate counts as ranked below the listed ones',
+    evidence: `unlisted candidates ranked below the listed ones: ${below.evidence}`,
+    otherReading: {
+      reading: 'a ballot takes no side in a pair with a candidate it does not list',
+      computed: abstain.chosen ? optionLabel(abstain.chosen) : `${abstain.winner ?? 'no winner'} (${abstain.matches} options mean it)`,
+      agrees: abstain.chosen !== null && goldNumber === abstain.chosen.number,
+      evidence: `unlisted candidates not compared: ${abstain.evidence}`,
+    },
   };
 };
 

@@ -48,10 +48,12 @@ describe('gold checkers on hand-written prompts', () => {
     expect(GOLD_CHECKERS['Condorcet Criterion']!(prompt('- 3 voters voted for A > B\n- 2 voters voted for B > A'), 'Option 1: Candidate A')).toEqual({
       computed: 'Option 1: Candidate A',
       agrees: true,
+      evidence: 'head-to-head votes A-B 3-2: A beats every other candidate',
     });
     expect(GOLD_CHECKERS['Condorcet Criterion']!(prompt('- 2 voters voted for A > B\n- 2 voters voted for B > A'), 'Option 1: Candidate A')).toEqual({
       computed: 'Option 3: There is no Condorcet winner',
       agrees: false,
+      evidence: 'head-to-head votes A-B 2-2: no candidate beats every other',
     });
   });
 

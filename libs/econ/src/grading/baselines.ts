@@ -48,6 +48,16 @@ export interface BaselineScore {
   correct: { exact: number; paper: number };
 }
 
+/** One item's grades when a baseline answers `text` (null: no answer, graded wrong). */
+function gradeBaseline(item: BaselineItem, text: string | null): { exact: boolean; paper: boolean } {
+  if (text === null) return { exact: false, paper: false };
+  const completion = `\\boxed{${baselineAnswer(text, item.prompt)}}`;
+  return {
+    exact: exactAnswerGrade(completion, item.gold).correct,
+    paper: paperEvalGrade(completion, item.gold).correct,
+  };
+}
+
 /**
  * A baseline that answers `answerFor(item)` (a text, or null for no answer) on every item, graded as a final
  * `\boxed{}` answer by the exact grader and by the paper's.
@@ -58,11 +68,32 @@ export function scoreBaseline(
 ): BaselineScore {
   const correct = { exact: 0, paper: 0 };
   for (const item of items) {
-    const text = answerFor(item);
-    if (text === null) continue;
-    const completion = `\\boxed{${baselineAnswer(text, item.prompt)}}`;
-    if (exactAnswerGrade(completion, item.gold).correct) correct.exact++;
-    if (paperEvalGrade(completion, item.gold).correct) correct.paper++;
+    const grade = gradeBaseline(item, answerFor(item));
+    if (grade.exact) correct.exact++;
+    if (grade.paper) correct.paper++;
   }
   return { items: items.length, correct };
+}
+
+/** scoreBaseline per category (categories in name order). */
+export function scoreBaselineByCategory(
+  items: readonly BaselineItem[],
+  answerFor: (item: BaselineItem) => string | null,
+): Record<string, BaselineScore> {
+  const categories = [...new Set(items.map((i) => i.category))].sort();
+  return Object.fromEntries(
+    categories.map((c) => [
+      c,
+      scoreBaseline(
+        items.filter((i) => i.category === c),
+        answerFor,
+      ),
+    ]),
+  );
+}
+
+/** The text of the first option a prompt lists (`Option 1: …`), or null when it lists none. */
+export function firstOptionText(prompt: string): string | null {
+  const options = promptOptions(prompt);
+  return (options.find((o) => o.number === 1) ?? options[0])?.text ?? null;
 }

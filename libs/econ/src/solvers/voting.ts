@@ -12,8 +12,18 @@ export interface PairwiseResult {
   forB: number;
 }
 
+/**
+ * How a ballot that leaves candidates out is read: `below` (the default), every unlisted candidate ranks
+ * below every listed one; `abstain`, the ballot takes no side in a pair with an unlisted candidate.
+ */
+export type PartialBallotReading = 'below' | 'abstain';
+
 /** Head-to-head counts for every pair (in candidate order) and the candidate beating every other one, or null. */
-export function condorcetWinner(candidates: readonly string[], ballots: readonly Ballot[]): { winner: string | null; pairwise: PairwiseResult[] } {
+export function condorcetWinner(
+  candidates: readonly string[],
+  ballots: readonly Ballot[],
+  reading: PartialBallotReading = 'below',
+): { winner: string | null; pairwise: PairwiseResult[] } {
   if (new Set(candidates).size !== candidates.length || candidates.length < 2) throw new Error('condorcet: need at least two distinct candidates');
   ballots.forEach((b, k) => {
     if (!(Number.isInteger(b.voters) && b.voters >= 0)) throw new Error(`condorcet: ballot ${k} has ${b.voters} voters`);
@@ -33,6 +43,7 @@ export function condorcetWinner(candidates: readonly string[], ballots: readonly
       let forB = 0;
       for (const ballot of ballots) {
         const [ra, rb] = [rank(ballot, a), rank(ballot, b)];
+        if (reading === 'abstain' && (ra === Infinity || rb === Infinity)) continue;
         if (ra < rb) forA += ballot.voters;
         else if (rb < ra) forB += ballot.voters;
       }

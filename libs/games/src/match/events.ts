@@ -1,9 +1,9 @@
-import { GameFinishedV2, GameMoveV2, latestVersion, validatePayload } from '@recon/contracts';
+import { GameFinishedV3, GameMoveV2, latestVersion, validatePayload } from '@recon/contracts';
 import type { z } from 'zod';
 
 /** The latest payload shapes; every earlier version's payload is also one of these (fields were only added). */
 export type GameMovePayload = z.infer<typeof GameMoveV2.payload>;
-export type GameFinishedPayload = z.infer<typeof GameFinishedV2.payload>;
+export type GameFinishedPayload = z.infer<typeof GameFinishedV3.payload>;
 export type GameDecoding = NonNullable<GameFinishedPayload['decoding']>;
 
 export type GameEvent =

@@ -1,7 +1,7 @@
 import { validatePayload } from '@recon/contracts';
 import { CONNECT4, GTBENCH_TEXT_GAMES, NIM, TICTACTOE, parseConnect4Move, parseNimMove, parseTicTacToeMove } from '../gtbench';
 import { mctsMove, randomMove } from '../opponents';
-import { RandomTextAgent, ScriptedAgent, parseInvalidPolicy, type Agent, type Observation, type Opponent, type TextGame } from '../protocol/agent';
+import { RandomTextAgent, ScriptedAgent, parseInvalidPolicy, type Agent, type Observation, type Opponent, type TextGame, type TextOpponent } from '../protocol/agent';
 import { createRng } from '../rng/rng';
 import { runGtbenchMatch } from './gtbench-match';
 import { replayGtbenchMatch } from './replay';
@@ -146,5 +146,57 @@ describe('legal replies exposed to constrained decoding', () => {
     expect(() => validatePayload('game.finished', 2, { ...finished, decoding: 'beam' })).toThrow(/decoding/);
     expect(() => validatePayload('game.finished', 1, { ...finished, decoding: 'free' })).toThrow();
     expect(() => validatePayload('game.finished', 2, { ...finished, extra: 1 })).toThrow();
+  });
+});
+
+describe('a text opponent (an LLM or a checkpoint) through the same protocol', () => {
+  const textOpponent = (agent: Agent): TextOpponent => ({ name: 'llm', agent, policy: 'openai:m@http://127.0.0.1:1/v1' });
+  const playText = async (game: string, agent: () => Agent, opponent: () => Agent, policy = 'abnormal') => {
+    const played = [];
+    for (const match of scheduleMatches('run-x', 4, game, 'llm', 2)) {
+      const events: GameEvent[] = [];
+      const finished = await runGtbenchMatch(resolve(game), agent(), textOpponent(opponent()), {
+        match,
+        stage: 'test',
+        policy: parseInvalidPolicy(policy),
+        emit: (e) => void events.push(e),
+      });
+      played.push({ finished, events });
+    }
+    return played;
+  };
+
+  it('records its replies as opponent moves, its policy on the result, and replays', async () => {
+    let seed = 0;
+    for (const { finished, events } of await playText('tictactoe', () => randomTextAgent(seed++), () => randomTextAgent(seed++))) {
+      expect(finished).toMatchObject({ status: 'normal', opponent: 'llm', opponentPolicy: 'openai:m@http://127.0.0.1:1/v1', opponentInvalidCount: 0 });
+      expect(finished).not.toHaveProperty('fault');
+      const opponentMoves = events.flatMap((e) => (e.type === 'game.move' && e.payload.actor === 'opponent' ? [e.payload] : []));
+      expect(opponentMoves.length).toBeGreaterThan(0);
+      opponentMoves.forEach((m) => expect(m).toMatchObject({ rawText: expect.stringContaining('I play'), observation: expect.any(String), legal: true, attempt: 0 }));
+      events.forEach((e) => validatePayload(e.type, 3 - Number(e.type === 'game.move'), e.payload));
+      expect(() => validatePayload('game.finished', 2, finished)).toThrow(/opponent/);
+      expect(replayGtbenchMatch(events, resolve).matches).toBe(true);
+    }
+  });
+
+  it('ends the match on its invalid reply under the same policy as the agent, naming it at fault', async () => {
+    const mute = () => new ScriptedAgent('mute', ['I pass']);
+    const [first, second] = await playText('nim', () => randomTextAgent(1), mute, 'abnormal');
+    // Seat 0 (the agent) moves first, so the opponent fails at ply 1; seated first, it fails at once.
+    expect(first.finished).toMatchObject({ outcome: 'abnormal', status: 'abnormal', fault: 'opponent', invalidCount: 0, opponentInvalidCount: 1 });
+    expect(second.finished).toMatchObject({ outcome: 'abnormal', fault: 'opponent', opponentInvalidCount: 1 });
+    const [forfeit] = await playText('nim', () => randomTextAgent(1), mute, 'forfeit');
+    expect(forfeit.finished).toMatchObject({ outcome: 'win', status: 'normal', fault: 'opponent' });
+    const [reasked] = await playText('nim', () => randomTextAgent(1), mute, 'reask:2');
+    expect(reasked.finished).toMatchObject({ outcome: 'abnormal', fault: 'opponent', opponentInvalidCount: 3, retries: 0 });
+    const [agentFails] = await playText('nim', mute, () => randomTextAgent(1), 'abnormal');
+    expect(agentFails.finished).toMatchObject({ outcome: 'abnormal', invalidCount: 1, opponentInvalidCount: 0 });
+    expect(agentFails.finished).not.toHaveProperty('fault');
+    for (const played of [first, second, forfeit, reasked, agentFails]) expect(replayGtbenchMatch(played.events, resolve).matches).toBe(true);
+    const tampered = first.events.map((e) =>
+      e.type === 'game.finished' ? { ...e, payload: { ...e.payload, opponentInvalidCount: 0 } } : e,
+    );
+    expect(replayGtbenchMatch(tampered, resolve).matches).toBe(false);
   });
 });

@@ -5,8 +5,9 @@ import {
   reaskBudget,
   type Agent,
   type ChatMessage,
+  isTextOpponent,
   type InvalidPolicy,
-  type Opponent,
+  type MatchOpponent,
   type TextGame,
 } from '../protocol/agent';
 import { renderMessages } from './complete-info-trial';
@@ -51,15 +52,20 @@ export function outcomeFor(returns: readonly number[], agentSeat: number): 'win'
 export const invalidEnding = (policy: InvalidPolicy) =>
   policy.kind === 'forfeit' ? ({ outcome: 'loss', status: 'normal' } as const) : ({ outcome: 'abnormal', status: 'abnormal' } as const);
 
+/** How a match ends when the opponent's reply could not continue it: forfeit is the agent's win, otherwise Abnormal. */
+export const opponentInvalidEnding = (policy: InvalidPolicy) =>
+  policy.kind === 'forfeit' ? ({ outcome: 'win', status: 'normal' } as const) : ({ outcome: 'abnormal', status: 'abnormal' } as const);
+
 /**
- * One GTBench match of the evaluated agent (through the text protocol) against a built-in opponent. Every
- * observation, raw reply, parsed move, opponent move and chance outcome is emitted as `game.move`, then
- * the result as `game.finished`.
+ * One GTBench match of the evaluated agent (through the text protocol) against an opponent: a built-in engine
+ * choosing from the true state, or a text opponent answering its own observation under the same invalid-reply
+ * policy as the agent. Every observation, raw reply, parsed move, opponent move and chance outcome is emitted
+ * as `game.move`, then the result as `game.finished`.
  */
 export async function runGtbenchMatch(
   textGame: TextGame,
   agent: Agent,
-  opponent: Opponent,
+  opponent: MatchOpponent,
   options: GtbenchMatchOptions,
 ): Promise<GameFinishedPayload> {
   const { game, parse } = textGame;
@@ -73,22 +79,31 @@ export async function runGtbenchMatch(
   let state = game.initialState();
   let invalidCount = 0;
   let retries = 0;
-  let failed = false;
+  let opponentInvalidCount = 0;
+  let failed: 'agent' | 'opponent' | null = null;
   const base = { matchId, game: game.name };
 
-  const agentMove = async (s: GameState, seat: PlayerId, ply: number): Promise<number | null> => {
+  /** A text player's decision: its reply to the seat's observation, parsed (re-asked as the policy allows). */
+  const textMove = async (
+    actor: 'agent' | 'opponent',
+    player: Agent,
+    decoding: GameDecoding | undefined,
+    s: GameState,
+    seat: PlayerId,
+    ply: number,
+  ): Promise<number | null> => {
     const messages = prompt(s, seat);
     const legalMoves = s.legalActions(seat).map((a) => s.actionToString(seat, a));
     // Each engine's canonical notation is a reply its parser reads as that move (gtbench-match.spec checks all).
     const replies = legalMoves;
     for (let attempt = 0; attempt <= reaskBudget(policy); attempt += 1) {
-      if (attempt > 0) retries += 1;
-      const rawText = await agent.act({ messages, legalMoves, replies });
+      if (attempt > 0 && actor === 'agent') retries += 1;
+      const rawText = await player.act({ messages, legalMoves, replies });
       const parsed = parse(rawText, s, seat);
       await emitMove(options.emit, {
         ...base,
         ply,
-        actor: 'agent',
+        actor,
         seat,
         observation: renderMessages(messages),
         rawText,
@@ -96,15 +111,19 @@ export async function runGtbenchMatch(
         action: parsed.ok ? parsed.action : null,
         legal: parsed.ok,
         attempt,
-        ...decodingField(options.decoding),
+        ...decodingField(decoding),
       });
       if (parsed.ok) return parsed.action;
-      invalidCount += 1;
+      if (actor === 'agent') invalidCount += 1;
+      else opponentInvalidCount += 1;
     }
     return null;
   };
 
-  const opponentMove = async (s: GameState, seat: PlayerId, ply: number): Promise<number> => {
+  const agentMove = (s: GameState, seat: PlayerId, ply: number) => textMove('agent', agent, options.decoding, s, seat, ply);
+
+  const opponentMove = async (s: GameState, seat: PlayerId, ply: number): Promise<number | null> => {
+    if (isTextOpponent(opponent)) return textMove('opponent', opponent.agent, opponent.decoding, s, seat, ply);
     const action = opponent.move(s, seat, opponentRng);
     await emitMove(options.emit, {
       ...base,
@@ -127,18 +146,17 @@ export async function runGtbenchMatch(
       await emitMove(options.emit, { ...base, ply, actor: 'chance', seat: -1, action, legal: true, chanceSeed });
       state = state.apply(action);
     } else if (turn.kind === 'player') {
-      const action =
-        turn.player === agentSeat
-          ? await agentMove(state, turn.player, ply)
-          : await opponentMove(state, turn.player, ply);
-      if (action === null) failed = true;
+      const mine = turn.player === agentSeat;
+      const action = mine ? await agentMove(state, turn.player, ply) : await opponentMove(state, turn.player, ply);
+      if (action === null) failed = mine ? 'agent' : 'opponent';
       else state = state.apply(action);
     } else {
       const joint: number[] = [];
       for (const seat of turn.players) {
-        const action = seat === agentSeat ? await agentMove(state, seat, ply) : await opponentMove(state, seat, ply);
+        const mine = seat === agentSeat;
+        const action = mine ? await agentMove(state, seat, ply) : await opponentMove(state, seat, ply);
         if (action === null) {
-          failed = true;
+          failed = mine ? 'agent' : 'opponent';
           break;
         }
         joint.push(action);
@@ -147,7 +165,12 @@ export async function runGtbenchMatch(
     }
   }
   const returns = state.returns();
-  const ending = failed ? invalidEnding(policy) : { outcome: outcomeFor(returns, agentSeat), status: 'normal' as const };
+  const ending =
+    failed === 'agent'
+      ? invalidEnding(policy)
+      : failed === 'opponent'
+        ? opponentInvalidEnding(policy)
+        : { outcome: outcomeFor(returns, agentSeat), status: 'normal' as const };
   const finished: GameFinishedPayload = {
     ...base,
     suite: 'gtbench',
@@ -162,6 +185,9 @@ export async function runGtbenchMatch(
     retries,
     invalidPolicy: formatInvalidPolicy(policy),
     ...decodingField(options.decoding),
+    ...(isTextOpponent(opponent)
+      ? { opponentPolicy: opponent.policy, opponentInvalidCount, ...(failed === 'opponent' ? { fault: 'opponent' as const } : {}) }
+      : {}),
   };
   await emitFinished(options.emit, finished);
   return finished;

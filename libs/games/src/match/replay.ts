@@ -6,7 +6,7 @@ import {
   renderMessages,
 } from './complete-info-trial';
 import type { GameEvent, GameFinishedPayload } from './events';
-import { invalidEnding, outcomeFor } from './gtbench-match';
+import { invalidEnding, opponentInvalidEnding, outcomeFor } from './gtbench-match';
 import { parseInvalidPolicy, type TextGame } from '../protocol/agent';
 
 export interface ReplayResult {
@@ -82,9 +82,10 @@ export function replayCompleteInfoTrial(events: readonly GameEvent[]): ReplayRes
 export { ReplayError };
 
 /**
- * Rebuilds a GTBench match from its events with the engine alone: applies recorded chance and opponent
- * actions (checking legality), re-parses each agent reply on the rebuilt state and checks the recorded
- * action, then recomputes returns and outcome. `resolve` maps the recorded game name to its engine.
+ * Rebuilds a GTBench match from its events with the engine alone: applies recorded chance and engine-opponent
+ * actions (checking legality), re-parses each text player's reply (the agent's, and a text opponent's) on the
+ * rebuilt state and checks the recorded action, then recomputes returns and outcome. `resolve` maps the
+ * recorded game name to its engine.
  */
 export function replayGtbenchMatch(events: readonly GameEvent[], resolve: (game: string) => TextGame): ReplayResult {
   const finished = events.filter((e) => e.type === 'game.finished');
@@ -92,16 +93,19 @@ export function replayGtbenchMatch(events: readonly GameEvent[], resolve: (game:
   const recorded = finished[0].payload as GameFinishedPayload;
   const { game, parse } = resolve(recorded.game);
   let state = game.initialState();
+  // A text opponent (v3: the result names its policy) answers in text like the agent; an engine's moves are actions.
+  const textOpponent = recorded.opponentPolicy !== undefined;
   let invalidCount = 0;
+  let opponentInvalidCount = 0;
   let retries = 0;
-  let failed = false;
+  let failed: 'agent' | 'opponent' | null = null;
   let joint: number[] = [];
   events.forEach((event, index) => {
     if (event.type !== 'game.move') return;
     const move = event.payload;
     const where = `event ${index} (match ${move.matchId}, ply ${move.ply}, ${move.actor})`;
     if (move.matchId !== recorded.matchId) throw new ReplayError(`${where}: belongs to another match`);
-    if (failed) throw new ReplayError(`${where}: move after the agent failed to answer`);
+    if (failed) throw new ReplayError(`${where}: move after the ${failed} failed to answer`);
     const turn = state.turn();
     if (turn.kind === 'terminal') throw new ReplayError(`${where}: move after the end of the game`);
     const action = move.action;
@@ -113,16 +117,18 @@ export function replayGtbenchMatch(events: readonly GameEvent[], resolve: (game:
       if (!acting.includes(move.seat)) throw new ReplayError(`${where}: seat ${move.seat} is not to move`);
       if ((move.actor === 'agent') !== (move.seat === recorded.agentSeat))
         throw new ReplayError(`${where}: actor does not match the agent's seat ${recorded.agentSeat}`);
-      if (move.actor === 'agent') {
+      if (move.actor === 'agent' || textOpponent) {
         const parsed = parse(move.rawText ?? '', state, move.seat);
         const reparsed = parsed.ok ? parsed.action : null;
         if (reparsed !== action) throw new ReplayError(`${where}: recorded action ${action}, the reply parses to ${reparsed}`);
-        if ((move.attempt ?? 0) > 0) retries += 1;
+        if ((move.attempt ?? 0) > 0 && move.actor === 'agent') retries += 1;
         if (action === null) {
-          invalidCount += 1;
+          if (move.actor === 'agent') invalidCount += 1;
+          else opponentInvalidCount += 1;
           const last = events.slice(index + 1).find((e) => e.type === 'game.move');
-          const reasked = last?.type === 'game.move' && last.payload.actor === 'agent' && (last.payload.attempt ?? 0) > (move.attempt ?? 0);
-          if (!reasked) failed = true;
+          const reasked =
+            last?.type === 'game.move' && last.payload.actor === move.actor && (last.payload.attempt ?? 0) > (move.attempt ?? 0);
+          if (!reasked) failed = move.actor === 'agent' ? 'agent' : 'opponent';
           return;
         }
       }
@@ -139,13 +145,21 @@ export function replayGtbenchMatch(events: readonly GameEvent[], resolve: (game:
   if (!failed && state.turn().kind !== 'terminal') throw new ReplayError('replay: the log ends before the game does');
   const returns = state.returns();
   const policy = parseInvalidPolicy(recorded.invalidPolicy);
-  const ending = failed ? invalidEnding(policy) : { outcome: outcomeFor(returns, recorded.agentSeat), status: 'normal' };
+  const ending =
+    failed === 'agent'
+      ? invalidEnding(policy)
+      : failed === 'opponent'
+        ? opponentInvalidEnding(policy)
+        : { outcome: outcomeFor(returns, recorded.agentSeat), status: 'normal' };
   const recomputed = { outcome: ending.outcome, returns, invalidCount, retries };
   const matches =
     ending.outcome === recorded.outcome &&
     ending.status === recorded.status &&
     JSON.stringify(returns) === JSON.stringify(recorded.returns) &&
     invalidCount === recorded.invalidCount &&
-    retries === recorded.retries;
+    retries === recorded.retries &&
+    (!textOpponent ||
+      (opponentInvalidCount === recorded.opponentInvalidCount &&
+        (failed === 'opponent') === (recorded.fault === 'opponent')));
   return { matchId: recorded.matchId, recorded, recomputed, matches };
 }

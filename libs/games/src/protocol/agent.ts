@@ -46,6 +46,24 @@ export interface Opponent {
 }
 
 /**
+ * An opponent that plays through the text protocol, as the evaluated agent does (an OpenAI-compatible model, a
+ * built-in checkpoint): it sees its own seat's observation and its replies are parsed by the game's parser.
+ */
+export interface TextOpponent {
+  readonly name: string;
+  readonly agent: Agent;
+  /** What it plays with, recorded on every match: a checkpoint hash, or `openai:<model>@<base URL>`. */
+  readonly policy: string;
+  /** How a built-in checkpoint's replies are decoded (recorded on its moves); absent: free-form. */
+  readonly decoding?: 'free' | 'constrained';
+}
+
+/** Whatever the evaluated agent can meet in a GTBench match. */
+export type MatchOpponent = Opponent | TextOpponent;
+
+export const isTextOpponent = (opponent: MatchOpponent): opponent is TextOpponent => 'agent' in opponent;
+
+/**
  * What happens when an agent's reply cannot be parsed into a legal move:
  * `forfeit` (the agent loses the match), `abnormal` (GTBench: the match ends as Abnormal), or
  * `reask` (ask again with the same observation up to `times` more, then the decision is invalid).

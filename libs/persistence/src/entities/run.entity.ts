@@ -3,8 +3,11 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 @Entity({ name: 'runs' })
 export class RunEntity {
   @PrimaryColumn({ name: 'run_id', type: 'text' }) runId!: string;
-  /** What opened the stream: `run.requested` (training) or `external.evaluation.requested` (`recon eval`). */
-  @Column({ type: 'text' }) kind!: 'training' | 'external-eval';
+  /**
+   * What opened the stream: `run.requested` (training), `external.evaluation.requested` (`recon eval`) or
+   * `distillation.requested` (`recon dataset distill`).
+   */
+  @Column({ type: 'text' }) kind!: 'training' | 'external-eval' | 'distillation';
   @Column({ type: 'text' }) name!: string;
   @Column({ type: 'text' }) status!: 'requested' | 'completed' | 'failed';
   @Column({ type: 'bigint' }) seed!: string;

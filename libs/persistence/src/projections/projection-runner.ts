@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { sha256Hex, type EventStore } from '@recon/eventlog';
 import type { LogRange, Projector } from './projector';
+import { PROJECTION_PROCESSOR_LOCK } from './projection-processor';
 import { MetricsProjector } from './metrics.projector';
 import { RunsProjector } from './runs.projector';
 import { TokensProjector } from './tokens.projector';
@@ -77,6 +78,53 @@ export class ProjectionRunner {
       if (covered === 0) return total;
       total += covered;
     }
+  }
+
+  /** The position every projector has applied (the lowest checkpoint; 0 before any projection). */
+  async projectedPosition(): Promise<number> {
+    const positions = await this.checkpoints(this.dataSource.manager);
+    return Math.min(...this.projectors.map((p) => positions.get(p.name) ?? 0));
+  }
+
+  /**
+   * Read-your-writes without projecting in the reader: waits until the read models cover `position` (the log
+   * head now, by default). When no ProjectionProcessor holds its lock (a CLI against a database no api
+   * serves, the embedded deployment), nobody else would project, so this process catches up itself. When
+   * one does and is still behind after `timeoutMs`, it catches up itself (`onTimeout: 'catch-up'`, for the
+   * CLI) or returns, leaving the reader with what is projected (`'return'`, for requests).
+   */
+  async awaitProjected(
+    position?: number,
+    { timeoutMs = 5000, onTimeout = 'catch-up' }: { timeoutMs?: number; onTimeout?: 'catch-up' | 'return' } = {},
+  ): Promise<void> {
+    const target = position ?? (await this.headPosition());
+    if ((await this.projectedPosition()) >= target) return;
+    if (!(await this.processorRunning())) {
+      await this.catchUp();
+      return;
+    }
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 25));
+      if ((await this.projectedPosition()) >= target) return;
+    }
+    if (onTimeout === 'catch-up') await this.catchUp();
+  }
+
+  private async headPosition(): Promise<number> {
+    const rows: Array<{ global_position: string }> = await this.dataSource.query(
+      'SELECT global_position FROM recon_log_head WHERE id = 1',
+    );
+    return Number(rows[0]?.global_position ?? 0);
+  }
+
+  /** Whether some session of this database holds the processor lock (a bigint key: objid low, objsubid 1). */
+  private async processorRunning(): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = $1 AND objsubid = 1
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [PROJECTION_PROCESSOR_LOCK],
+    );
+    return rows.length > 0;
   }
 
   private async applyNextBatch(): Promise<number> {

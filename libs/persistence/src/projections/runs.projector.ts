@@ -75,16 +75,61 @@ function externalEvaluationRow(event: RecordedEvent): Record<string, unknown> {
   };
 }
 
+/** A distillation job (`recon dataset distill`): its teacher is the model, its source dataset the name. */
+function distillationJobRow(event: RecordedEvent): Record<string, unknown> {
+  const payload = event.payload as PayloadOf<'distillation.requested'>;
+  return {
+    run_id: event.streamId,
+    kind: 'distillation',
+    name: payload.source.name,
+    status: 'requested',
+    seed: 0,
+    config_hash: event.payloadHash,
+    requested_by: payload.requestedBy,
+    code_version: payload.codeVersion,
+    requested_at: event.occurredAt,
+    model: payload.teacher.model,
+    base_url: redactUrl(payload.teacher.baseUrl),
+    parent_run_id: null,
+    parent_step: null,
+    changed_keys: null,
+    event_count: 0,
+    last_position: 0,
+  };
+}
+
+/** A distillation run's totals: accepted and rejected traces become the row's summary. */
+function distillationSummary(payload: PayloadOf<'distillation.completed'>): Record<string, number> {
+  const { items, accepted, rejected } = payload;
+  return {
+    items,
+    accepted,
+    rejected: rejected.wrongAnswer + rejected.noAnswer + rejected.teacherFailed,
+    wrongAnswer: rejected.wrongAnswer,
+    noAnswer: rejected.noAnswer,
+    teacherFailed: rejected.teacherFailed,
+  };
+}
+
 /**
- * One row per run — a training run (`run.requested`) or an external evaluation
- * (`external.evaluation.requested`, `recon eval`): lifecycle status, model, lineage, and how many events its
- * stream holds.
+ * One row per run — a training run (`run.requested`), an external evaluation
+ * (`external.evaluation.requested`, `recon eval`) or a distillation job (`distillation.requested`): lifecycle
+ * status, model, lineage, and how many events its stream holds. A distillation job is completed once a run
+ * of it accepted a trace, failed when every item was rejected; its summary holds the counts.
  */
 export class RunsProjector implements Projector {
   readonly name = 'runs';
   readonly tables = [{ name: 'runs', orderBy: 'run_id' }];
 
-  readonly eventTypes = ['run.requested', 'external.evaluation.requested', 'run.completed', 'run.failed'];
+  readonly eventTypes = [
+    'run.requested',
+    'external.evaluation.requested',
+    'distillation.requested',
+    'run.completed',
+    'run.failed',
+    'distillation.completed',
+    'external.evaluation.resumed',
+  ];
 
   async apply(manager: EntityManager, events: RecordedEvent[]): Promise<void> {
     const created = events.flatMap((event) =>
@@ -92,7 +137,9 @@ export class RunsProjector implements Projector {
         ? [trainingRunRow(event)]
         : event.type === 'external.evaluation.requested'
           ? [externalEvaluationRow(event)]
-          : [],
+          : event.type === 'distillation.requested'
+            ? [distillationJobRow(event)]
+            : [],
     );
     await insertRows(manager, 'runs', RUN_COLUMNS, created);
     for (const event of events) {
@@ -101,6 +148,23 @@ export class RunsProjector implements Projector {
         await manager.query(
           `UPDATE runs SET status = 'completed', finished_at = $2, summary = $3::jsonb WHERE run_id = $1`,
           [event.streamId, event.occurredAt, JSON.stringify(payload.summary)],
+        );
+      } else if (event.type === 'external.evaluation.resumed') {
+        await manager.query(
+          `UPDATE runs SET status = 'requested', finished_at = NULL, failure = NULL WHERE run_id = $1`,
+          [event.streamId],
+        );
+      } else if (event.type === 'distillation.completed') {
+        const summary = distillationSummary(event.payload as PayloadOf<'distillation.completed'>);
+        await manager.query(
+          `UPDATE runs SET status = $2, finished_at = $3, summary = $4::jsonb, failure = $5 WHERE run_id = $1`,
+          [
+            event.streamId,
+            summary.accepted > 0 ? 'completed' : 'failed',
+            event.occurredAt,
+            JSON.stringify(summary),
+            summary.accepted > 0 ? null : `no trace accepted of ${summary.items} item(s)`,
+          ],
         );
       } else if (event.type === 'run.failed') {
         const payload = event.payload as PayloadOf<'run.failed'>;

@@ -1,5 +1,6 @@
 export { ByteBpeTokenizer, type ChatTurn } from './tokenizer';
 export { trainTokenizer, type TrainTokenizerOptions } from './train';
+export { MAX_VOCAB_SIZE } from './pair-key';
 export {
   TOKENIZER_FORMAT,
   TokenizerFormatError,

@@ -152,6 +152,13 @@ describe('byte-level BPE tokenizer', () => {
     expect(tokenizer.encodeChat([{ role: 'user', content: 'Hi' }])).not.toContain(s.assistant);
   });
 
+  it('applies the chat template to a message of 400,000 characters (found by recon serve: the stack overflowed)', () => {
+    const content = 'Alice and Bob choose A or B. '.repeat(14_000);
+    const ids = tokenizer.encodeChat([{ role: 'user', content }], { addGenerationPrompt: true });
+    expect(ids.length).toBeGreaterThan(200_000);
+    expect(tokenizer.decode(ids)).toBe(`<|bos|><|user|>${content}<|eos|><|assistant|>`);
+  });
+
   it('rejects ids outside the vocabulary when decoding', () => {
     expect(() => tokenizer.decode([1, 512])).toThrow('ids[1] = 512 is not a token id');
   });

@@ -120,7 +120,10 @@ export class ByteBpeTokenizer {
         );
       if (typeof message.content !== 'string')
         throw new TypeError(`encodeChat: messages[${i}].content must be a string`);
-      ids.push(roleId, ...this.encode(message.content), SPECIAL_TOKEN_IDS.eos);
+      // A loop, not push(...ids): spreading a long message as arguments overflows the call stack.
+      ids.push(roleId);
+      for (const id of this.encode(message.content)) ids.push(id);
+      ids.push(SPECIAL_TOKEN_IDS.eos);
     }
     if (options.addGenerationPrompt) ids.push(SPECIAL_TOKEN_IDS.assistant);
     return ids;

@@ -52,7 +52,7 @@ export async function issueToken(
     ],
     { expectedVersion: 'any', producer },
   );
-  await platform.projections.catchUp();
+  await platform.projections.awaitProjected();
   return { tokenId, token: `recon_${tokenId}_${secret}`, role: request.role, expiresAt };
 }
 
@@ -61,7 +61,7 @@ export async function revokeToken(
   request: { tokenId: string; reason: string; actor: string },
   producer: Producer,
 ): Promise<void> {
-  await platform.projections.catchUp();
+  await platform.projections.awaitProjected();
   const found = await platform.pool.query<{ revoked_at: string | null }>(
     'SELECT revoked_at FROM api_tokens WHERE token_id = $1',
     [request.tokenId],
@@ -73,7 +73,7 @@ export async function revokeToken(
     [{ type: 'access.token.revoked', payload: request }],
     { expectedVersion: 'any', producer },
   );
-  await platform.projections.catchUp();
+  await platform.projections.awaitProjected();
 }
 
 export interface TokenRow {
@@ -87,7 +87,7 @@ export interface TokenRow {
 }
 
 export async function listTokens(platform: Platform): Promise<TokenRow[]> {
-  await platform.projections.catchUp();
+  await platform.projections.awaitProjected();
   const result = await platform.pool.query<TokenRow>(
     'SELECT token_id, name, role, created_at, created_by, expires_at, revoked_at FROM api_tokens ORDER BY created_at, token_id',
   );
@@ -106,7 +106,8 @@ export async function verifyToken(platform: Platform, bearer: string, now = new 
     );
   let found = await lookup();
   if (found.rowCount === 0) {
-    await platform.projections.catchUp();
+    // Issued moments ago by another process: give the projection processor a moment to record it.
+    await platform.projections.awaitProjected(undefined, { timeoutMs: 2000, onTimeout: 'return' });
     found = await lookup();
   }
   const row = found.rows[0];

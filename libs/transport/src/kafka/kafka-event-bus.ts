@@ -49,6 +49,8 @@ export interface KafkaEventBusOptions {
    * consumer after retriable ones, such as a broker restart): that consumer no longer consumes.
    */
   onConsumerCrash?: (group: string, error: Error) => void;
+  /** Called when a consumer crashes on a retriable error and kafkajs restarts it (a broker restart...). */
+  onConsumerRestart?: (group: string, error: Error) => void;
   /** Called for each message sent to the dead-letter topic. */
   onDeadLetter?: (error: PoisonMessageError) => void;
   /**
@@ -140,7 +142,10 @@ export class KafkaEventBus implements EventBus {
         resolve();
       });
       consumer.on(consumer.events.CRASH, (event) => {
-        if (event.payload.restart) return;
+        if (event.payload.restart) {
+          this.options.onConsumerRestart?.(groupId, event.payload.error);
+          return;
+        }
         if (hasJoined && !subscription.stopped) this.options.onConsumerCrash?.(groupId, event.payload.error);
         reject(event.payload.error);
       });

@@ -1,26 +1,11 @@
 import { loadRewardPlugins } from '@recon/reward-sdk';
 import { hostname, userInfo } from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { codeVersion } from '@recon/eventlog';
 import { openPlatform, type Platform } from '@recon/persistence';
 import type { Producer } from '@recon/contracts';
 import type { ExternalEvaluationContext } from '../external-eval/evaluate-external-model';
 
-let cachedVersion: string | undefined;
-
-/** The code version recorded with runs: the git commit when available, else the package version. */
-export function codeVersion(): string {
-  if (cachedVersion) return cachedVersion;
-  try {
-    cachedVersion = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-      .toString()
-      .trim();
-  } catch {
-    cachedVersion = `package-${process.env.npm_package_version ?? 'unknown'}`;
-  }
-  return cachedVersion;
-}
+export { codeVersion };
 
 export function cliProducer(): Producer {
   return { service: 'api', version: codeVersion(), instance: `${hostname()}:${process.pid}` };

@@ -1,8 +1,6 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
-import { ContractViolationError } from '@recon/contracts';
-import { PendingMigrationsError } from '@recon/persistence';
-import { CliFailure } from './context';
+import { debugFromEnvironment, describeFailure } from './errors';
 import { migrateCommand } from './commands/migrate';
 import { runsCommand } from './commands/runs';
 import { eventsCommand } from './commands/events';
@@ -22,8 +20,8 @@ import { datasetCommand } from '../../../data/src/cli';
 export function buildProgram(): Command {
   const program = new Command('recon')
     .description('Recon: post-train and evaluate models for economic reasoning; every step an audited event')
-    .showHelpAfterError()
-    .exitOverride();
+    .option('--debug', 'print the stack trace of a failure (as RECON_DEBUG=1 does)')
+    .showHelpAfterError();
   for (const command of [
     runCommand(),
     resumeCommand(),
@@ -44,26 +42,28 @@ export function buildProgram(): Command {
     evalCommand(),
     serveCommand(),
   ]) {
-    program.addCommand(command.exitOverride());
+    program.addCommand(command);
   }
+  // Commander exits by itself (code 1) on bad usage unless told otherwise: tell every command, nested ones too.
+  const overrideExit = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(overrideExit);
+  };
+  overrideExit(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     // Commander has printed what was wrong; bad usage exits 2 (help and --version exit 0).
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    const known =
-      error instanceof CliFailure ||
-      error instanceof ContractViolationError ||
-      error instanceof PendingMigrationsError;
-    process.stderr.write(
-      `recon: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`,
-    );
-    return error instanceof CliFailure ? error.exitCode : 1;
+    const failure = describeFailure(error, program.opts().debug === true || debugFromEnvironment());
+    process.stderr.write(failure.text);
+    return failure.exitCode;
   }
 }
 

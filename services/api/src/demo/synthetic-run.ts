@@ -6,6 +6,11 @@ export const TEST_PRODUCER: Producer = { service: 'api', version: 'test', instan
 
 const hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** The blobs a synthetic run names (its checkpoint), as stored content: each one's sha256 is its hash. */
+export function syntheticRunBlobs(runId: string): string[] {
+  return [`checkpoint ${runId}`];
+}
+
 /** The events of a small synthetic run (no model involved): request, SFT steps, a checkpoint, rollouts, rewards, GRPO steps. */
 export function syntheticRunEvents(
   runId: string,

@@ -68,7 +68,7 @@ export function externalEvaluationFromConfig(
     suites.push('recon-eval');
     reconEval = {
       file: csv,
-      limit: evaluation.heldOut?.items,
+      limit: evaluation.reconEval?.items ?? evaluation.heldOut?.items,
       temperature: evaluation.reconEval?.temperature ?? evaluation.heldOut?.temperature ?? 0,
     };
   }
@@ -76,6 +76,13 @@ export function externalEvaluationFromConfig(
   if (completeInformation) suites.push('complete-info');
   const gtbench = evaluation.gtbench;
   if (gtbench) suites.push('gtbench');
+  gtbench?.opponents.forEach((opponent, i) => {
+    if (typeof opponent !== 'string' && opponent.kind === 'checkpoint' && opponent.run === undefined)
+      refuse(
+        `evaluation.gtbench.opponents`,
+        `opponent ${i} is a checkpoint of this run's ${opponent.stage} stage, but an openai policy has no stages: name the run it comes from (run: <run id>)`,
+      );
+  });
 
   return {
     evalId,
@@ -101,6 +108,7 @@ export function externalEvaluationFromConfig(
       matches: gtbench?.matches ?? 10,
       temperature: gtbench?.temperature ?? 0.6,
       opponents: gtbench?.opponents ?? ['random', 'mcts'],
+      ...(gtbench?.games ? { games: [...gtbench.games] } : {}),
       invalidPolicy: gtbench?.invalidPolicy ?? 'abnormal',
       reasks: gtbench?.reasks ?? 3,
     },

@@ -1,9 +1,12 @@
+import { stratifiedSample, tagProblem } from '@recon/econ';
+import { deriveSeed } from '@recon/games';
 import { loadRegisteredDataset, type Platform } from '@recon/persistence';
 import {
   runExternalEvaluation,
   type ExternalEvaluationOptions,
   type ReconEvalItem,
 } from '../../../evaluation/src/external';
+import { withGoldCorrections } from '../../../data/src/gold-corrections';
 import { importDataset } from '../../../data/src/import-dataset';
 
 /**
@@ -32,12 +35,26 @@ export async function evaluateExternalModel(
 ): Promise<Record<string, number>> {
   let reconEval: ExternalEvaluationOptions['reconEval'];
   if (request.reconEval) {
-    const dataset = await importDataset({ file: request.reconEval.file, split: 'eval' }, platform);
+    const imported = await importDataset({ file: request.reconEval.file, split: 'eval' }, platform);
+    // Graded against the gold corrections recorded for the file's version (a derived version when any).
+    const dataset = (await withGoldCorrections(platform, { ...imported, split: 'eval' })).registration;
     const rows = (await loadRegisteredDataset<ReconEvalItem>(platform, dataset.versionHash)).rows;
+    // A limit draws a seeded subset stratified by category (the CSV is stored in category blocks).
+    const drawn = stratifiedSample(
+      rows,
+      request.reconEval.limit,
+      deriveSeed(request.seed, 'eval-sample', 'recon-eval'),
+      (row) => row.category ?? tagProblem(row.messages.map((m) => m.content).join('\n')),
+    );
     reconEval = {
       dataset: { name: dataset.name, versionHash: dataset.versionHash, rowCount: dataset.rowCount },
-      items: rows.slice(0, request.reconEval.limit ?? rows.length),
+      items: drawn.rows,
       temperature: request.reconEval.temperature,
+      sample: {
+        suite: 'recon-eval',
+        dataset: { name: dataset.name, versionHash: dataset.versionHash },
+        ...drawn.record,
+      },
     };
   }
   return runExternalEvaluation({ ...request, ...context, reconEval }, platform);

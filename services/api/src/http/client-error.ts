@@ -32,14 +32,27 @@ function refusedMethod(error: NodeJS.ErrnoException & { rawPacket?: Buffer }): s
   return /^([A-Z]+) /.exec(start)?.[1] ?? null;
 }
 
+/** The JSON body of an error answer, from its status, reason phrase and message. */
+export type ErrorBodyShape = (status: number, reason: string, message: string) => unknown;
+
+/** The gateway's JSON error shape (Nest's). */
+export const gatewayErrorBody: ErrorBodyShape = (status, reason, message) => ({
+  statusCode: status,
+  message,
+  error: reason,
+});
+
 /**
- * The raw HTTP/1.1 answer, in the gateway's JSON error shape (Nest's: statusCode, message, error). An answer
- * to HEAD carries the headers only, as HTTP requires.
+ * The raw HTTP/1.1 answer, in the given JSON error shape (default: the gateway's: statusCode, message, error).
+ * An answer to HEAD carries the headers only, as HTTP requires.
  */
-export function clientErrorAnswer(error: NodeJS.ErrnoException & { rawPacket?: Buffer }): string {
+export function clientErrorAnswer(
+  error: NodeJS.ErrnoException & { rawPacket?: Buffer },
+  shape: ErrorBodyShape = gatewayErrorBody,
+): string {
   const { status, message } = clientErrorResponse(error);
   const reason = STATUS_CODES[status] ?? 'Error';
-  const body = JSON.stringify({ statusCode: status, message, error: reason });
+  const body = JSON.stringify(shape(status, reason, message));
   return [
     `HTTP/1.1 ${status} ${reason}`,
     'Content-Type: application/json; charset=utf-8',
@@ -57,12 +70,16 @@ type ClientSocket = Duplex & { _httpMessage?: { headersSent?: boolean } | null }
  * the limit) with a JSON error. As Node does, it answers only if no response has started on the socket,
  * then closes the connection: the parser cannot find where the next request would begin.
  */
-export function answerClientError(error: NodeJS.ErrnoException, socket: ClientSocket): void {
+export function answerClientError(
+  error: NodeJS.ErrnoException,
+  socket: ClientSocket,
+  shape: ErrorBodyShape = gatewayErrorBody,
+): void {
   if (error.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent) {
     socket.destroy();
     return;
   }
-  socket.end(clientErrorAnswer(error), () => socket.destroy());
+  socket.end(clientErrorAnswer(error, shape), () => socket.destroy());
 }
 
 /** Installs answerClientError on the gateway's HTTP server. */
@@ -73,6 +90,8 @@ export class ClientErrorAnswerer implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     // An application context without HTTP (none today) has no adapter.
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
-    server?.on('clientError', answerClientError);
+    server?.on('clientError', (error: NodeJS.ErrnoException, socket: ClientSocket) =>
+      answerClientError(error, socket),
+    );
   }
 }

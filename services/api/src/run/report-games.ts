@@ -8,9 +8,15 @@ import {
   wilson,
 } from '@recon/games';
 import { num, pct, rateWithInterval, table } from './report-format';
+import { nra, ratingsLines, textOpponentLines } from './report-ratings';
 
 /** v2 game events may name the decoding of the agent's replies; absent, they were free-form. */
-type Finished = PayloadOf<'game.finished'> & { decoding?: string };
+type Finished = PayloadOf<'game.finished'> & {
+  decoding?: string;
+  /** v3: a text opponent's policy, and whether its reply ended the match. */
+  opponentPolicy?: string;
+  fault?: 'opponent';
+};
 type Move = PayloadOf<'game.move'>;
 
 export type Decoding = 'free' | 'constrained';
@@ -170,8 +176,12 @@ export function gtbenchSection(
     const list = byStage.get(s)!;
     const abnormal = list.filter((f) => f.status === 'abnormal').length;
     const wins = list.filter((f) => f.status === 'normal' && f.outcome === 'win').length;
+    // A text opponent (an LLM, a checkpoint) can end a match with its own invalid reply too.
+    const byOpponent = list.filter((f) => f.status === 'abnormal' && f.fault === 'opponent').length;
     if (abnormal === list.length)
-      collapsed.push(`- ${s}: all ${list.length} matches abnormal (no valid move)`);
+      collapsed.push(
+        `- ${s}: all ${list.length} matches abnormal (${byOpponent === 0 ? 'no valid move' : `${abnormal - byOpponent} ended by the policy's invalid reply, ${byOpponent} by the opponent's`})`,
+      );
     else if (wins === 0)
       collapsed.push(
         `- ${s}: 0 wins in ${list.length} matches (95% CI ${rateWithInterval(wilson(0, list.length))}; ${abnormal} abnormal)`,
@@ -179,7 +189,7 @@ export function gtbenchSection(
     else shownStages.push(s);
   }
   const out = [
-    `## Table 5 — GTBench win rate against fixed opponents (abnormal matches in parentheses)${decodingTitle(decoding)}`,
+    `## Table 5 — GTBench win rate against ${finished.some((f) => f.opponentPolicy !== undefined) ? 'its opponents' : 'fixed opponents'} (abnormal matches in parentheses)${decodingTitle(decoding)}`,
     '',
   ];
   if (collapsed.length > 0) out.push(...collapsed, '');
@@ -211,7 +221,11 @@ export function gtbenchSection(
     const opponents = [...new Set(finished.map((f) => f.opponent))];
     out.push(
       table(
-        ['overall vs', 'matches per stage', ...shownStages.map((s) => `${s}: win rate [95% CI] (abnormal)`)],
+        [
+          'overall vs',
+          'matches per stage',
+          ...shownStages.map((s) => `${s}: win rate [95% CI] (abnormal); NRA`),
+        ],
         opponents.map((o) => {
           const of = (s: string) => byStage.get(s)!.filter((f) => f.opponent === o);
           return [
@@ -219,15 +233,20 @@ export function gtbenchSection(
             String(Math.max(...shownStages.map((s) => of(s).length))),
             ...shownStages.map((s) => {
               const list = of(s);
+              if (list.length === 0) return '–';
               const wins = list.filter((f) => f.status === 'normal' && f.outcome === 'win').length;
-              return `${interval(wins, list.length)} (${list.filter((f) => f.status === 'abnormal').length})`;
+              return `${interval(wins, list.length)} (${list.filter((f) => f.status === 'abnormal').length}); ${nra(list)}`;
             }),
           ];
         }),
       ),
       '',
+      `- NRA: GTBench's normalised relative advantage with score function (a), (W − L) / (W + D + L) over the normal matches.`,
+      '',
     );
   }
+  out.push(...textOpponentLines(events, finished));
+  out.push(...ratingsLines(events, finished), '');
   const valid = validMoveLine(events, 'gtbench', stages, decoding);
   if (valid) out.push(`- ${valid}`, '');
   return out;

@@ -89,7 +89,18 @@ export async function requestRescore(
   return { sourceRunId, streamId, ...reward, rollouts };
 }
 
-/** Waits until the derived stream holds a score (or a failure) for every rollout; the error names the service. */
+/** A rescore that the reward service did not carry out (or not in time); the message names the service. */
+export class RescoreFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RescoreFailedError';
+  }
+}
+
+/**
+ * Waits until the derived stream holds a score (or a failure) for every rollout; the error names the service,
+ * or why it could not rescore at all (its `run.failed` on the stream, e.g. a run without recorded prompts).
+ */
 export async function awaitRescore(
   eventStore: EventStore,
   request: RescoreRequest,
@@ -97,12 +108,19 @@ export async function awaitRescore(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const done = (
-      await eventStore.readStream(request.streamId, { types: ['reward.scored', 'reward.failed'] })
-    ).length;
+    const events = await eventStore.readStream(request.streamId, {
+      types: ['reward.scored', 'reward.failed', 'run.failed'],
+    });
+    const failed = events.find((e) => e.type === 'run.failed')?.payload as
+      PayloadOf<'run.failed'> | undefined;
+    if (failed)
+      throw new RescoreFailedError(
+        `the reward service ${request.rewardId}@${request.rewardVersion} could not rescore ${request.sourceRunId} (${failed.phase}): ${failed.error}`,
+      );
+    const done = events.length;
     if (done >= request.rollouts) return;
     if (Date.now() >= deadline)
-      throw new Error(
+      throw new RescoreFailedError(
         `the reward service ${request.rewardId}@${request.rewardVersion} scored ${done} of ${request.rollouts} rollouts ` +
           `within ${Math.round(timeoutMs / 1000)} s: is it running? (the request stays in ${request.streamId}; ask again to keep waiting)`,
       );

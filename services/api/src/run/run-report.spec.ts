@@ -241,7 +241,7 @@ describe('run report: table 3 under the strict and the paper grader', () => {
 
   it('explains why fewer items were evaluated than the eval set holds', () => {
     expect(table3).toContain(
-      'Evaluated: 4 of the 6 rows of `curriculum-test` at each stage — `evaluation.heldOut.items: 4` takes the first 4',
+      'Evaluated: 4 of the 6 rows of `curriculum-test` at each stage — `evaluation.heldOut.items: 4` took the first 4 rows (recorded before subsets were drawn stratified by category',
     );
   });
 
@@ -256,8 +256,11 @@ describe('run report: table 3 under the strict and the paper grader', () => {
     expect(table3).toMatch(/- paper's grader: sft → grpo: \+0\.0 points/);
   });
 
-  it('breaks accuracy down by category under both graders', () => {
-    expect(table3).toContain('| pure_nash | 2 | 0.0% / 0.0% | 0.0% / 50.0% | 0.0% / 0.0% |');
+  it('breaks accuracy down by category under both graders, with intervals and the baselines golds give', () => {
+    // A run from before per-category baselines were recorded: "always Option 1" from the golds (paper's grader).
+    expect(table3).toContain(
+      '| pure_nash | 2 | 0.0% / 0.0% [0.0, 65.8] | 0.0% / 50.0% [0.0, 65.8] | 0.0% / 0.0% [0.0, 65.8] | – | – / 100.0% | Option 1: 100.0% | ⚠ always Option 1 100.0% |',
+    );
   });
 
   it('says the strict grade is unavailable for a run recorded before both verdicts were kept', () => {

@@ -1,6 +1,7 @@
 import type { PayloadOf } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
 import { num, payloadsOf, pct } from './report-format';
+import { dataQualitySection } from './report-data-quality';
 import { completeInfoSection, gameDecodings, gtbenchSection } from './report-games';
 import { problemSuites, problemSuiteSection, recordedBaselines } from './report-problems';
 import { samplesSection } from './report-samples';
@@ -33,6 +34,14 @@ export function quarterMeans(values: readonly number[]): { size: number; first: 
 }
 
 /** How the GRPO reward mean moved, said as what it is: quarter means, or single steps when there are too few. */
+/** `; resumed 2 time(s), last by ann with code 0123abcd4567` for an evaluation that was stopped and resumed. */
+function resumptions(events: readonly RecordedEvent[]): string {
+  const resumed = payloadsOf(events, 'external.evaluation.resumed');
+  if (resumed.length === 0) return '';
+  const last = resumed[resumed.length - 1];
+  return `; resumed ${resumed.length} time(s), last by ${last.requestedBy} with code ${last.codeVersion}`;
+}
+
 function rewardTrend(grpo: ReadonlyArray<PayloadOf<'grpo.step.completed'>>): string {
   const values = grpo.map((g) => g.rewardMean);
   if (values.length < 4)
@@ -68,7 +77,14 @@ export function buildRunReport(
   const grpo = payloadsOf(events, 'grpo.step.completed');
   const completed = payloadsOf(events, 'evaluation.completed');
   const evaluations = new Map(completed.map((p) => [p.stage, p.results] as const));
-  const failed = events.find((e) => e.type === 'run.failed')?.payload as PayloadOf<'run.failed'> | undefined;
+  // A resumed evaluation may have failed before it completed: the last of these events tells its status.
+  const lifecycle = [...events]
+    .reverse()
+    .find((e) => ['run.failed', 'run.completed', 'external.evaluation.resumed'].includes(e.type));
+  const failed =
+    lifecycle?.type === 'run.failed' ? (lifecycle.payload as PayloadOf<'run.failed'>) : undefined;
+  const external = events.find((e) => e.type === 'external.evaluation.requested')?.payload as
+    PayloadOf<'external.evaluation.requested'> | undefined;
   const first = events[0]?.occurredAt;
   const last = events[events.length - 1]?.occurredAt;
   // The built-in stages in their order, then any other evaluated stage (e.g. `external` of `recon eval`).
@@ -82,28 +98,27 @@ export function buildRunReport(
     ...STAGES.filter((s) => evaluated.has(s)),
     ...[...evaluated].filter((s) => !(STAGES as readonly string[]).includes(s)),
   ];
-  const evalSet = resolved?.datasets.find((d) => d.role === 'eval');
+  const evalSets = (resolved?.datasets ?? []).filter((d) => d.role === 'eval');
   const config = request?.config as { evaluation?: { heldOut?: { items?: number } } } | undefined;
 
   const out: string[] = [`# Recon run ${runId}${request ? ` — ${request.name}` : ''}`, ''];
   out.push(
-    `- status: ${failed ? `**failed** in ${failed.phase}: ${failed.error}` : events.some((e) => e.type === 'run.completed') ? 'completed' : 'in progress'}`,
-    `- requested by ${request?.requestedBy ?? '?'} at ${first ?? '?'}; last event ${last ?? '?'}; code ${request?.codeVersion ?? '?'}; seed ${request?.seed ?? '?'}`,
+    `- status: ${failed ? `**failed** in ${failed.phase}: ${failed.error}` : lifecycle?.type === 'run.completed' ? 'completed' : 'in progress'}`,
+    `- requested by ${(request ?? external)?.requestedBy ?? '?'} at ${first ?? '?'}; last event ${last ?? '?'}; code ${(request ?? external)?.codeVersion ?? '?'}; seed ${(request ?? external)?.seed ?? '?'}`,
     `- backend: ${initialised?.backend.name ?? '–'}; tokenizer ${initialised?.tokenizerHash.slice(0, 12) ?? '–'}; model ${initialised ? JSON.stringify(initialised.modelConfig) : '–'}`,
     `- datasets: ${resolved?.datasets.map((d) => `${d.role}=${d.name} (${d.rowCount} rows, ${d.versionHash.slice(0, 12)})`).join('; ') ?? '–'}`,
     `- events: ${events.length}`,
     '',
   );
-  const external = events.find((e) => e.type === 'external.evaluation.requested')?.payload as
-    PayloadOf<'external.evaluation.requested'> | undefined;
   if (external)
     out.splice(
       out.length - 1,
       0,
-      `- external model: ${external.policy.model} at ${external.policy.baseUrl}; suites ${external.suites.join(', ')}; seed ${external.seed}; requested by ${external.requestedBy}; code ${external.codeVersion}`,
+      `- external model: ${external.policy.model} at ${external.policy.baseUrl}; suites ${external.suites.join(', ')}${resumptions(events)}`,
       `- requests: ${events.filter((e) => e.type === 'external.request.sent').length} sent, ${events.filter((e) => e.type === 'external.response.received' && (e.payload as PayloadOf<'external.response.received'>).outcome === 'ok').length} answered`,
     );
 
+  out.push(...dataQualitySection(events));
   out.push('## Training', '');
   const chart = (name: string, title: string) =>
     options.chartBase ? [`![${title}](${options.chartBase}.${name}.svg)`, ''] : [];
@@ -131,8 +146,12 @@ export function buildRunReport(
     stages,
     results: evaluations,
     baselines: recordedBaselines(completed),
-    evalSet,
+    evalSets,
     heldOutItems: config?.evaluation?.heldOut?.items,
+    // The same draw at every stage: each suite's first recorded one.
+    samples: completed
+      .flatMap((p) => ('samples' in p ? (p.samples ?? []) : []))
+      .filter((sample, i, all) => all.findIndex((other) => other.suite === sample.suite) === i),
   };
   for (const suite of problemSuites(problems)) out.push(...problemSuiteSection(suite, problems));
   const decodings = gameDecodings(events);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import type { PayloadOf } from '@recon/contracts';
+import type { PayloadOf, Producer } from '@recon/contracts';
 import { deterministicEventId, type EventStore, type RecordedEvent } from '@recon/eventlog';
-import { readRunConfig, type ExperimentConfig } from '@recon/experiment';
+import { ownedStreamsHandler, type ExperimentConfig, type RunRequest } from '@recon/experiment';
 import type { Consumer, EventBus } from '@recon/transport';
 
 /** The policy stages a run produces and evaluates, in order. */
@@ -15,9 +15,14 @@ export function expectedStages(config: ExperimentConfig, fork = false): Array<'u
   return produced.filter((stage) => config.evaluation.stages.includes(stage));
 }
 
+function apiProducer(): Producer {
+  return { service: 'api', version: '0.1.0', instance: `${hostname()}:${process.pid}` };
+}
+
 /**
  * The api service's part of a run's lifecycle: once every expected stage is evaluated it records
- * `run.completed` with the headline numbers of each stage.
+ * `run.completed` with the headline numbers of each stage. Only training runs: an external evaluation
+ * records `evaluation.completed` too, and completes itself.
  */
 export class RunSupervisor {
   private consumer: Consumer | null = null;
@@ -27,7 +32,10 @@ export class RunSupervisor {
   async start(): Promise<void> {
     this.consumer = await this.options.bus.subscribe(
       { group: 'api', types: ['evaluation.completed'] },
-      (event) => this.handle(event),
+      ownedStreamsHandler(
+        { eventStore: this.options.eventStore, group: 'api', producer: apiProducer() },
+        { run: (event, run) => this.handle(event, run) },
+      ),
     );
   }
 
@@ -35,9 +43,9 @@ export class RunSupervisor {
     await this.consumer?.stop();
   }
 
-  private async handle(event: RecordedEvent): Promise<void> {
+  private async handle(event: RecordedEvent, run: RunRequest): Promise<void> {
     const runId = event.streamId;
-    const { config, request } = await readRunConfig(this.options.eventStore, runId);
+    const { config, request } = run;
     const evaluations = await this.options.eventStore.readStream(runId, {
       types: ['evaluation.completed', 'run.completed', 'run.failed'],
     });
@@ -66,7 +74,7 @@ export class RunSupervisor {
       ],
       {
         expectedVersion: 'any',
-        producer: { service: 'api', version: '0.1.0', instance: `${hostname()}:${process.pid}` },
+        producer: apiProducer(),
       },
     );
   }

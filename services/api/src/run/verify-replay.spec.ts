@@ -27,6 +27,24 @@ describe('compareRuns', () => {
     });
   });
 
+  it('replaces the run id only in ids, never in text that happens to contain it', () => {
+    // Run `whole` and a game prompt asking for "a whole number": not a divergence.
+    const prompt = 'Answer with a whole number of coins.';
+    const run = (id: string) => [
+      event('game.move', { matchId: `${id}/untrained/nim/random/0`, prompt, reply: 'whole' }),
+      event('game.finished', { matchId: `${id}/untrained/nim/random/0`, outcome: 'win' }),
+    ];
+    expect(compareRuns(run('whole'), 'whole', run('whole.verify-1a2b3c4d'), 'whole.verify-1a2b3c4d')).toEqual({
+      identical: true,
+      compared: 2,
+      firstDivergence: null,
+    });
+    const changed = [event('game.move', { matchId: 'whole.verify-1/untrained/nim/random/0', prompt: 'Answer.', reply: 'whole' })];
+    expect(compareRuns(run('whole').slice(0, 1), 'whole', changed, 'whole.verify-1').firstDivergence?.differences).toEqual([
+      `prompt: ${JSON.stringify(prompt)} -> "Answer."`,
+    ]);
+  });
+
   it('reports the first divergence in recorded order with a readable diff, and missing events', () => {
     const replayed = [
       event('sft.step.completed', { step: 1, loss: 2.5 }),

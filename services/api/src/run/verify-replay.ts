@@ -38,10 +38,21 @@ export interface ReplayComparison {
   firstDivergence: Divergence | null;
 }
 
-/** A payload with the run id replaced, so ids derived from it (match ids) compare across runs. */
-function normalised(payload: unknown, runId: string): unknown {
-  return JSON.parse(canonicalJson(payload).split(runId).join('<run>'));
+/**
+ * A payload with the run id replaced in the ids derived from it (a `…Id` field equal to the run id or
+ * starting with `<run>/`, as match ids do), so they compare across runs. Other text is left alone: a run
+ * named `whole` must not turn "a whole number" in a prompt into a difference.
+ */
+function normalised(value: unknown, runId: string, key = ''): unknown {
+  if (typeof value === 'string')
+    return ID_KEY.test(key) && (value === runId || value.startsWith(`${runId}/`)) ? `<run>${value.slice(runId.length)}` : value;
+  if (Array.isArray(value)) return value.map((item) => normalised(item, runId, key));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalised(v, runId, k)]));
+  return value;
 }
+
+const ID_KEY = /Id$/;
 
 function differences(a: unknown, b: unknown, path = ''): string[] {
   if (a !== undefined && b !== undefined && canonicalJson(a) === canonicalJson(b)) return [];

@@ -14,6 +14,14 @@ export function progressModeFor(wanted: boolean, stream: { isTTY?: boolean } = p
   return stream.isTTY === true ? 'bars' : 'lines';
 }
 
+/** The user stopped the CLI (Ctrl-C) while it followed a run; the run itself can be resumed. */
+export class RunFollowStoppedError extends Error {
+  constructor(readonly runId: string) {
+    super(`stopped while following run ${runId} (it can be resumed: recon resume ${runId})`);
+    this.name = 'RunFollowStoppedError';
+  }
+}
+
 export type RunOutcome =
   | { status: 'completed'; summary: Record<string, number> }
   | { status: 'failed'; phase: string; error: string };
@@ -94,7 +102,7 @@ export async function watchRun(
   let position = 0;
   try {
     for (;;) {
-      if (options.signal.aborted) throw new Error(`stopped while following run ${runId} (it can be resumed)`);
+      if (options.signal.aborted) throw new RunFollowStoppedError(runId);
       const failure = options.failure();
       if (failure) throw failure;
       const events: RecordedEvent[] = await eventStore.readStream(runId, { fromPosition: position + 1 });

@@ -1,12 +1,13 @@
 import pLimit from 'p-limit';
 import pRetry from 'p-retry';
 import type { PayloadOf } from '@recon/contracts';
-import { deterministicEventId, type NewEvent } from '@recon/eventlog';
+import { deterministicEventId, payloadDifferences, type NewEvent } from '@recon/eventlog';
 import { strictGrade, type ProblemRow } from '@recon/econ';
 import { loadDataset } from '../load-dataset';
 import { dataProducer } from '../producer';
 import type { DataStores } from '../stores';
-import { jobState, distillationStreamId, type ItemState } from './job-state';
+import { checkJobSettings, type DistillationRequest } from './job-settings';
+import { jobCounts, jobState, distillationStreamId, type ItemState, type JobCounts } from './job-state';
 import {
   askTeacher,
   chatCompletionsUrl,
@@ -36,6 +37,9 @@ export interface DistillationOptions {
   /** Re-ask items a previous run gave up on (`teacher-failed`). Default true. */
   retryFailed?: boolean;
   signal?: AbortSignal;
+  /** Who runs the job and with which code, recorded in its first event. */
+  requestedBy: string;
+  codeVersion: string;
 }
 
 export interface DistillationSummary {
@@ -47,6 +51,8 @@ export interface DistillationSummary {
   /** Items finished from a response a previous run recorded, without asking again. */
   recoveredFromLog: number;
   requests: number;
+  /** The whole job after this run, each item counted once by its last verdict (earlier runs included). */
+  job: JobCounts;
 }
 
 /** A failure of the teacher (not of our stores): retried, and in the end recorded as `teacher-failed`. */
@@ -58,6 +64,10 @@ class TeacherError extends Error {}
  * Every request, response, acceptance and rejection is an event on `distillation-<jobId>`, with bodies and
  * traces in the blob store. The state is read back from those events at start, so a run after a crash asks
  * nothing that was already answered: finished items are skipped and a recorded response is graded as is.
+ *
+ * The job's first event, `distillation.requested`, records its settings; a later run of the same job id with
+ * another teacher, model, sampling, source dataset or limit throws a DistillationSettingsConflictError before
+ * anything is asked. A run that goes through every item ends with `distillation.completed` (the job's totals).
  */
 export async function runDistillation(
   options: DistillationOptions,
@@ -68,9 +78,24 @@ export async function runDistillation(
     throw new Error(`dataset ${options.datasetVersion} holds traces, not problems with gold answers`);
   const rows = (dataset.rows as ProblemRow[]).slice(0, options.limit ?? dataset.rows.length);
   const streamId = distillationStreamId(options.jobId);
-  const state = jobState(await stores.eventStore.readStream(streamId));
-  const url = chatCompletionsUrl(options.baseUrl);
   const producer = dataProducer();
+  const recorded = await stores.eventStore.readStream(streamId);
+  const request = requestOf(options, dataset.registration, rows.length);
+  if (checkJobSettings(recorded, request) === 'new') {
+    await stores.eventStore.append(
+      streamId,
+      [
+        {
+          eventId: deterministicEventId('distillation', options.jobId, 'requested'),
+          type: 'distillation.requested',
+          payload: request,
+        },
+      ],
+      { expectedVersion: 'no-stream', producer },
+    );
+  }
+  const state = jobState(recorded);
+  const url = chatCompletionsUrl(options.baseUrl);
   const summary: DistillationSummary = {
     items: rows.length,
     accepted: 0,
@@ -78,6 +103,7 @@ export async function runDistillation(
     alreadyDone: 0,
     recoveredFromLog: 0,
     requests: 0,
+    job: jobCounts(state, rows.length),
   };
   const item = { jobId: options.jobId, datasetVersion: options.datasetVersion };
 
@@ -219,5 +245,58 @@ export async function runDistillation(
     ),
   );
   if (fatal) throw fatal.error;
+  // An interrupted run has not gone through every item: its totals are not the job's.
+  if (!options.signal?.aborted) summary.job = await recordCompletion(stores, options.jobId, rows.length);
   return summary;
+}
+
+function requestOf(
+  options: DistillationOptions,
+  source: { name: string; versionHash: string; rowCount: number },
+  items: number,
+): DistillationRequest {
+  return {
+    jobId: options.jobId,
+    teacher: { baseUrl: options.baseUrl, model: options.model },
+    sampling: {
+      ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+      ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+    },
+    source: { name: source.name, versionHash: source.versionHash, rowCount: source.rowCount },
+    limit: options.limit ?? null,
+    items,
+    settings: {
+      concurrency: options.concurrency ?? 4,
+      retries: options.retries ?? 3,
+      timeoutMs: options.timeoutMs ?? 120_000,
+      minBackoffMs: options.minBackoffMs ?? 500,
+    },
+    requestedBy: options.requestedBy,
+    codeVersion: options.codeVersion,
+  };
+}
+
+/**
+ * Records the job's totals after a run that went through every item, unless its last recorded totals are
+ * the same (a run that found everything done adds nothing).
+ */
+async function recordCompletion(stores: DataStores, jobId: string, items: number): Promise<JobCounts> {
+  const streamId = distillationStreamId(jobId);
+  const events = await stores.eventStore.readStream(streamId);
+  const counts = jobCounts(jobState(events), items);
+  const payload: PayloadOf<'distillation.completed'> = { jobId, ...counts };
+  const last = [...events].reverse().find((e) => e.type === 'distillation.completed');
+  if (last && payloadDifferences(last.payload, payload).length === 0) return counts;
+  await stores.eventStore.append(
+    streamId,
+    [
+      {
+        eventId: deterministicEventId('distillation', jobId, 'completed', events.length),
+        type: 'distillation.completed',
+        payload,
+      },
+    ],
+    { expectedVersion: 'any', producer: dataProducer() },
+  );
+  return counts;
 }

@@ -1,4 +1,4 @@
-import type { ExternalSuite, PayloadOf } from '@recon/contracts';
+import type { EvaluationSample, ExternalSuite, PayloadOf } from '@recon/contracts';
 import { storableText } from '@recon/contracts';
 import { exactAnswerGrade, paperEvalGrade, tagProblem, type ChatMessage } from '@recon/econ';
 import { deterministicEventId, type BlobStore, type EventStore, type NewEvent } from '@recon/eventlog';
@@ -13,10 +13,13 @@ import {
   type GameFinishedPayload,
 } from '@recon/games';
 import { evaluationProducer } from '../evaluation.worker';
-import { opponentFor, type OpponentName } from '../opponents';
-import { completeInfoResults, gtbenchResults, problemSuiteResults } from '../suite-results';
+import type { GtbenchOpponentSetting } from '@recon/experiment';
+import { PolicyCache } from '@recon/policy-runtime';
+import { suiteOpponents } from '../gtbench-opponents';
+import { completeInfoResults, gtbenchResults, problemSuiteResults, type GradedItem } from '../suite-results';
 import { ExternalAgent } from './external-agent';
 import { RecordedChatModel, type ExternalModel } from './recorded-chat';
+import { NEW_EVALUATION, recordedProgress, type RecordedProgress } from './recorded-progress';
 
 /** The stage external evaluations are recorded under (the built-in stages are untrained, sft, grpo). */
 export const EXTERNAL_STAGE = 'external';
@@ -41,12 +44,16 @@ export interface ExternalEvaluationOptions {
     dataset: { name: string; versionHash: string; rowCount: number };
     items: ReconEvalItem[];
     temperature: number;
+    /** How `items` were drawn from the dataset (recorded in `evaluation.completed`). */
+    sample?: EvaluationSample;
   };
   completeInfo: { trials: number; temperature: number; reasks: number };
   gtbench: {
     matches: number;
     temperature: number;
-    opponents: OpponentName[];
+    opponents: GtbenchOpponentSetting[];
+    /** The games to play; absent: all ten. */
+    games?: string[];
     invalidPolicy: 'forfeit' | 'abnormal' | 'reask';
     reasks: number;
   };
@@ -67,6 +74,10 @@ export interface ExternalEvaluationStores {
  * and game moves as the evaluation service records them for a built-in policy (`evaluation.item.scored`,
  * `game.move`, `game.finished`) and `evaluation.completed` with the same headline keys, at stage `external`.
  * A request that keeps failing stops the evaluation with `run.failed` naming it, and is thrown.
+ *
+ * An id whose stream already holds an evaluation requested with the same settings resumes it (recorded as
+ * `external.evaluation.resumed`): scored items and finished matches are kept, the rest is asked; one that
+ * completed returns its recorded results. Other settings throw an ExternalEvaluationConflictError.
  */
 export async function runExternalEvaluation(
   options: ExternalEvaluationOptions,
@@ -75,23 +86,15 @@ export async function runExternalEvaluation(
   const { evalId } = options;
   const append = (events: NewEvent[], expectedVersion: 'any' | 'no-stream' = 'any') =>
     stores.eventStore.append(evalId, events, { expectedVersion, producer: evaluationProducer() });
-  await append(
-    [
-      {
-        eventId: deterministicEventId(evalId, 'external.evaluation.requested'),
-        type: 'external.evaluation.requested',
-        payload: requestedPayload(options),
-      },
-    ],
-    'no-stream',
-  );
+  const progress = await startOrResume(options, stores, append);
+  if (progress.completed) return progress.completed;
 
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort(new Error('evaluation interrupted'));
   if (options.signal?.aborted) onOuterAbort();
   else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const model = new RecordedChatModel(stores, evalId, options.model, stop.signal);
-  const context: SuiteContext = { options, model, append, stop };
+  const model = new RecordedChatModel(stores, evalId, options.model, stop.signal, progress.attempts);
+  const context: SuiteContext = { options, model, append, stop, progress, stores };
   const results: Record<string, number> = {};
   let suite: ExternalSuite | undefined;
   try {
@@ -103,7 +106,7 @@ export async function runExternalEvaluation(
   } catch (error) {
     await append([
       {
-        eventId: deterministicEventId(evalId, 'run.failed', 'external-evaluation'),
+        eventId: deterministicEventId(evalId, 'run.failed', 'external-evaluation', ...resumed(progress)),
         type: 'run.failed',
         payload: {
           phase: `external-evaluation:${suite ?? '-'}`,
@@ -125,6 +128,7 @@ export async function runExternalEvaluation(
         checkpointHash: externalPolicyName(options.model),
         results,
         baselines: [],
+        ...(options.reconEval?.sample ? { samples: [options.reconEval.sample] } : {}),
       },
     },
     {
@@ -134,6 +138,51 @@ export async function runExternalEvaluation(
     },
   ]);
   return results;
+}
+
+/** Appends the request of a new evaluation, or checks and records the resumption of a stopped one. */
+async function startOrResume(
+  options: ExternalEvaluationOptions,
+  stores: ExternalEvaluationStores,
+  append: (events: NewEvent[], expectedVersion?: 'any' | 'no-stream') => Promise<unknown>,
+): Promise<RecordedProgress> {
+  const { evalId } = options;
+  const requested = requestedPayload(options);
+  const recorded = await stores.eventStore.readStream(evalId);
+  if (recorded.length === 0) {
+    await append(
+      [
+        {
+          eventId: deterministicEventId(evalId, 'external.evaluation.requested'),
+          type: 'external.evaluation.requested',
+          payload: requested,
+        },
+      ],
+      'no-stream',
+    );
+    return NEW_EVALUATION;
+  }
+  const progress = recordedProgress(evalId, recorded, requested);
+  if (progress.completed) return progress;
+  const payload: PayloadOf<'external.evaluation.resumed'> = {
+    resumption: progress.resumption,
+    kept: { reconEvalItems: progress.scored.size, matches: progress.finished.size },
+    requestedBy: options.requestedBy,
+    codeVersion: options.codeVersion,
+  };
+  await append([
+    {
+      eventId: deterministicEventId(evalId, 'external.evaluation.resumed', progress.resumption),
+      type: 'external.evaluation.resumed',
+      payload,
+    },
+  ]);
+  return progress;
+}
+
+/** Event id parts of what a resumption records again under a name its stopped run may have used. */
+function resumed(progress: RecordedProgress): Array<string | number> {
+  return progress.resumption > 0 ? ['resumption', progress.resumption] : [];
 }
 
 /** The overall numbers of each suite (no per-game or per-category cells). */
@@ -177,6 +226,8 @@ interface SuiteContext {
   model: RecordedChatModel;
   append: (events: NewEvent[]) => Promise<unknown>;
   stop: AbortController;
+  progress: RecordedProgress;
+  stores: ExternalEvaluationStores;
 }
 
 /** Runs tasks together (the model's concurrency limit paces them); the first failure stops the rest. */
@@ -200,8 +251,13 @@ async function reconEval(context: SuiteContext): Promise<Record<string, number>>
   let done = 0;
   const graded = await allOrStop(
     context,
-    settings.items.map((row) => async () => {
+    settings.items.map((row) => async (): Promise<GradedItem> => {
       const itemId = row.itemId ?? `row-${row.index}`;
+      const kept = context.progress.scored.get(itemId);
+      if (kept) {
+        options.onProgress?.('recon-eval', ++done, settings.items.length);
+        return kept;
+      }
       const completion = await model.complete(`recon-eval/${itemId}`, 'recon-eval', row.messages, {
         temperature: settings.temperature,
         maxTokens: options.maxTokens,
@@ -242,17 +298,28 @@ async function reconEval(context: SuiteContext): Promise<Record<string, number>>
   return problemSuiteResults('recon-eval', graded);
 }
 
-/** Each match records its moves under its own ids, so matches run concurrently into one stream. */
+/**
+ * Each match records its moves under its own ids, so matches run concurrently into one stream. A match's
+ * events are appended together when it finishes: a match cut short (a failing request, Ctrl-C) leaves no
+ * moves behind, and a resumed evaluation plays it again from the start.
+ */
 function emitterFor(context: SuiteContext, matchId: string) {
   let index = 0;
+  const pending: NewEvent[] = [];
   return async (event: GameEvent) => {
-    await context.append([
-      {
-        eventId: deterministicEventId(context.options.evalId, event.type, EXTERNAL_STAGE, matchId, index++),
-        type: event.type,
-        payload: event.payload,
-      } as NewEvent,
-    ]);
+    pending.push({
+      eventId: deterministicEventId(
+        context.options.evalId,
+        event.type,
+        EXTERNAL_STAGE,
+        matchId,
+        index++,
+        ...resumed(context.progress),
+      ),
+      type: event.type,
+      payload: event.payload,
+    } as NewEvent);
+    if (event.type === 'game.finished') await context.append(pending.splice(0));
   };
 }
 
@@ -274,6 +341,11 @@ async function completeInformation(context: SuiteContext): Promise<Record<string
   const finished = await allOrStop(
     context,
     matches.map(({ game, match }) => async () => {
+      const kept = context.progress.finished.get(match.matchId);
+      if (kept) {
+        options.onProgress?.('complete-info', ++done, matches.length);
+        return kept;
+      }
       const agent = new ExternalAgent(
         model,
         { matchId: match.matchId, seed: match.seed, suite: 'complete-info' },
@@ -304,12 +376,27 @@ async function gtbench(context: SuiteContext): Promise<Record<string, number>> {
   const invalid = parseInvalidPolicy(
     settings.invalidPolicy === 'reask' ? `reask:${settings.reasks}` : settings.invalidPolicy,
   );
-  const cells = GTBENCH_TEXT_GAMES.flatMap((textGame) =>
-    settings.opponents.flatMap((name) => {
-      const opponent = opponentFor(name, textGame.game.name);
-      return opponent ? [{ textGame, name, opponent }] : [];
-    }),
-  );
+  // LLM opponents record their requests on this stream; checkpoint opponents (of a named run) stay loaded.
+  const policies = new PolicyCache(context.stores.blobStore, Math.max(1, settings.opponents.length));
+  const opponents = await suiteOpponents(settings.opponents, {
+    stores: context.stores,
+    streamId: options.evalId,
+    suite: { temperature: settings.temperature, maxTokens: options.maxTokens },
+    loadPolicy: (hash) => policies.get(hash),
+    recorded: { attempts: context.progress.attempts, answered: new Map() },
+    signal: context.stop.signal,
+  });
+  const games = GTBENCH_TEXT_GAMES.filter((t) => !settings.games || settings.games.includes(t.game.name));
+  const cells = (
+    await Promise.all(
+      games.flatMap((textGame) =>
+        opponents.map(async ({ name, forGame }) => {
+          const opponent = await forGame(textGame.game.name, undefined);
+          return opponent ? [{ textGame, name, opponent }] : [];
+        }),
+      ),
+    )
+  ).flat();
   const matches = cells.flatMap((cell) =>
     scheduleMatches(
       `${options.evalId}/${EXTERNAL_STAGE}`,
@@ -323,12 +410,17 @@ async function gtbench(context: SuiteContext): Promise<Record<string, number>> {
   const finished: GameFinishedPayload[] = await allOrStop(
     context,
     matches.map(({ cell, match }) => async () => {
+      const kept = context.progress.finished.get(match.matchId);
+      if (kept) {
+        options.onProgress?.('gtbench', ++done, matches.length);
+        return kept;
+      }
       const agent = new ExternalAgent(
         model,
         { matchId: match.matchId, seed: match.seed, suite: 'gtbench' },
         { temperature: settings.temperature, maxTokens: options.maxTokens },
       );
-      const result = await runGtbenchMatch(cell.textGame, agent, cell.opponent, {
+      const result = await runGtbenchMatch(cell.textGame, agent, cell.opponent.forMatch(match), {
         match,
         stage: EXTERNAL_STAGE,
         policy: invalid,
@@ -338,6 +430,7 @@ async function gtbench(context: SuiteContext): Promise<Record<string, number>> {
       return result;
     }),
   );
+  policies.clear();
   return gtbenchResults(
     cells.map((cell) => ({
       game: cell.textGame.game.name,

@@ -59,6 +59,8 @@ export class RecordedChatModel {
     private readonly streamId: string,
     private readonly model: ExternalModel,
     private readonly signal?: AbortSignal,
+    /** Attempts a stopped run of this evaluation already recorded per request id: numbering continues. */
+    private readonly priorAttempts: ReadonlyMap<string, number> = new Map(),
   ) {
     this.endpoint = chatCompletionsUrl(model.baseUrl);
     this.modelName = model.model;
@@ -103,7 +105,8 @@ export class RecordedChatModel {
     const requestBlobHash = await this.stores.blobStore.put(JSON.stringify(request));
     const id = (...parts: Array<string | number>) =>
       deterministicEventId(this.streamId, 'external', requestId, ...parts);
-    let attempt = 0;
+    const prior = this.priorAttempts.get(requestId) ?? 0;
+    let attempt = prior;
     return pRetry(
       async () => {
         attempt += 1;
@@ -133,7 +136,7 @@ export class RecordedChatModel {
         await this.record({ eventId: id(attempt, 'response'), type: 'external.response.received', payload });
         if (last.outcome === 'ok') return storableText(last.text);
         if (this.signal?.aborted) throw new pRetry.AbortError('evaluation aborted');
-        const failure = new ExternalModelError(requestId, attempt, this.endpoint, last.error);
+        const failure = new ExternalModelError(requestId, attempt - prior, this.endpoint, last.error);
         if (last.outcome === 'http-error' && !last.retryable) throw new pRetry.AbortError(failure);
         throw failure;
       },

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { auditStream } from '@recon/eventlog';
-import { syntheticRunEvents } from '../../demo/synthetic-run';
+import { syntheticRunBlobs, syntheticRunEvents } from '../../demo/synthetic-run';
+import { signCheckpointAfterRun } from '../../log-checkpoints';
 import { cliProducer, withPlatform } from '../context';
 import { printJsonOr } from '../output';
 
@@ -22,13 +23,16 @@ export function demoCommand(): Command {
           sftSteps: options.sftSteps,
           grpoSteps: options.grpoSteps,
         });
+        // Its checkpoint blob is stored too, so the blob audit finds what the run names.
+        for (const blob of syntheticRunBlobs(runId)) await platform.blobStore.put(blob);
         const recorded = await platform.eventStore.append(runId, events, {
           expectedVersion: 'no-stream',
           producer: cliProducer(),
         });
-        await platform.projections.catchUp();
+        await platform.projections.awaitProjected();
         const audit = await auditStream(platform.pool, runId);
         const rebuild = await platform.projections.rebuild(runId);
+        await signCheckpointAfterRun(platform);
         printJsonOr(
           {
             runId,

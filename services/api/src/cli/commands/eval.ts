@@ -3,7 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { WrongExpectedVersionError } from '@recon/eventlog';
-import { ExternalModelError, headlineResults } from '../../../../evaluation/src/external';
+import {
+  ExternalEvaluationConflictError,
+  ExternalModelError,
+  headlineResults,
+} from '../../../../evaluation/src/external';
 import { evaluateExternalModel } from '../../external-eval/evaluate-external-model';
 import {
   defaultEvalId,
@@ -81,7 +85,7 @@ export function evalCommand(): Command {
       'recon-eval,complete-info,gtbench',
     )
     .option('--data <dir>', 'Recon data directory (eval_dataset.csv) for recon-eval', '../shared/recon-data')
-    .option('--limit <n>', 'recon-eval: only the first n items', int(1))
+    .option('--limit <n>', 'recon-eval: n items, a seeded draw stratified by category (--seed)', int(1))
     .option('--trials <n>', 'complete-info: self-play trials per game', int(1), 20)
     .option('--matches <n>', 'gtbench: matches per game and opponent', int(1), 10)
     .option('--opponents <names>', 'gtbench opponents: random, mcts, mcts-fair, tit-for-tat', 'random,mcts')
@@ -108,7 +112,10 @@ export function evalCommand(): Command {
     .option('--backoff-ms <ms>', 'first retry delay (doubles each retry)', int(0), 500)
     .option('--api-key-env <var>', 'send the bearer token held by this environment variable (never recorded)')
     .option('--seed <n>', 'seed of the game schedules and of the per-request seeds', int(0), 42)
-    .option('--eval-id <id>', 'stream id of the evaluation (default: eval-<model>-<time>-<nonce>)')
+    .option(
+      '--eval-id <id>',
+      'stream id of the evaluation (default: eval-<model>-<time>-<nonce>); the id of a stopped evaluation, with its settings, resumes it',
+    )
     .option('--json', 'print JSON')
     .action(async (options: EvalCliOptions) => {
       let policy, suites, opponents;
@@ -164,6 +171,7 @@ export function evalCommand(): Command {
             cliExternalEvaluationContext(signal, options),
           );
         } catch (error) {
+          if (error instanceof ExternalEvaluationConflictError) throw new CliFailure(error.message, 1);
           if (error instanceof WrongExpectedVersionError && error.streamId === evalId)
             throw new CliFailure(`--eval-id ${evalId}: that stream already has events; choose another id`, 2);
           if (signal.aborted)

@@ -7,6 +7,7 @@ import { isBackendName, selectBackend, type BackendName } from '@recon/policy';
 import { InProcessEventBus, type HandlerFailedError } from '@recon/transport';
 import { startEmbeddedServices } from '../../run/embedded-services';
 import { compareRuns } from '../../run/verify-replay';
+import { signCheckpointAfterRun } from '../../log-checkpoints';
 import { awaitRescore, requestRescore, rescoreReport, resolveRescoreReward } from '../../run/rescore';
 import { progressModeFor, watchRun } from '../../run/watch-run';
 import { cliProducer, codeVersion } from '../context';
@@ -214,6 +215,7 @@ async function verifyRun(runId: string, options: ReplayOptions): Promise<void> {
       ],
       { expectedVersion: 'any', producer: cliProducer() },
     );
+    await signCheckpointAfterRun(platform);
     printJsonOr(
       { runId, replayId, recordedCode: request.codeVersion, code: codeVersion(), ...comparison },
       () =>

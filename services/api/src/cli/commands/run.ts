@@ -4,20 +4,23 @@ import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import {
   ConfigError,
+  configKeyLine,
   experimentConfigSchema,
   loadExperimentConfig,
   readRunConfig,
+  RecordedConfigError,
   requestRun,
   resolveConfigPath,
   type ExperimentConfig,
 } from '@recon/experiment';
+import { FileBlobStore } from '@recon/eventlog';
 import type { Platform } from '@recon/persistence';
 import { parse as parseYaml } from 'yaml';
 import { InProcessEventBus, type HandlerFailedError } from '@recon/transport';
 import { startEmbeddedServices } from '../../run/embedded-services';
 import { buildRunReport } from '../../run/run-report';
 import { writeReportFiles, writeRunReport } from '../../run/write-run-report';
-import { serveRunMetrics } from '../../run/metrics-server';
+import { DEFAULT_METRICS_LINGER_SECONDS, serveRunMetrics } from '../../run/metrics-server';
 import { progressModeFor, watchRun } from '../../run/watch-run';
 import {
   checkRewardPlugins,
@@ -31,6 +34,22 @@ import {
 } from '../context';
 import { printJsonOr } from '../output';
 import { runExternalPolicy } from './run-external';
+import { signCheckpointAfterRun } from '../../log-checkpoints';
+import {
+  configProblems,
+  dataPathProblems,
+  embeddedRewards,
+  registeredRewardIds,
+  rewardProblems,
+  type ConfigProblem,
+} from '../../run/check-experiment';
+import {
+  blobsToResume,
+  firstUnreadableBlob,
+  forkStart,
+  readBlobEvents,
+  type RunBlob,
+} from '../../run/check-recorded-run';
 
 /**
  * `recon run <config>`: runs an experiment on the embedded deployment and writes its report; an external
@@ -51,6 +70,12 @@ export function runCommand(): Command {
       '--metrics-port <port>',
       'serve Prometheus metrics on 127.0.0.1:<port>/metrics while the run goes',
       parsePort,
+    )
+    .option(
+      '--metrics-linger <seconds>',
+      'with --metrics-port: after the report, keep /metrics up until a scrape has read the final values, at most this long',
+      parseLinger,
+      DEFAULT_METRICS_LINGER_SECONDS,
     )
     .option('--json', 'print the outcome as JSON')
     .option(
@@ -73,7 +98,25 @@ export function runCommand(): Command {
           ...options,
           runId: options.runId ?? `${experiment.name}-${randomUUID().slice(0, 8)}`,
         });
+      // What the run would only find wrong after it started is refused now, before any event is recorded.
+      // With --submit the data files and reward services are the remote services' own: only the config is.
+      refuseProblems(configFile, [
+        ...configProblems(experiment),
+        ...(options.submit ? [] : dataPathProblems(experiment)),
+      ]);
+      const runId = options.runId ?? `${experiment.name}-${randomUUID().slice(0, 8)}`;
       await withPlatform(async (platform, signal) => {
+        if ((await platform.eventStore.streamVersion(runId)) > 0)
+          throw new CliFailure(`--run-id ${runId}: that stream already has events; choose another id`, 2);
+        if (!options.submit)
+          refuseProblems(
+            configFile,
+            rewardProblems(
+              experiment,
+              servedHere(options.rewardPlugin),
+              await registeredRewardIds(platform.eventStore),
+            ),
+          );
         let busFailure: HandlerFailedError | null = null;
         // --submit: the services run elsewhere (`recon up`, Kubernetes); this process only records the request.
         const bus = options.submit
@@ -94,7 +137,6 @@ export function runCommand(): Command {
           throw new CliFailure('--metrics-port: with --submit, the api service exports the run metrics', 2);
         const metricsServer =
           options.metricsPort && bus ? await serveRunMetrics(platform, bus, options.metricsPort) : null;
-        const runId = options.runId ?? `${experiment.name}-${randomUUID().slice(0, 8)}`;
         const started = Date.now();
         try {
           await requestRun(platform.eventStore, runId, experiment, {
@@ -108,7 +150,7 @@ export function runCommand(): Command {
             );
           await followAndReport(platform, runId, experiment, signal, () => busFailure, started, options);
         } finally {
-          await metricsServer?.close();
+          await metricsServer?.close(options.metricsLinger * 1000);
           await services?.close();
           await bus?.close();
         }
@@ -121,14 +163,46 @@ type FollowOptions = {
   progress: boolean;
   json?: boolean;
   metricsPort?: number;
+  metricsLinger: number;
   rewardPlugin: string[];
 };
+
+/** Refuses a config with a problem (exit 2), naming the file, the line and the key. */
+function refuseProblems(file: string, [first]: ConfigProblem[]): void {
+  if (first) throw new ConfigError(file, configKeyLine(file, first.key), first.key, first.reason);
+}
+
+/** The rewards this process's reward service will serve; a plug-in that cannot be loaded is bad usage. */
+function servedHere(pluginSpecs: string[]): ReturnType<typeof embeddedRewards> {
+  try {
+    return embeddedRewards(pluginSpecs);
+  } catch (error) {
+    throw new CliFailure((error as Error).message, 2);
+  }
+}
+
+/** Fails (exit 1, nothing recorded) when a blob the run will read is missing or corrupt. */
+async function refuseUnreadableBlobs(platform: Platform, blobs: RunBlob[], what: string): Promise<void> {
+  const unreadable = await firstUnreadableBlob(platform.blobStore, blobs);
+  if (!unreadable) return;
+  const store = platform.blobStore instanceof FileBlobStore ? ` (blob store ${platform.blobStore.root})` : '';
+  throw new CliFailure(
+    `${what}: ${unreadable.blob.what} cannot be read: ${unreadable.reason}${store}; nothing was recorded`,
+  );
+}
 
 function parseSeed(value: string): number {
   const seed = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(seed))
     throw new CliFailure(`--seed: '${value}' is not a non-negative integer`, 2);
   return seed;
+}
+
+function parseLinger(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0)
+    throw new CliFailure(`--metrics-linger: '${value}' is not a number of seconds >= 0`, 2);
+  return seconds;
 }
 
 function parsePort(value: string): number {
@@ -154,6 +228,7 @@ async function followAndReport(
     failure,
   });
   const { events, report, reportFile } = await writeRunReport(platform, runId, options.report);
+  await signCheckpointAfterRun(platform);
   const minutes = (Date.now() - started) / 60_000;
   printJsonOr(
     { runId, ...outcome, reportFile, minutes, events: events.length },
@@ -181,6 +256,12 @@ export function resumeCommand(): Command {
       'serve Prometheus metrics on 127.0.0.1:<port>/metrics while the run goes',
       parsePort,
     )
+    .option(
+      '--metrics-linger <seconds>',
+      'with --metrics-port: after the report, keep /metrics up until a scrape has read the final values, at most this long',
+      parseLinger,
+      DEFAULT_METRICS_LINGER_SECONDS,
+    )
     .option('--json', 'print the outcome as JSON')
     .action(async (runId: string, options: FollowOptions) => {
       await withPlatform(async (platform, signal) => {
@@ -191,6 +272,8 @@ export function resumeCommand(): Command {
           );
         if ((await platform.eventStore.streamVersion(runId)) === 0) throw new CliFailure(`no run ${runId}`);
         const { config } = await readRunConfig(platform.eventStore, runId);
+        const blobs = blobsToResume(await readBlobEvents(platform.eventStore, runId));
+        await refuseUnreadableBlobs(platform, blobs, `run ${runId} cannot be resumed`);
         let busFailure: HandlerFailedError | null = null;
         const bus = instrumentEventBus(
           new InProcessEventBus(platform.eventStore, platform.pool, {
@@ -209,7 +292,7 @@ export function resumeCommand(): Command {
           if (!options.json) process.stderr.write(`resuming run ${runId}\n`);
           await followAndReport(platform, runId, config, signal, () => busFailure, Date.now(), options);
         } finally {
-          await metricsServer?.close();
+          await metricsServer?.close(options.metricsLinger * 1000);
           await services.close();
           await bus.close();
         }
@@ -301,7 +384,12 @@ export function forkCommand(): Command {
         await withPlatform(async (platform, signal) => {
           if ((await platform.eventStore.streamVersion(parentId)) === 0)
             throw new CliFailure(`no run ${parentId}`);
-          const parent = await readRunConfig(platform.eventStore, parentId);
+          const parent = await readRunConfig(platform.eventStore, parentId).catch((error: unknown) => {
+            if (!(error instanceof RecordedConfigError)) throw error;
+            throw new CliFailure(
+              `cannot fork ${error.message} (only a run recorded by \`recon run\` has a config to continue; a \`recon demo\` run is synthetic)`,
+            );
+          });
           const changed = JSON.parse(JSON.stringify(parent.request.config)) as Record<string, unknown>;
           const changedKeys = options.set.map((assignment) => applySetting(changed, assignment));
           const parsed = experimentConfigSchema.safeParse(changed);
@@ -310,6 +398,28 @@ export function forkCommand(): Command {
             throw new CliFailure(`--set: ${issue.path.join('.')}: ${issue.message}`, 2);
           }
           const experiment = parsed.data;
+          const [problem] = [
+            ...configProblems(experiment, { fork: true }),
+            ...rewardProblems(
+              experiment,
+              servedHere(options.rewardPlugin),
+              await registeredRewardIds(platform.eventStore),
+            ),
+          ];
+          if (problem) throw new CliFailure(`fork of ${parentId}: ${problem.key}: ${problem.reason}`, 2);
+          const grpoSteps = experiment.grpo?.steps ?? 0;
+          if (options.fromStep >= grpoSteps)
+            throw new CliFailure(
+              `--from-step ${options.fromStep}: must be before grpo.steps (${grpoSteps})`,
+              2,
+            );
+          const parentBlobs = await readBlobEvents(platform.eventStore, parentId);
+          const start = forkStart(parentId, parentBlobs, options.fromStep);
+          if ('problem' in start) throw new CliFailure(start.problem, start.usage ? 2 : 1);
+          await refuseUnreadableBlobs(platform, start.blobs, `cannot fork ${parentId}`);
+          const runId = options.runId ?? `${parentId}.fork-${randomUUID().slice(0, 8)}`;
+          if ((await platform.eventStore.streamVersion(runId)) > 0)
+            throw new CliFailure(`--run-id ${runId}: that stream already has events; choose another id`, 2);
           let busFailure: HandlerFailedError | null = null;
           const bus = new InProcessEventBus(platform.eventStore, platform.pool, {
             onError: (error) => (busFailure = error),
@@ -319,7 +429,6 @@ export function forkCommand(): Command {
             backend,
             rewardPlugins: checkRewardPlugins(options.rewardPlugin),
           });
-          const runId = options.runId ?? `${parentId}.fork-${randomUUID().slice(0, 8)}`;
           try {
             await requestRun(platform.eventStore, runId, experiment, {
               requestedBy: userInfo().username,

@@ -3,6 +3,12 @@ import { RunEntity } from '@recon/persistence';
 import { withPlatform } from '../context';
 import { printRows } from '../output';
 
+/** `12 accepted / 3 rejected` for a distillation job that has run through its items. */
+function tracesCell(run: RunEntity): string | null {
+  if (run.kind !== 'distillation' || !run.summary) return null;
+  return `${run.summary.accepted} accepted / ${run.summary.rejected} rejected`;
+}
+
 /** `model @ endpoint` for an external model, else the model alone (`builtin`). */
 function modelCell(run: RunEntity): string | null {
   return run.baseUrl ? `${run.model} @ ${run.baseUrl}` : run.model;
@@ -11,12 +17,12 @@ function modelCell(run: RunEntity): string | null {
 export function runsCommand(): Command {
   return new Command('runs')
     .description(
-      'list training runs and external evaluations (recon eval) with their status, model, lineage and event counts',
+      'list training runs, external evaluations (recon eval) and distillation jobs with their status, model, lineage and event counts',
     )
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       await withPlatform(async (platform) => {
-        await platform.projections.catchUp();
+        await platform.projections.awaitProjected();
         const runs = await platform.dataSource
           .getRepository(RunEntity)
           .find({ order: { requestedAt: 'ASC', runId: 'ASC' } });
@@ -28,15 +34,28 @@ export function runsCommand(): Command {
             status: run.status,
             events: run.eventCount,
             ...(options.json ? { model: run.model, baseUrl: run.baseUrl } : { model: modelCell(run) }),
-            seed: Number(run.seed),
+            seed: run.kind === 'distillation' ? null : Number(run.seed),
             requested: run.requestedAt,
             finished: run.finishedAt,
             parent: run.parentRunId ? `${run.parentRunId}@${run.parentStep}` : null,
+            ...(options.json ? {} : { traces: tracesCell(run) }),
             ...(options.json
               ? { summary: run.summary, failure: run.failure, changedKeys: run.changedKeys }
               : {}),
           })),
-          ['run', 'kind', 'name', 'status', 'events', 'model', 'seed', 'requested', 'finished', 'parent'],
+          [
+            'run',
+            'kind',
+            'name',
+            'status',
+            'events',
+            'model',
+            'seed',
+            'requested',
+            'finished',
+            'parent',
+            ...(runs.some((run) => run.kind === 'distillation') ? ['traces'] : []),
+          ],
           options,
         );
       });

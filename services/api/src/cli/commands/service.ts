@@ -2,7 +2,7 @@ import type { DynamicModule, Type } from '@nestjs/common';
 import { Command } from 'commander';
 import { selectBackend, isBackendName } from '@recon/policy';
 import { hostService, kafkaBrokersFromEnv, kafkaNamesFromEnv } from '@recon/service-kit';
-import { EventLogRelay, createKafkaClient } from '@recon/transport';
+import { EventLogRelay, createKafkaClient, kafkaSecurityFromEnv } from '@recon/transport';
 import { DataModule } from '../../../../data/src/data.module';
 import { EvaluationModule } from '../../../../evaluation/src/evaluation.module';
 import { RewardModule } from '../../../../reward/src/reward.module';
@@ -65,6 +65,15 @@ export function serviceCommand(): Command {
                 },
               )
             : null;
+        // Consumer lag over Kafka is Kafka's own: the api reads the groups' committed offsets at scrape time.
+        const kafkaLag =
+          name === 'api' && brokers
+            ? {
+                admin: createKafkaClient({ clientId: 'recon-lag', brokers }, kafkaSecurityFromEnv()).admin(),
+                topic: kafkaNamesFromEnv().topic,
+                groupPrefix: kafkaNamesFromEnv().groupPrefix,
+              }
+            : null;
         await hostService({
           name,
           platform,
@@ -74,12 +83,15 @@ export function serviceCommand(): Command {
           ...(name === 'api'
             ? {
                 // The api service exports the run metrics (followed from the bus) and the relay's.
-                http: ApiModule.forRoot({ metrics: { eventPipeline: true, runMetrics: true, relay } }),
+                http: ApiModule.forRoot({ metrics: { eventPipeline: true, runMetrics: true, relay, kafkaLag } }),
                 modules: [RunSupervisorModule],
               }
             : { modules: [WORKERS[name]()] }),
           afterListen: async () => relay?.start(),
-          beforeClose: async () => relay?.stop(),
+          beforeClose: async () => {
+            await relay?.stop();
+            await kafkaLag?.admin.disconnect();
+          },
         });
       });
     });

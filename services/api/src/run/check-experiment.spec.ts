@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  loadExperimentConfig,
+  parseExperimentConfig,
+  presetNames,
+  resolveConfigPath,
+} from '@recon/experiment';
+import { configProblems, dataPathProblems, embeddedRewards, rewardProblems } from './check-experiment';
+
+const config = (sections: string) =>
+  parseExperimentConfig(
+    `name: t
+datasets: { curriculum: { trainItems: 10, testItems: 4 } }
+policy: { kind: builtin, dModel: 16, nLayers: 1, nHeads: 2 }
+${sections}`,
+  );
+
+const keys = (problems: Array<{ key: string }>) => problems.map((p) => p.key);
+
+describe('configProblems', () => {
+  it.each(presetNames())('finds nothing wrong with the bundled preset %s', (name) => {
+    const preset = loadExperimentConfig(resolveConfigPath(name));
+    expect(configProblems(preset)).toEqual([]);
+    expect(dataPathProblems(preset)).toEqual([]);
+    expect(rewardProblems(preset, embeddedRewards([]), [])).toEqual([]);
+  });
+
+  it('names heads that do not divide dModel, a too small vocabulary and unknown categories', () => {
+    const problems = configProblems(
+      parseExperimentConfig(`name: t
+datasets: { curriculum: { categories: [pure_nash, nash_pure, bayes] } }
+policy: { kind: builtin, dModel: 64, nHeads: 5 }
+tokenizer: { vocabSize: 263 }
+`),
+    );
+    expect(problems).toEqual([
+      {
+        key: 'datasets.curriculum.categories',
+        reason: expect.stringMatching(/^unknown categories 'nash_pure', 'bayes'; known: pure_nash, /),
+      },
+      { key: 'policy.nHeads', reason: expect.stringContaining('5 does not divide policy.dModel 64') },
+      { key: 'tokenizer.vocabSize', reason: expect.stringContaining('263 is below 264') },
+    ]);
+    expect(
+      configProblems(config('tokenizer: { vocabSize: 264 }\nevaluation: { stages: [untrained] }')),
+    ).toEqual([]);
+  });
+
+  // Sections present → which evaluation.stages are refused (a run ends once its listed, trained stages are evaluated).
+  it.each([
+    ['', '[untrained]', []],
+    ['', '[untrained, sft, grpo]', []],
+    ['', '[grpo]', ['evaluation.stages']],
+    ['sft: { steps: 1 }', '[untrained, sft, grpo]', []],
+    ['sft: { steps: 1 }', '[sft]', []],
+    ['sft: { steps: 1 }', '[untrained]', ['evaluation.stages']],
+    ['sft: { steps: 1 }', '[grpo]', ['evaluation.stages']],
+    ['sft: { steps: 1 }\ngrpo: { steps: 1 }', '[grpo]', []],
+    ['sft: { steps: 1 }\ngrpo: { steps: 1 }', '[untrained]', ['evaluation.stages']],
+    ['sft: { steps: 1 }\ngrpo: { steps: 1 }', '[untrained, sft]', ['evaluation.stages']],
+    ['grpo: { steps: 1 }', '[untrained, grpo]', []],
+    ['grpo: { steps: 1 }', '[sft]', ['evaluation.stages']],
+  ])('with %j, stages %s: problems at %j', (sections, stages, expected) => {
+    expect(keys(configProblems(config(`${sections}\nevaluation: { stages: ${stages} }`)))).toEqual(expected);
+  });
+
+  it('says that stages [untrained] with sft and grpo would never train, and how to evaluate the untrained policy alone', () => {
+    const [problem] = configProblems(
+      config('sft: { steps: 1 }\ngrpo: { steps: 1 }\nevaluation: { stages: [untrained] }'),
+    );
+    expect(problem.reason).toBe(
+      "[untrained] ends the run once the untrained policy is evaluated, so the configured sft and grpo would never train: add 'grpo' to evaluation.stages, or remove the sft and grpo sections to evaluate the untrained policy alone",
+    );
+  });
+
+  it('asks a fork for a grpo section and the grpo stage', () => {
+    expect(keys(configProblems(config('evaluation: { stages: [grpo] }'), { fork: true }))).toEqual(['grpo']);
+    expect(
+      keys(configProblems(config('grpo: { steps: 2 }\nevaluation: { stages: [sft] }'), { fork: true })),
+    ).toEqual(['evaluation.stages']);
+    expect(
+      configProblems(config('grpo: { steps: 2 }\nevaluation: { stages: [grpo] }'), { fork: true }),
+    ).toEqual([]);
+  });
+});
+
+describe('dataPathProblems', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'recon-data-'));
+    writeFileSync(join(dir, 'eval_dataset.csv'), '');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const recon = (datasets: string) =>
+    parseExperimentConfig(`name: t\ndatasets: ${datasets}\npolicy: { kind: builtin }\n`);
+
+  it('names a missing directory, or each file the data service would import that is missing', () => {
+    expect(dataPathProblems(recon(`{ recon: { path: ${join(dir, 'nope')} } }`))).toEqual([
+      { key: 'datasets.recon.path', reason: `${join(dir, 'nope')} does not exist` },
+    ]);
+    expect(keys(dataPathProblems(recon(`{ recon: { path: ${dir} } }`)))).toEqual([
+      'datasets.recon.sft',
+      'datasets.recon.train',
+    ]);
+    // With a curriculum beside it, the Recon data's three files are imported all the same.
+    expect(
+      keys(dataPathProblems(recon(`{ curriculum: {}, recon: { path: ${dir}, train: eval_dataset.csv } }`))),
+    ).toEqual(['datasets.recon.sft']);
+  });
+});
+
+describe('rewardProblems', () => {
+  const served = [{ id: 'recon-hierarchical', version: '1.0.0' }];
+  const withRewards = (rewards: string, grpo = 'grpo: { steps: 1 }') =>
+    config(`${grpo}\nrewards: ${rewards}`);
+
+  it('names a reward GRPO will ask for that nothing serves or has ever registered', () => {
+    expect(rewardProblems(withRewards('[{ id: recon-hierarchical }, { id: other }]'), served, [])).toEqual([
+      {
+        key: 'rewards.1.id',
+        reason: expect.stringContaining(
+          "no reward service serves 'other': it is not built in (here: recon-hierarchical@1.0.0)",
+        ),
+      },
+    ]);
+    // A reward service that registered before (a deployable, maybe restarting) is waited for, as is any version.
+    expect(rewardProblems(withRewards('[{ id: other, version: 9.9.9 }]'), served, ['other'])).toEqual([]);
+    // Without GRPO nothing asks for a reward.
+    expect(rewardProblems(withRewards('[{ id: other }]', ''), served, [])).toEqual([]);
+  });
+
+  it('counts the built-in reward as served', () => {
+    expect(embeddedRewards([]).map((r) => r.id)).toContain('recon-hierarchical');
+  });
+});
