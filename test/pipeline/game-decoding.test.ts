@@ -56,4 +56,22 @@ describe('game suites with decoding: both (embedded deployment, real Postgres)',
     expect(results['gtbench-constrained.overall.random.matches']).toBe(10);
     expect(results['gtbench-constrained.overall.random.abnormal']).toBe(0);
   }, 240_000);
+
+  it('records the same game events in the same order whether the suites play in one lane or two', async () => {
+    // Games play in as many lanes as the pool has workers, each game's events recorded in game order.
+    const oneWorker = BOTH.replace('backend: wasm }', 'backend: wasm, workers: 1 }');
+    const twoWorkers = BOTH.replace('backend: wasm }', 'backend: wasm, workers: 2 }');
+    const games = async (runId: string) => {
+      const events = await deployment.platform.eventStore.readStream(runId);
+      expect(events.find((e) => e.type === 'run.failed')?.payload).toBeUndefined();
+      return events
+        .filter((e) => e.type.startsWith('game.'))
+        .map((e) => `${e.type} ${JSON.stringify(e.payload).split(runId).join('<run>')}`);
+    };
+    await runToEnd(deployment, 'lanes-1', parseExperimentConfig(oneWorker, 'one.yaml'), { timeoutMs: 170_000 });
+    await runToEnd(deployment, 'lanes-2', parseExperimentConfig(twoWorkers, 'two.yaml'), { timeoutMs: 170_000 });
+    const [one, two] = [await games('lanes-1'), await games('lanes-2')];
+    expect(one.length).toBeGreaterThan(40);
+    expect(two).toEqual(one);
+  }, 400_000);
 });

@@ -56,7 +56,9 @@ import {
 } from './suite-results';
 import { recordedRequests, suiteOpponents, type SuiteOpponent } from './gtbench-opponents';
 import { labelDecoding, matchNamespace } from './game-decoding';
+import { inLanes } from './lanes';
 import { PolicyAgent } from './policy-agent';
+import { poolSampler } from './policy-sampler';
 
 interface ProblemRowLike {
   messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
@@ -77,6 +79,8 @@ export function evaluationProducer(): Producer {
 }
 
 const BATCH = 32;
+/** Game events recorded per append when a suite records a game it played in a lane. */
+const GAME_EVENTS_PER_APPEND = 200;
 
 /**
  * The evaluation service: on `policy.ready` it evaluates that stage of the policy on the run's suites
@@ -320,17 +324,40 @@ export class EvaluationWorker {
     return { suite, results: problemSuiteResults(suite, graded), evaluated, sample: drawnSample };
   }
 
-  private emitter(runId: string, stage: string) {
+  /**
+   * Records a suite's game events on the run: ids numbered in the order recorded, so a suite whose games run
+   * in lanes records each game's buffered events in game order (the order one lane would give them).
+   */
+  private gameRecorder(runId: string, stage: string) {
     let index = 0;
-    return async (event: GameEvent) => {
-      await this.append(runId, [
-        {
-          eventId: deterministicEventId(runId, event.type, stage, event.payload.matchId, index++),
-          type: event.type,
-          payload: event.payload,
-        } as NewEvent,
-      ]);
+    return async (events: readonly GameEvent[]) => {
+      for (let start = 0; start < events.length; start += GAME_EVENTS_PER_APPEND)
+        await this.append(
+          runId,
+          events.slice(start, start + GAME_EVENTS_PER_APPEND).map(
+            (event) =>
+              ({
+                eventId: deterministicEventId(runId, event.type, stage, event.payload.matchId, index++),
+                type: event.type,
+                payload: event.payload,
+              }) as NewEvent,
+          ),
+        );
     };
+  }
+
+  /**
+   * Where a stage's game decisions are sampled: on the compute workers (one game in flight per worker keeps
+   * every core busy and the event loop free), `lanes` games at a time.
+   */
+  private async gameSampling(config: ExperimentConfig, policy: LoadedPolicy) {
+    const backend = activeBackend() ?? (await selectBackend('auto'));
+    const pool = await policyComputePool(
+      backend,
+      resolveWorkerCount(config.policy.kind === 'builtin' ? config.policy.workers : undefined),
+    );
+    const pooled = checkpointPoolPolicy(await readCheckpointPolicy(this.options.blobStore, policy.checkpointHash));
+    return { lanes: pool.size, samplerFor: (lane: number) => poolSampler(pool, pooled, lane) };
   }
 
   private async completeInformation(
@@ -341,44 +368,64 @@ export class EvaluationWorker {
     policy: LoadedPolicy,
   ) {
     const settings = config.evaluation.completeInformation!;
-    const emit = this.emitter(runId, stage);
+    const record = this.gameRecorder(runId, stage);
+    const { lanes, samplerFor } = await this.gameSampling(config, policy);
     const results: Record<string, number> = {};
     const modes = decodingModes(settings.decoding);
     let done = 0;
     for (const decoding of modes) {
-      const games: Array<{ game: string; finished: GameFinishedPayload[] }> = [];
-      for (const game of COMPLETE_INFO_GAMES) {
-        const finished = await runCompleteInfoTrials(
-          game,
-          (matchSeed) =>
-            new PolicyAgent(policy, matchSeed, {
-              temperature: settings.temperature,
-              maxTokens: settings.maxNewTokens ?? config.evaluation.maxNewTokens,
-              decoding,
-            }),
-          {
-            runId: matchNamespace(runId, stage, decoding),
-            runSeed: seed,
-            // Seeds from the stage, not the run id: `recon replay --verify` re-executes under another id.
-            // Both decodings of a trial share its seed, so they differ only in how the replies were decoded.
-            seedScope: stage,
-            trials: settings.trials,
+      const games = await inLanes(
+        COMPLETE_INFO_GAMES,
+        lanes,
+        async (game, lane) => {
+          const events: GameEvent[] = [];
+          const finished = await runCompleteInfoTrials(
+            game,
+            (matchSeed) =>
+              new PolicyAgent(
+                policy,
+                matchSeed,
+                {
+                  temperature: settings.temperature,
+                  maxTokens: settings.maxNewTokens ?? config.evaluation.maxNewTokens,
+                  decoding,
+                },
+                samplerFor(lane),
+              ),
+            {
+              runId: matchNamespace(runId, stage, decoding),
+              runSeed: seed,
+              // Seeds from the stage, not the run id: `recon replay --verify` re-executes under another id.
+              // Both decodings of a trial share its seed, so they differ only in how the replies were decoded.
+              seedScope: stage,
+              trials: settings.trials,
+              stage,
+              emit: async (event) => void events.push(event),
+              policy: settings.reasks > 0 ? { kind: 'reask', times: settings.reasks } : { kind: 'forfeit' },
+              ...(settings.decoding === undefined ? {} : { decoding }),
+            },
+          );
+          return { game: game.name, finished, events };
+        },
+        async ({ events }) => {
+          await record(events);
+          this.options.onProgress?.(
+            runId,
             stage,
-            emit,
-            policy: settings.reasks > 0 ? { kind: 'reask', times: settings.reasks } : { kind: 'forfeit' },
-            ...(settings.decoding === undefined ? {} : { decoding }),
-          },
-        );
-        games.push({ game: game.name, finished });
-        this.options.onProgress?.(
-          runId,
-          stage,
+            'complete-info',
+            ++done,
+            COMPLETE_INFO_GAMES.length * modes.length,
+          );
+        },
+      );
+      Object.assign(
+        results,
+        labelDecoding(
+          completeInfoResults(games.map(({ game, finished }) => ({ game, finished }))),
           'complete-info',
-          ++done,
-          COMPLETE_INFO_GAMES.length * modes.length,
-        );
-      }
-      Object.assign(results, labelDecoding(completeInfoResults(games), 'complete-info', decoding));
+          decoding,
+        ),
+      );
     }
     return results;
   }
@@ -392,7 +439,6 @@ export class EvaluationWorker {
     opponents: readonly SuiteOpponent[],
   ) {
     const settings = config.evaluation.gtbench!;
-    const emit = this.emitter(runId, stage);
     const invalid = parseInvalidPolicy(
       settings.invalidPolicy === 'reask' ? `reask:${settings.reasks}` : settings.invalidPolicy,
     );
@@ -401,46 +447,74 @@ export class EvaluationWorker {
     const games = GTBENCH_TEXT_GAMES.filter(
       (t) => !settings.games || (settings.games as readonly string[]).includes(t.game.name),
     );
-    const cells = games.flatMap((textGame) => opponents.map((suiteOpponent) => ({ textGame, suiteOpponent })));
+    const cells = games.flatMap((textGame) =>
+      opponents.map((suiteOpponent) => ({ textGame, suiteOpponent })),
+    );
+    // Engines play in this thread and the policy on the workers, so cells run in lanes; an LLM or checkpoint
+    // opponent records its own requests as it plays, so its suite keeps one lane (their order is the record's).
+    const engineOpponents = settings.opponents.every((opponent) => typeof opponent === 'string');
+    const sampling = await this.gameSampling(config, policy);
+    const lanes = engineOpponents ? sampling.lanes : 1;
+    const record = this.gameRecorder(runId, stage);
     let done = 0;
     for (const decoding of modes) {
-      const played: Array<{ game: string; opponent: string; finished: GameFinishedPayload[] }> = [];
-      for (const { textGame, suiteOpponent } of cells) {
-        const name = suiteOpponent.name;
-        const opponent = await suiteOpponent.forGame(
-          textGame.game.name,
-          settings.decoding === undefined ? undefined : decoding,
-        );
-        done++;
-        if (!opponent) continue;
-        const finished: GameFinishedPayload[] = [];
-        for (const match of scheduleMatches(
-          matchNamespace(runId, stage, decoding),
-          seed,
-          textGame.game.name,
-          opponent.name,
-          settings.matches,
-          stage,
-        )) {
-          const agent = new PolicyAgent(policy, match.seed, {
-            temperature: settings.temperature,
-            maxTokens: settings.maxNewTokens ?? config.evaluation.maxNewTokens,
-            decoding,
-          });
-          finished.push(
-            await runGtbenchMatch(textGame, agent, opponent.forMatch(match), {
-              match,
-              stage,
-              policy: invalid,
-              emit,
-              ...(settings.decoding === undefined ? {} : { decoding }),
-            }),
+      const played = await inLanes(
+        cells,
+        lanes,
+        async ({ textGame, suiteOpponent }, lane) => {
+          const events: GameEvent[] = [];
+          const opponent = await suiteOpponent.forGame(
+            textGame.game.name,
+            settings.decoding === undefined ? undefined : decoding,
           );
-        }
-        played.push({ game: textGame.game.name, opponent: name, finished });
-        this.options.onProgress?.(runId, stage, 'gtbench', done, cells.length * modes.length);
-      }
-      Object.assign(results, labelDecoding(gtbenchResults(played), 'gtbench', decoding));
+          if (!opponent) return { events, cell: null };
+          const emit = engineOpponents
+            ? async (event: GameEvent) => void events.push(event)
+            : (event: GameEvent) => record([event]);
+          const finished: GameFinishedPayload[] = [];
+          for (const match of scheduleMatches(
+            matchNamespace(runId, stage, decoding),
+            seed,
+            textGame.game.name,
+            opponent.name,
+            settings.matches,
+            stage,
+          )) {
+            const agent = new PolicyAgent(
+              policy,
+              match.seed,
+              {
+                temperature: settings.temperature,
+                maxTokens: settings.maxNewTokens ?? config.evaluation.maxNewTokens,
+                decoding,
+              },
+              sampling.samplerFor(lane),
+            );
+            finished.push(
+              await runGtbenchMatch(textGame, agent, opponent.forMatch(match), {
+                match,
+                stage,
+                policy: invalid,
+                emit,
+                ...(settings.decoding === undefined ? {} : { decoding }),
+              }),
+            );
+          }
+          return { events, cell: { game: textGame.game.name, opponent: suiteOpponent.name, finished } };
+        },
+        async ({ events }) => {
+          await record(events);
+          this.options.onProgress?.(runId, stage, 'gtbench', ++done, cells.length * modes.length);
+        },
+      );
+      Object.assign(
+        results,
+        labelDecoding(
+          gtbenchResults(played.flatMap(({ cell }) => (cell ? [cell] : []))),
+          'gtbench',
+          decoding,
+        ),
+      );
     }
     return results;
   }

@@ -1,8 +1,9 @@
 import type { Agent, GameDecoding, Observation } from '@recon/games';
 import { deriveSeed } from '@recon/games';
-import { CompletionTrie, generate, generateConstrained } from '@recon/policy';
+import { CompletionTrie } from '@recon/policy';
 import { storableText } from '@recon/contracts';
 import { PromptOverflowError, promptTokens, type LoadedPolicy } from '@recon/policy-runtime';
+import { inThreadSampler, type PolicySampler } from './policy-sampler';
 
 export interface PolicyAgentSampling {
   temperature: number;
@@ -27,13 +28,17 @@ export interface PolicyAgentSampling {
 export class PolicyAgent implements Agent {
   readonly name: string;
   private decisions = 0;
+  private readonly sampler: PolicySampler;
 
+  /** `sampler`: where completions are sampled (default this thread; see poolSampler). */
   constructor(
     private readonly policy: Pick<LoadedPolicy, 'model' | 'tokenizer' | 'checkpointHash'>,
     private readonly seed: number,
     private readonly sampling: PolicyAgentSampling,
+    sampler?: PolicySampler,
   ) {
     this.name = `policy:${policy.checkpointHash.slice(0, 12)}`;
+    this.sampler = sampler ?? inThreadSampler(policy);
   }
 
   async act(observation: Observation): Promise<string> {
@@ -46,22 +51,21 @@ export class PolicyAgent implements Agent {
       // The prompt keeps as much as leaves room for the longest legal reply: no free-form budget is needed.
       const ids = this.promptIds(observation, trie.longest);
       if (typeof ids === 'string') return ids;
-      const completion = generateConstrained(model, tokenizer, { promptIds: ids, seed }, trie, {
-        temperature: this.sampling.temperature,
-        endTokenId: eos,
-      });
-      return completion.text;
+      return this.sampler.constrained(
+        { promptIds: ids, seed },
+        { strings: observation.replies, trie },
+        { temperature: this.sampling.temperature, endTokenId: eos },
+      );
     }
     const maxTokens = Math.min(this.sampling.maxTokens, context - 2);
     const ids = this.promptIds(observation, maxTokens);
     if (typeof ids === 'string') return ids;
-    const [completion] = generate(model, tokenizer, [{ promptIds: ids, seed }], {
-      temperature: this.sampling.temperature,
-      maxTokens,
-      stopTokenIds: [eos],
-    });
+    const text = await this.sampler.free(
+      { promptIds: ids, seed },
+      { temperature: this.sampling.temperature, maxTokens, stopTokenIds: [eos] },
+    );
     // What the agent said is recorded as game.move rawText: keep it storable.
-    return storableText(completion.text);
+    return storableText(text);
   }
 
   /**

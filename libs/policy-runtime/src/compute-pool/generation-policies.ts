@@ -1,6 +1,8 @@
 import {
   ByteBpeTokenizer,
   generate,
+  generateConstrained,
+  type ConstrainedOptionsInput,
   TransformerPolicy,
   type SampledCompletion,
   type SampleRequest,
@@ -26,6 +28,17 @@ export class GenerationPolicies {
   ): SampledCompletion[] {
     const policy = this.take(key, content);
     return generate(policy.model, policy.tokenizer, requests, options);
+  }
+
+  generateConstrained(
+    key: string,
+    content: PolicyContent | undefined,
+    request: SampleRequest,
+    allowed: readonly string[],
+    options: ConstrainedOptionsInput,
+  ): SampledCompletion {
+    const policy = this.take(key, content);
+    return generateConstrained(policy.model, policy.tokenizer, request, allowed, options);
   }
 
   private take(key: string, content: PolicyContent | undefined): Held {

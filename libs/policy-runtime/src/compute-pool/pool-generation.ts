@@ -1,4 +1,9 @@
-import type { SampledCompletion, SampleRequest, SamplingOptionsInput } from '@recon/policy';
+import type {
+  ConstrainedOptionsInput,
+  SampledCompletion,
+  SampleRequest,
+  SamplingOptionsInput,
+} from '@recon/policy';
 import type { ComputePool } from './compute-pool';
 import type { CheckpointPolicy } from '../policy-checkpoints';
 import type { PolicyContent } from './protocol';
@@ -33,9 +38,73 @@ export async function generateOnPool(
       requests.slice(start, start + size).map((r) => ({ promptIds: [...r.promptIds], seed: r.seed })),
     );
   const workers = parts.map((_, i) => i % pool.size);
-  // Deciding what each worker must be sent and posting it is one turn: a concurrent call (another batch,
-  // another service) must not post a part for this policy before the part that carries its content.
-  const replies = await pool.serially(async () => {
+  const replies = await postWithPolicy(pool, policy, workers, (worker, content, i) =>
+    pool.request(worker, { kind: 'generate', key: policy.key, ...content, requests: parts[i], options }),
+  );
+  const answers = await Promise.all(replies);
+  return answers.flat();
+}
+
+/**
+ * One completion on worker `worker` (mod the pool's size): a caller that keeps a request in flight per
+ * worker uses every core. Which worker samples it does not change the completion.
+ */
+export async function generateOneOnPool(
+  pool: ComputePool,
+  policy: PoolPolicy,
+  worker: number,
+  request: SampleRequest,
+  options: SamplingOptionsInput,
+): Promise<SampledCompletion> {
+  const index = worker % pool.size;
+  const [reply] = await postWithPolicy(pool, policy, [index], (w, content) =>
+    pool.request(w, {
+      kind: 'generate',
+      key: policy.key,
+      ...content,
+      requests: [{ promptIds: [...request.promptIds], seed: request.seed }],
+      options,
+    }),
+  );
+  const [completion] = await reply;
+  return completion;
+}
+
+/** One completion masked to `allowed` (see generateConstrained), on worker `worker` mod the pool's size. */
+export async function generateConstrainedOnPool(
+  pool: ComputePool,
+  policy: PoolPolicy,
+  worker: number,
+  request: SampleRequest,
+  allowed: readonly string[],
+  options: ConstrainedOptionsInput,
+): Promise<SampledCompletion> {
+  const index = worker % pool.size;
+  const [reply] = await postWithPolicy(pool, policy, [index], (w, content) =>
+    pool.request(w, {
+      kind: 'generate.constrained',
+      key: policy.key,
+      ...content,
+      request: { promptIds: [...request.promptIds], seed: request.seed },
+      allowed: [...allowed],
+      options,
+    }),
+  );
+  return reply;
+}
+
+/**
+ * Posts one request per listed worker, sending the policy's content to the workers that do not hold it.
+ * Deciding what each worker must be sent and posting it is one turn: a concurrent call (another batch,
+ * another service) must not post a request for this policy before the one that carries its content.
+ */
+async function postWithPolicy<T>(
+  pool: ComputePool,
+  policy: PoolPolicy,
+  workers: readonly number[],
+  post: (worker: number, content: { policy?: PolicyContent }, i: number) => Promise<T>,
+): Promise<Array<Promise<T>>> {
+  return pool.serially(async () => {
     const sends = workers.map((worker) => pool.needsPolicy(worker, policy.key));
     let content: PolicyContent | undefined;
     try {
@@ -44,23 +113,13 @@ export async function generateOnPool(
       workers.forEach((worker, i) => sends[i] && pool.forgetPolicy(worker, policy.key));
       throw error;
     }
-    return parts.map((part, i) =>
-      pool
-        .request(workers[i], {
-          kind: 'generate',
-          key: policy.key,
-          ...(sends[i] ? { policy: content } : {}),
-          requests: part,
-          options,
-        })
-        .catch((error: unknown) => {
-          pool.forgetPolicy(workers[i], policy.key);
-          throw error;
-        }),
+    return workers.map((worker, i) =>
+      post(worker, sends[i] ? { policy: content } : {}, i).catch((error: unknown) => {
+        pool.forgetPolicy(worker, policy.key);
+        throw error;
+      }),
     );
   });
-  const answers = await Promise.all(replies);
-  return answers.flat();
 }
 
 /** A stored checkpoint as the pool samples it. */

@@ -6,6 +6,7 @@ import type {
   BackendInfo,
   BackendName,
   BackendRequirement,
+  ConstrainedOptionsInput,
   SampledCompletion,
   SampleRequest,
   SamplingOptionsInput,
@@ -90,6 +91,15 @@ export type PoolRequest =
       policy?: PolicyContent;
       requests: SampleRequest[];
       options: SamplingOptionsInput;
+    }
+  /** One completion masked to `allowed` (a game's legal replies), as generateConstrained samples it. */
+  | {
+      kind: 'generate.constrained';
+      key: string;
+      policy?: PolicyContent;
+      request: SampleRequest;
+      allowed: string[];
+      options: ConstrainedOptionsInput;
     };
 
 export interface SftGradientsReply {
@@ -120,6 +130,7 @@ export interface PoolReplies {
   close: null;
   memory: { tensors: number; bytes: number };
   generate: SampledCompletion[];
+  'generate.constrained': SampledCompletion;
 }
 
 export type ReplyOf<K extends PoolRequest['kind']> = PoolReplies[K];
