@@ -36,7 +36,11 @@ COPY libs libs
 COPY services services
 COPY migrations migrations
 COPY native native
+# The run explorer (served by `recon api`): bundled by esbuild into dist/explorer, which the runtime copies with dist.
+COPY apps apps
 RUN npx swc libs services migrations -d dist --only "**/*.ts" --ignore "**/*.spec.ts" -q \
+  && node apps/explorer/build.js \
+  && test -f dist/explorer/app.js \
   && rm -rf native/blas-matmul/build \
   && bash native/blas-matmul/build.sh \
   && test -f native/blas-matmul/build/blas_matmul.node

@@ -26,6 +26,13 @@ const ROUTE_ROLES: Record<string, Role | 'public'> = {
   'GET /metrics': 'viewer',
   'GET /runs/:runId/view': 'viewer',
   'GET /runs/:runId/steps/:step/groups': 'viewer',
+  'GET /runs/:runId/matches': 'viewer',
+  'GET /runs/:runId/matches/:matchId': 'viewer',
+  'GET /runs/:runId/audit/report': 'viewer',
+  'GET /runs/:runId/audit/verification': 'viewer',
+  // Starts `recon replay --verify` of the run (a child process the gateway ends when it closes).
+  'POST /runs/:runId/audit/verification': 'operator',
+  'GET /compare': 'viewer',
   'GET /live/runs': 'viewer',
   // The explorer's static files hold no data (its views call the routes above with the user's token).
   'GET /': 'public',

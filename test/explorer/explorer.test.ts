@@ -1,12 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { NewEvent } from '@recon/eventlog';
+import {
+  completeInfoGame,
+  gtbenchTextGame,
+  pairedDifference,
+  pairOutcomes,
+  randomMove,
+  RandomTextAgent,
+  runCompleteInfoTrial,
+  runGtbenchMatch,
+  scheduleMatches,
+  ScriptedAgent,
+  type GameEvent,
+} from '@recon/games';
 import { issueToken } from '@recon/service-kit';
+import { requestRescore } from '../../services/api/src/run/rescore';
+import { tamper } from '../support/attacker';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
-import { RECON_BIN } from '../support/recon-cli';
+import { RECON_BIN, runRecon } from '../support/recon-cli';
 import { syntheticRunEvents, TEST_PRODUCER } from '../support/synthetic-run';
 
 // The page's globals, used in the functions that run in the browser (page.evaluate, waitForFunction).
@@ -26,8 +41,57 @@ const SCRIPT = '<script>window.__injected = 1</script><img src=x onerror="window
 
 const hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
+const RUN_B = 'explorer-run-b';
+const TAMPERED = 'explorer-tampered';
+const BIG = 'explorer-6k';
+/** Held-out items right in each run (of 40): 24 in the first, 30 in the second, paired by item id. */
+const HELD_OUT = 40;
+const rightIn = (run: string, item: number) => (run === RUN ? item % 5 < 3 : item % 4 !== 0);
+
+/** Held-out items of a run at stage grpo (suite recon-eval), both graders' verdicts recorded. */
+function heldOutItems(run: string): NewEvent[] {
+  return Array.from({ length: HELD_OUT }, (_, i): NewEvent => ({
+    type: 'evaluation.item.scored',
+    payload: {
+      suite: 'recon-eval',
+      stage: 'grpo',
+      itemId: `item-${i}`,
+      category: 'Pure Nash',
+      completion: '\\boxed{[[0, 1]]}',
+      parsedAnswer: '[[0, 1]]',
+      gold: '[[0, 1]]',
+      correct: rightIn(run, i),
+      verdicts: { exact: rightIn(run, i), paper: rightIn(run, i) },
+    },
+  }));
+}
+
+/**
+ * Game events as the evaluation service records them, played by libs/games' own runners: a self-play trial
+ * of a complete-information game whose first reply is unparseable (re-asked), and two tic-tac-toe matches
+ * of a scripted text agent against the random engine.
+ */
+async function gameEvents(run: string): Promise<NewEvent[]> {
+  const events: GameEvent[] = [];
+  const emit = (event: GameEvent) => void events.push(event);
+  await runCompleteInfoTrial(
+    completeInfoGame('Stag Hunt'),
+    new ScriptedAgent('scripted', ['I would rather not say <script>alert(1)</script>', '<s>choice_1</s>']),
+    { matchId: `${run}/Stag Hunt/self-play/0`, stage: 'grpo', seed: 7, emit },
+  );
+  const { game, parse } = gtbenchTextGame('tictactoe');
+  for (const match of scheduleMatches(run, 42, 'tictactoe', 'random', 2))
+    await runGtbenchMatch(
+      { game, parse },
+      new RandomTextAgent(match.seed, (move) => `I play ${move}`),
+      { name: 'random', move: randomMove },
+      { match, stage: 'grpo', emit },
+    );
+  return events.map((e) => ({ type: e.type, payload: e.payload }) as NewEvent);
+}
+
 /** A small recorded run: the demo's synthetic run with datasets, and one completion that tries to inject markup. */
-function recordedRun(): NewEvent[] {
+async function recordedRun(): Promise<NewEvent[]> {
   const events = syntheticRunEvents(RUN, { sftSteps: 80, grpoSteps: 8 });
   const completed = events.find((e) => e.type === 'run.completed')!;
   completed.payload = { summary: { 'grpo.recon-eval.accuracy': 1 } };
@@ -58,15 +122,33 @@ function recordedRun(): NewEvent[] {
       ],
     },
   });
+  events.splice(events.length - 1, 0, ...heldOutItems(RUN), ...(await gameEvents(RUN)));
   return events;
+}
+
+/** The compared run: fewer SFT steps, a higher learning rate, other held-out verdicts. */
+function comparedRun(): NewEvent[] {
+  const events = syntheticRunEvents(RUN_B, { sftSteps: 60, grpoSteps: 8 });
+  const requested = events[0].payload as unknown as {
+    config: { sft: { steps: number; learningRate?: number } };
+  };
+  requested.config.sft.learningRate = 3e-4;
+  for (const e of events) if (e.type === 'sft.step.completed') (e.payload as { loss: number }).loss *= 0.8;
+  events.splice(events.length - 1, 0, ...heldOutItems(RUN_B));
+  return events;
+}
+
+/** The test database's URL, for the CLI. */
+function databaseUrlOf(platform: TestPlatform): string {
+  const databaseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  databaseUrl.pathname = `/${platform.databaseName}`;
+  return databaseUrl.toString();
 }
 
 /** `recon api` on a free port against the test's database; resolves with its URL once it listens. */
 function startApi(platform: TestPlatform): Promise<{ process: ChildProcess; url: string }> {
-  const databaseUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  databaseUrl.pathname = `/${platform.databaseName}`;
   const child = spawn(process.execPath, [RECON_BIN, 'api', '--port', '0'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl.toString(), RECON_BLOB_DIR: platform.blobDir },
+    env: { ...process.env, DATABASE_URL: databaseUrlOf(platform), RECON_BLOB_DIR: platform.blobDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolveUrl, reject) => {
@@ -88,6 +170,7 @@ describe('run explorer in Chromium', () => {
   let browser: Browser;
   let page: Page;
   let viewer: string;
+  let operator: string;
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
@@ -97,17 +180,59 @@ describe('run explorer in Chromium', () => {
       throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (scripts/setup.sh does)`);
     mkdirSync(ARTIFACTS, { recursive: true });
     platform = await createTestPlatform();
-    await platform.eventStore.append(RUN, recordedRun(), {
-      expectedVersion: 'no-stream',
-      producer: TEST_PRODUCER,
-    });
-    viewer = (
-      await issueToken(
-        platform,
-        { name: 'browser', role: 'viewer', expiresInMs: null, actor: 'test' },
-        TEST_PRODUCER,
-      )
-    ).token;
+    const runs: Array<[string, NewEvent[]]> = [
+      [RUN, await recordedRun()],
+      [RUN_B, comparedRun()],
+      [TAMPERED, syntheticRunEvents(TAMPERED)],
+      // ~6,000 events through the demo's synthetic path: 1,000 SFT steps, 1,000 GRPO steps of 2 rollouts.
+      [BIG, syntheticRunEvents(BIG, { sftSteps: 1000, grpoSteps: 1000 })],
+    ];
+    for (const [runId, events] of runs)
+      await platform.eventStore.append(runId, events, {
+        expectedVersion: 'no-stream',
+        producer: TEST_PRODUCER,
+      });
+    // The blobs the runs name (checkpoints, dataset files), so only the tampering fails an audit.
+    for (const content of [`checkpoint ${RUN}`, `checkpoint ${TAMPERED}`, 'sft blob', 'eval blob'])
+      await platform.blobStore.put(content);
+    // A payload changed behind the log's back (the append-only trigger bypassed as a superuser could).
+    await tamper(
+      platform.databaseUrl,
+      `UPDATE recon_events SET payload = jsonb_set(payload::jsonb, '{loss}', '0.001')::json WHERE stream_id = $1 AND position = 3`,
+      [TAMPERED],
+    );
+    // Another reward's scores of the run's rollouts, as `recon replay --rescore` records them.
+    const rescore = await requestRescore(
+      platform.eventStore,
+      RUN,
+      { rewardId: 'paper-reward', rewardVersion: '2' },
+      { actor: 'test', producer: TEST_PRODUCER },
+    );
+    await platform.eventStore.append(
+      rescore.streamId,
+      [0, 1].map((g) => ({
+        type: 'reward.scored',
+        payload: {
+          rolloutId: `2-p1-${g}`,
+          step: 2,
+          rewardId: 'paper-reward',
+          rewardVersion: '2',
+          total: g === 0 ? 0.25 : 0.75,
+          components: { correctness: g === 0 ? 0.25 : 0.75 },
+        },
+      })),
+      { expectedVersion: 'any', producer: TEST_PRODUCER },
+    );
+    const token = async (role: 'viewer' | 'operator') =>
+      (
+        await issueToken(
+          platform,
+          { name: `browser ${role}`, role, expiresInMs: null, actor: 'test' },
+          TEST_PRODUCER,
+        )
+      ).token;
+    viewer = await token('viewer');
+    operator = await token('operator');
     api = await startApi(platform);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -231,7 +356,187 @@ describe('run explorer in Chromium', () => {
     ).toBeUndefined();
     expect(await page.$$('article.completion script, article.completion img')).toHaveLength(0);
     expect(await page.textContent('article.completion')).toContain('advantage');
+    // The rescore stream's totals beside the original reward (sorted by reward: #0 first).
+    expect(await page.$$eval('article.completion .rescore', (n) => n.map((e) => e.textContent))).toEqual([
+      '0.250',
+      '0.750',
+    ]);
+    // Two completions ticked: their word diff, the injected markup still text.
+    await page.check('input[data-diff="2-p1-0"]');
+    await page.check('input[data-diff="2-p1-1"]');
+    await page.waitForSelector('pre.diff');
+    expect(await page.$$eval('pre.diff del', (n) => n.map((e) => e.textContent))).toEqual(
+      expect.arrayContaining([expect.stringContaining('<script>')]),
+    );
+    expect(await page.$$eval('pre.diff ins', (n) => n.map((e) => e.textContent))).toEqual(
+      expect.arrayContaining(['2}']),
+    );
+    expect(await page.$$('pre.diff script')).toHaveLength(0);
     await shot('grpo-group');
     expect(consoleErrors).toEqual([]);
+  });
+
+  it('lists the game replays with filters, and replays a match move by move', async () => {
+    await page.goto(`${api.url}/explorer/#/runs/${RUN}`);
+    await page.click('a[href$="/games"]');
+    await page.waitForSelector('table.matches tbody tr');
+    expect(await page.$$eval('table.matches tbody tr', (n) => n.length)).toBe(3);
+    await page.selectOption('#filter-game', 'tictactoe');
+    await page.waitForFunction(() => document.querySelectorAll('table.matches tbody tr').length === 2);
+    await shot('games');
+    await page.selectOption('#filter-game', 'Stag Hunt');
+    await page.waitForFunction(() => document.querySelectorAll('table.matches tbody tr').length === 1);
+    expect(await page.textContent('table.matches tbody tr')).toContain('Nash equilibrium, Pareto-optimal');
+    await page.click('table.matches tbody tr a');
+    await page.waitForSelector('li.move');
+    // The unparseable first reply: why it is invalid, then the re-asked one parsed.
+    const moves = await page.$$eval('li.move h3', (n) => n.map((e) => e.textContent ?? ''));
+    expect(moves[0]).toContain('INVALID: no <s> tag in the answer');
+    expect(moves[1]).toMatch(/attempt 2 .*move choice_1/);
+    expect(await page.textContent('pre.payoffs')).toContain('Alice \\ Bob');
+    expect(await page.textContent('#replay-check')).toContain('the same outcome (equilibrium)');
+    expect(await page.$$('li.move script')).toHaveLength(0);
+    expect((await page.$$eval('pre.reply', (n) => n.map((e) => e.textContent)))[0]).toContain(
+      '<script>alert(1)</script>',
+    );
+    await shot('game-trial');
+    // A tic-tac-toe match: the board after each move.
+    await page.goto(`${api.url}/explorer/#/runs/${RUN}/games?game=tictactoe`);
+    await page.waitForSelector('table.matches tbody tr a');
+    await page.click('table.matches tbody tr a');
+    await page.waitForSelector('pre.state');
+    expect(await page.$$eval('pre.state', (n) => n.length)).toBeGreaterThanOrEqual(5);
+    expect(await page.textContent('#replay-check')).toContain('the same outcome');
+    await shot('game-match');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('compares two runs: config diff, overlaid curves, paired change with interval and McNemar p', async () => {
+    await page.goto(`${api.url}/explorer/#/runs`);
+    await page.waitForSelector(`tr[data-run="${RUN_B}"]`);
+    await page.check(`input[data-compare="${RUN}"]`);
+    await page.check(`input[data-compare="${RUN_B}"]`);
+    await page.click('#compare-runs');
+    await page.waitForSelector('table.paired-changes');
+    const diff = await page.textContent('table.config-diff');
+    expect(diff).toContain('sft.steps');
+    expect(diff).toContain('sft.learningRate');
+    const titles = await page.$$eval('.u-title', (nodes) => nodes.map((n) => n.textContent));
+    expect(titles).toEqual(expect.arrayContaining(['SFT loss', 'GRPO reward mean']));
+    const legend = await page.$eval('.uplot .u-legend', (n) => n.textContent ?? '');
+    expect(legend).toContain(`synthetic ${RUN_B}`);
+    // The paired change the report's own statistics give on the 40 shared items (+1 item: eval-1).
+    const first = new Map([...Array(HELD_OUT).keys()].map((i) => [`item-${i}`, rightIn(RUN, i)]));
+    const second = new Map([...Array(HELD_OUT).keys()].map((i) => [`item-${i}`, rightIn(RUN_B, i)]));
+    first.set('eval-1', true);
+    second.set('eval-1', true);
+    const expected = pairedDifference(pairOutcomes(first, second));
+    const pts = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
+    const row = await page.textContent('table.paired-changes tbody tr');
+    expect(row).toContain(`${pts(expected.difference)} [${pts(expected.low)}, ${pts(expected.high)}]`);
+    expect(row).toContain(`p = ${expected.pValue.toFixed(3)}`);
+    expect(row).toContain(String(expected.items));
+    await shot('compare');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('flags a tampered run in the audit view and passes an intact one', async () => {
+    await page.goto(`${api.url}/explorer/#/runs/${TAMPERED}/audit`);
+    await page.waitForSelector('#audit-verdict');
+    expect(await page.textContent('#audit-verdict')).toContain('AUDIT FAILED');
+    expect(await page.textContent('#chain-status')).toContain('BROKEN at position 3');
+    expect(await page.textContent('#chain-status')).toContain('payload-hash');
+    await shot('audit-tampered');
+    await page.goto(`${api.url}/explorer/#/runs/${RUN}/audit`);
+    await page.waitForFunction(() =>
+      document.querySelector('#audit-verdict')?.textContent?.includes('PASSED'),
+    );
+    const text = await page.textContent('#main');
+    expect(text).toContain('intact: ');
+    expect(text).toContain('Producers');
+    expect(text).toContain('api test (jest)');
+    expect(text).toContain(hex('sft'));
+    // A viewer may look, not start a re-execution.
+    await page.click('#verify-start');
+    await page.waitForFunction(() =>
+      document.querySelector('#verify-status')?.textContent?.includes('operator'),
+    );
+    consoleErrors.length = 0; // the refused start's 403
+    await shot('audit');
+  });
+
+  it('starts replay --verify from the audit view with an operator token and shows its output', async () => {
+    await page.click('nav button.link'); // sign out
+    await page.fill('#token', operator);
+    await page.click('form.login button[type=submit]');
+    // Signed in, the page shows the view it was on: this run's audit.
+    await page.waitForSelector('#verify-start');
+    await page.click('#verify-start');
+    // Running (or, on a fast machine, already finished when the page first asks).
+    await page.waitForFunction(() =>
+      /^(Running|Failed|Identical|DIVERGED)/.test(
+        document.querySelector('#verify-status')?.textContent ?? '',
+      ),
+    );
+    // The synthetic run has no trainable config: the re-execution fails, saying why, and the page shows it.
+    await page.waitForFunction(
+      () => /Failed|Identical|DIVERGED/.test(document.querySelector('#verify-status')?.textContent ?? ''),
+      undefined,
+      { timeout: 90_000 },
+    );
+    expect(await page.textContent('#verify-status')).toContain('Failed (exit 1');
+    expect(await page.textContent('#verify-output')).toMatch(/config|run/);
+    await shot('audit-verify');
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+
+  it('recon report --html writes the run page as one self-contained file that renders from disk under its CSP', async () => {
+    const file = join(ARTIFACTS, `${RUN}.html`);
+    const result = await runRecon(['report', RUN, '--html', file], {
+      DATABASE_URL: databaseUrlOf(platform),
+      RECON_BLOB_DIR: platform.blobDir,
+    });
+    expect(result).toMatchObject({ code: 0, stdout: `wrote ${file}\n` });
+    const html = readFileSync(file, 'utf8');
+    // Nothing loaded from anywhere: the bundle and styles are inline, allowed by hash only.
+    expect(html).not.toMatch(/<script[^>]+src=|<link /);
+    expect(html).toMatch(
+      /http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'sha256-/,
+    );
+    expect(html).not.toContain('unsafe-inline');
+    // The injected completion is data in the JSON block, never markup.
+    expect(html).not.toContain('<script>window.__injected');
+    const offline = await browser.newPage();
+    const errors: string[] = [];
+    offline.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    offline.on('pageerror', (e) => errors.push(e.message));
+    const requests: string[] = [];
+    offline.on('request', (r) => requests.push(r.url()));
+    await offline.goto(`file://${file}`);
+    await offline.waitForSelector('figure.chart canvas');
+    await offline.waitForSelector('table.report');
+    const titles = await offline.$$eval('.u-title', (nodes) => nodes.map((n) => n.textContent));
+    expect(titles).toEqual(expect.arrayContaining(['SFT loss', 'GRPO reward (mean and per component)']));
+    expect(await offline.textContent('#main')).toContain('Table 3 — recon-eval accuracy by stage');
+    expect(await offline.$$('a[href$="/events"]')).toHaveLength(0);
+    expect(requests).toEqual([`file://${file}`]);
+    expect(errors).toEqual([]);
+    await offline.screenshot({ path: join(ARTIFACTS, 'report-html.png') });
+    await offline.close();
+  });
+
+  it('opens the run page of a ~6,000-event run (time to interactive printed, no threshold)', async () => {
+    const started = Date.now();
+    await page.goto(`${api.url}/explorer/#/runs/${BIG}`);
+    await page.waitForSelector('figure.chart canvas');
+    await page.waitForSelector('table.report');
+    const interactiveMs = Date.now() - started;
+    const inPage = await page.evaluate(() => document.getElementById('main')?.dataset.interactiveMs);
+    const events = await page.textContent('p.meta');
+    process.stdout.write(
+      `explorer: ${BIG} (${/(\d+) events/.exec(events ?? '')?.[1]} events) run page interactive in ${interactiveMs} ms, page load included (fetch and render ${inPage} ms in the page)\n`,
+    );
+    expect(events).toMatch(/60\d\d events/);
+    await shot('run-6k');
   });
 });

@@ -24,8 +24,9 @@ function headers(): HeadersInit {
 export async function getJson<T>(
   path: string,
   signal?: AbortSignal,
+  method: 'GET' | 'POST' = 'GET',
 ): Promise<{ body: T; response: Response }> {
-  const response = await fetch(path, { headers: headers(), signal });
+  const response = await fetch(path, { method, headers: headers(), signal });
   const body = (await response.json().catch(() => null)) as T & { message?: string };
   if (!response.ok)
     throw new ApiError(response.status, body?.message ?? `${response.status} ${response.statusText}`);

@@ -34,14 +34,20 @@ export function show(parent: HTMLElement, ...children: Child[]): void {
   append(parent, children);
 }
 
-/** Report text with its inline markup (`code`, **bold**) as elements; everything else stays text. */
+/** Report text with its inline markup (`code`, **bold**, _emphasis_) as elements; everything else stays text. */
 export function inline(text: string): Node[] {
   const nodes: Node[] = [];
-  const pattern = /`([^`]+)`|\*\*([^*]+)\*\*/g;
+  const pattern = /`([^`]+)`|\*\*([^*]+)\*\*|(?<![\w\\])_([^_\n]+)_(?!\w)/g;
   let last = 0;
   for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
     if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
-    nodes.push(match[1] !== undefined ? h('code', {}, match[1]) : h('strong', {}, match[2]));
+    nodes.push(
+      match[1] !== undefined
+        ? h('code', {}, match[1])
+        : match[2] !== undefined
+          ? h('strong', {}, match[2])
+          : h('em', {}, match[3]),
+    );
     last = match.index + match[0].length;
   }
   if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));

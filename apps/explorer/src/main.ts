@@ -1,6 +1,10 @@
 import { ApiError, getJson, token } from './api';
 import { h } from './dom';
-import { eventsView, groupsView, runsView, runView } from './views';
+import { auditView } from './audit';
+import { compareView } from './compare';
+import { gamesView, matchView } from './games';
+import type { RunView } from './types';
+import { eventsView, groupsView, renderRunPage, runsView, runView, type RunStatus } from './views';
 
 const main = document.getElementById('main') as HTMLElement;
 const nav = document.getElementById('nav') as HTMLElement;
@@ -83,7 +87,13 @@ async function route(): Promise<void> {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   main.replaceChildren(h('p', { role: 'status' }, 'Loading…'));
   try {
-    if (parts[0] === 'runs' && parts[1] && parts[2] === 'events')
+    if (parts[0] === 'compare') await compareView(main, params, signal);
+    else if (parts[0] === 'runs' && parts[1] && parts[2] === 'games' && parts[3])
+      await matchView(main, parts[1], parts.slice(3).join('/'), signal);
+    else if (parts[0] === 'runs' && parts[1] && parts[2] === 'games')
+      await gamesView(main, parts[1], params, signal);
+    else if (parts[0] === 'runs' && parts[1] && parts[2] === 'audit') await auditView(main, parts[1], signal);
+    else if (parts[0] === 'runs' && parts[1] && parts[2] === 'events')
       await eventsView(main, parts[1], params, signal);
     else if (parts[0] === 'runs' && parts[1] && parts[2] === 'steps' && parts[3])
       await groupsView(main, parts[1], Number(parts[3]), params, signal);
@@ -104,5 +114,12 @@ async function route(): Promise<void> {
   }
 }
 
-window.addEventListener('hashchange', () => void route());
-void route();
+/** `recon report --html` embeds the run page's data in the file: render it, with no server and no sign-in. */
+const embedded = document.getElementById('run-data');
+if (embedded) {
+  const { view, run } = JSON.parse(embedded.textContent ?? '{}') as { view: RunView; run: RunStatus };
+  renderRunPage(main, view, run, true);
+} else {
+  window.addEventListener('hashchange', () => void route());
+  void route();
+}

@@ -48,6 +48,7 @@ export interface RunView {
   sft: SeriesPoint[];
   grpo: SeriesPoint[];
   rolloutSteps: number[];
+  matches: number;
   report: ReportBlock[];
 }
 
@@ -86,5 +87,122 @@ export interface StepGroups {
     promptId: string;
     source: { datasetVersion: string; rowIndex: number; category?: string } | null;
     completions: GroupCompletion[];
+  }>;
+  rescores?: Array<{
+    streamId: string;
+    rewardId: string;
+    rewardVersion: string;
+    totals: Record<string, number>;
+  }>;
+}
+
+export interface MatchSummary {
+  matchId: string;
+  game: string;
+  suite: 'complete-information' | 'gtbench';
+  stage: string;
+  opponent: string;
+  agentSeat: number;
+  outcome: string;
+  status: string;
+  paretoOptimalEquilibrium: boolean | null;
+  returns: number[];
+  invalidCount: number;
+  retries: number;
+  moves: number;
+}
+
+export interface MatchPage {
+  total: number;
+  offset: number;
+  matches: MatchSummary[];
+  facets: { game: string[]; stage: string[]; opponent: string[]; outcome: string[] };
+}
+
+export interface ReplayedMove {
+  position: number;
+  ply: number;
+  actor: 'agent' | 'opponent' | 'chance';
+  seat: number;
+  attempt: number;
+  observation: string | null;
+  rawText: string | null;
+  parsedMove: string | null;
+  action: number | null;
+  legal: boolean;
+  invalidReason: string | null;
+  stateAfter: string | null;
+  returnsAfter: number[] | null;
+}
+
+export interface MatchReplay {
+  summary: MatchSummary;
+  finished: Record<string, unknown>;
+  payoffs: string | null;
+  moves: ReplayedMove[];
+  check: { matches: boolean; recomputedOutcome: string | null; problem: string | null };
+}
+
+export interface AuditView {
+  runId: string;
+  ok: boolean;
+  chain: {
+    eventsChecked: number;
+    ok: boolean;
+    headHash: string | null;
+    tombstoned: number;
+    firstBroken: {
+      position: number;
+      eventId: string | null;
+      check: string;
+      expected: string;
+      found: string;
+    } | null;
+  };
+  checkpoint: { status: string; description: string };
+  blobs: { ok: boolean; description: string; firstProblem: string | null };
+  report: ReportBlock[];
+}
+
+export interface VerificationJob {
+  runId: string;
+  state: 'running' | 'succeeded' | 'diverged' | 'failed';
+  startedAt: string;
+  finishedAt: string | null;
+  startedBy: string;
+  exitCode: number | null;
+  output: string[];
+}
+
+export interface PairedDifference {
+  items: number;
+  both: number;
+  firstOnly: number;
+  secondOnly: number;
+  neither: number;
+  difference: number;
+  low: number;
+  high: number;
+  pValue: number;
+}
+
+export interface RunComparison {
+  runs: Array<{
+    runId: string;
+    name: string | null;
+    seed: number | null;
+    configHash: string | null;
+    events: number;
+    sft: SeriesPoint[];
+    grpo: SeriesPoint[];
+  }>;
+  configDiff: Array<{ key: string; values: Array<string | null> }>;
+  changes: Array<{
+    suite: string;
+    baseline: string;
+    runId: string;
+    stage: string;
+    verdict: 'exact' | 'headline';
+    change: PairedDifference;
   }>;
 }

@@ -1,8 +1,9 @@
 import { getJson, subscribe } from './api';
 import { lineChart } from './chart';
+import { diffElement } from './diff';
 import { duration, fmt, h, show, type Child } from './dom';
 import { reportElements } from './report';
-import type { RecordedEvent, Run, RunView, StepGroups } from './types';
+import type { GroupCompletion, RecordedEvent, Run, RunView, StepGroups } from './types';
 
 export const runHref = (runId: string, rest = '') => `#/runs/${encodeURIComponent(runId)}${rest}`;
 
@@ -66,6 +67,19 @@ export function runsView(main: HTMLElement, signal: AbortSignal): void {
     ...['all', 'requested', 'completed', 'failed'].map((s) => h('option', { value: s }, s)),
   );
   const live = h('span', { class: 'live', role: 'status' }, 'connecting…');
+  // Runs ticked for comparison, in the order they were ticked (the first is the baseline).
+  const picked: string[] = [];
+  const compare = h('button', { type: 'button', id: 'compare-runs', disabled: true }, 'Compare ticked runs');
+  compare.addEventListener('click', () => {
+    location.hash = `#/compare?${new URLSearchParams(picked.map((id) => ['run', id]))}`;
+  });
+  const pick = (runId: string, on: boolean) => {
+    const at = picked.indexOf(runId);
+    if (on && at < 0) picked.push(runId);
+    if (!on && at >= 0) picked.splice(at, 1);
+    compare.disabled = picked.length < 2;
+    compare.textContent = picked.length < 2 ? 'Compare ticked runs' : `Compare ${picked.length} runs`;
+  };
   const table = h('table', { class: 'runs' });
   const render = () => {
     const text = filter.value.trim().toLowerCase();
@@ -86,6 +100,7 @@ export function runsView(main: HTMLElement, signal: AbortSignal): void {
         h(
           'tr',
           {},
+          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'compare')),
           ...COLUMNS.map(([key, label]) =>
             key
               ? h(
@@ -119,6 +134,17 @@ export function runsView(main: HTMLElement, signal: AbortSignal): void {
           h(
             'tr',
             { 'data-run': r.runId },
+            h(
+              'td',
+              {},
+              h('input', {
+                type: 'checkbox',
+                'aria-label': `compare ${r.runId}`,
+                'data-compare': r.runId,
+                checked: picked.includes(r.runId),
+                onchange: (e: Event) => pick(r.runId, (e.target as HTMLInputElement).checked),
+              }),
+            ),
             h('td', {}, r.kind),
             h('td', {}, h('a', { href: runHref(r.runId) }, r.name), h('div', { class: 'muted' }, r.runId)),
             h(
@@ -171,6 +197,7 @@ export function runsView(main: HTMLElement, signal: AbortSignal): void {
       { class: 'toolbar' },
       h('label', {}, 'Filter ', filter),
       h('label', {}, 'Status ', status),
+      compare,
       live,
     ),
     h('div', { class: 'table-scroll' }, table),
@@ -202,7 +229,20 @@ export async function runView(main: HTMLElement, runId: string, signal: AbortSig
     getJson<RunView>(`/runs/${encodeURIComponent(runId)}/view`, signal),
     getJson<Run>(`/runs/${encodeURIComponent(runId)}`, signal),
   ]);
-  const openStep = (step: number) => (location.hash = runHref(runId, `/steps/${step}`));
+  renderRunPage(main, view, run);
+  main.dataset.interactiveMs = String(Math.round(performance.now() - started));
+}
+
+/** What the page says of the run's status when it has the run list's row (the HTML export has not). */
+export type RunStatus = Pick<Run, 'kind' | 'status' | 'failure'>;
+
+/**
+ * Renders the run page from its data. `offline` (the `recon report --html` file): no links to the server's
+ * other views (events, GRPO groups, replays, audit), since the file is read without one.
+ */
+export function renderRunPage(main: HTMLElement, view: RunView, run: RunStatus, offline = false): void {
+  const runId = view.runId;
+  const openStep = offline ? undefined : (step: number) => (location.hash = runHref(runId, `/steps/${step}`));
   const componentKeys = [
     ...new Set(view.grpo.flatMap((p) => Object.keys(p).filter((k) => k.startsWith('reward.')))),
   ];
@@ -279,11 +319,21 @@ export async function runView(main: HTMLElement, runId: string, signal: AbortSig
       { class: 'meta' },
       `${run.kind} · `,
       h('span', { class: `status ${run.status}` }, run.status === 'requested' ? 'running' : run.status),
-      ` · ${runId} · seed ${view.seed ?? '–'} · ${view.events} events · `,
-      h('a', { href: runHref(runId, '/events') }, 'events'),
-      view.rolloutSteps.length > 0
-        ? [' · ', h('a', { href: runHref(runId, `/steps/${view.rolloutSteps[0]}`) }, 'GRPO groups')]
-        : null,
+      ` · ${runId} · seed ${view.seed ?? '–'} · ${view.events} events`,
+      offline
+        ? null
+        : [
+            ' · ',
+            h('a', { href: runHref(runId, '/events') }, 'events'),
+            view.rolloutSteps.length > 0
+              ? [' · ', h('a', { href: runHref(runId, `/steps/${view.rolloutSteps[0]}`) }, 'GRPO groups')]
+              : null,
+            view.matches > 0
+              ? [' · ', h('a', { href: runHref(runId, '/games') }, `game replays (${view.matches})`)]
+              : null,
+            ' · ',
+            h('a', { href: runHref(runId, '/audit') }, 'audit'),
+          ],
     ),
     run.failure ? h('p', { class: 'failure' }, `failed: ${run.failure}`) : null,
     section(
@@ -335,7 +385,6 @@ export async function runView(main: HTMLElement, runId: string, signal: AbortSig
       h('pre', { class: 'config' }, view.configYaml ?? '(none recorded)'),
     ),
   );
-  main.dataset.interactiveMs = String(Math.round(performance.now() - started));
 }
 
 const PAGE = 100;
@@ -488,13 +537,62 @@ export async function groupsView(
         `advantages: (reward − group mean) / group std, scaleRewards ${groups.scaleRewards}`,
       ),
     ),
+    (groups.rescores ?? []).length > 0
+      ? h(
+          'p',
+          { class: 'muted' },
+          `Rescored by ${(groups.rescores ?? []).map((r) => `${r.rewardId}@${r.rewardVersion} (${r.streamId})`).join(', ')}: shown beside the original reward.`,
+        )
+      : null,
     ...groups.groups.map((group) => {
       const completions = [...group.completions];
       if (byReward)
         completions.sort(
           (a, b) => (b.reward ?? -Infinity) - (a.reward ?? -Infinity) || a.groupIndex - b.groupIndex,
         );
-      return h(
+      // Two completions ticked for comparison show as a word diff above the group.
+      const chosen: GroupCompletion[] = [];
+      const diff = h('div', { class: 'diff-panel', 'aria-live': 'polite' });
+      const showDiff = () => {
+        if (chosen.length < 2) {
+          diff.replaceChildren(
+            chosen.length === 1
+              ? h(
+                  'p',
+                  { class: 'muted' },
+                  `Tick one more completion to diff it with #${chosen[0].groupIndex}.`,
+                )
+              : '',
+          );
+          return;
+        }
+        const [a, b] = chosen;
+        diff.replaceChildren(
+          h(
+            'h3',
+            {},
+            `diff #${a.groupIndex} → #${b.groupIndex} (`,
+            h('del', {}, 'only in the first'),
+            ', ',
+            h('ins', {}, 'only in the second'),
+            ')',
+          ),
+          diffElement(a.completion, b.completion),
+        );
+      };
+      const toggle = (c: GroupCompletion, on: boolean) => {
+        const at = chosen.indexOf(c);
+        if (on && at < 0) chosen.push(c);
+        if (!on && at >= 0) chosen.splice(at, 1);
+        if (chosen.length > 2) {
+          const dropped = chosen.shift()!;
+          const box = section.querySelector<HTMLInputElement>(`input[data-diff="${dropped.rolloutId}"]`);
+          if (box) box.checked = false;
+        }
+        showDiff();
+      };
+      const rescores = groups.rescores ?? [];
+      const section = h(
         'section',
         { class: 'group' },
         h(
@@ -516,12 +614,30 @@ export async function groupsView(
             h(
               'article',
               { class: 'completion', 'data-rollout': c.rolloutId },
-              h('h3', {}, `#${c.groupIndex}`),
+              h(
+                'h3',
+                {},
+                `#${c.groupIndex} `,
+                h(
+                  'label',
+                  { class: 'diff-pick' },
+                  h('input', {
+                    type: 'checkbox',
+                    'data-diff': c.rolloutId,
+                    onchange: (e: Event) => toggle(c, (e.target as HTMLInputElement).checked),
+                  }),
+                  ' diff',
+                ),
+              ),
               h(
                 'dl',
                 {},
                 h('dt', {}, 'reward'),
                 h('dd', { class: 'reward' }, fmt(c.reward)),
+                ...rescores.map((r) => [
+                  h('dt', {}, `rescore ${r.rewardId}@${r.rewardVersion}`),
+                  h('dd', { class: 'rescore' }, fmt(r.totals[c.rolloutId])),
+                ]),
                 ...c.rewards.flatMap((r) => [
                   ...Object.entries(r.components).map(([name, value]) => [
                     h('dt', {}, `· ${name}`),
@@ -540,6 +656,8 @@ export async function groupsView(
           ),
         ),
       );
+      section.insertBefore(diff, section.children[1]);
+      return section;
     }),
   );
 }

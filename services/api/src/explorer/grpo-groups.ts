@@ -1,6 +1,7 @@
 import type { PayloadOf } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
 import { combineRewards, groupAdvantages } from '@recon/policy';
+import type { Platform } from '@recon/persistence';
 import { payloadsOf } from '../run/report-format';
 
 /** One completion of a group: what was sampled, how each reward scored it, and its group-relative advantage. */
@@ -37,6 +38,13 @@ export interface StepGroups {
   scaleRewards: 'group' | 'batch' | 'none';
   rewardWeights: Record<string, number>;
   groups: PromptGroup[];
+  /** `recon replay --rescore` streams of the run: another reward's total for each rollout of this step. */
+  rescores?: Array<{
+    streamId: string;
+    rewardId: string;
+    rewardVersion: string;
+    totals: Record<string, number>;
+  }>;
 }
 
 interface GrpoSettings {
@@ -115,4 +123,34 @@ export function stepGroups(events: readonly RecordedEvent[], step: number): Step
     complete.flatMap((g) => g.completions).forEach((c, row) => (c.advantage = result.advantages[row]));
   }
   return { step, groupSize: requested?.groupSize ?? size ?? null, scaleRewards, rewardWeights, groups };
+}
+
+/** LIKE pattern text with its wildcards escaped. */
+const likeEscaped = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Adds the step's scores from each rescore stream of the run (`<run>.rescore-<reward>-<version>`). */
+export async function withRescores(
+  platform: Pick<Platform, 'pool' | 'eventStore'>,
+  runId: string,
+  groups: StepGroups,
+): Promise<StepGroups> {
+  const { rows } = await platform.pool.query<{ stream_id: string }>(
+    "SELECT stream_id FROM recon_streams WHERE stream_id LIKE $1 ESCAPE '\\' ORDER BY stream_id",
+    [`${likeEscaped(runId)}.rescore-%`],
+  );
+  const rescores: NonNullable<StepGroups['rescores']> = [];
+  for (const { stream_id: streamId } of rows) {
+    const scored = payloadsOf(
+      await platform.eventStore.readStream(streamId, { types: ['reward.scored'] }),
+      'reward.scored',
+    ).filter((s) => s.step === groups.step);
+    if (scored.length === 0) continue;
+    rescores.push({
+      streamId,
+      rewardId: scored[0].rewardId,
+      rewardVersion: scored[0].rewardVersion,
+      totals: Object.fromEntries(scored.map((s) => [s.rolloutId, s.total])),
+    });
+  }
+  return { ...groups, rescores };
 }

@@ -28,6 +28,8 @@ export interface RunView {
   grpo: SeriesPoint[];
   /** The GRPO steps that have scored rollouts (the group viewer's steps). */
   rolloutSteps: number[];
+  /** Finished game matches and trials (the replay viewer's list). */
+  matches: number;
   /** The run report (tables 3-5, samples) as blocks; the markdown report's own words and numbers. */
   report: ReportBlock[];
 }
@@ -52,9 +54,10 @@ function componentMeans(events: readonly RecordedEvent[]): Map<number, Record<st
   );
 }
 
-export function buildRunView(runId: string, events: readonly RecordedEvent[]): RunView {
-  const requested = payloadsOf(events, 'run.requested')[0];
-  const external = payloadsOf(events, 'external.evaluation.requested')[0];
+/** The training curves (SFT and GRPO, one point per step) and the GRPO steps that have scored rollouts. */
+export function trainingSeries(
+  events: readonly RecordedEvent[],
+): Pick<RunView, 'sft' | 'grpo' | 'rolloutSteps'> {
   const sftEvents = events.filter((e) => e.type === 'sft.step.completed');
   const sft = sftEvents.map((event, i) => {
     const p = event.payload as PayloadOf<'sft.step.completed'>;
@@ -80,6 +83,12 @@ export function buildRunView(runId: string, events: readonly RecordedEvent[]): R
     loss: p.loss,
     ...components.get(p.step),
   }));
+  return { sft, grpo, rolloutSteps: [...components.keys()].sort((a, b) => a - b) };
+}
+
+export function buildRunView(runId: string, events: readonly RecordedEvent[]): RunView {
+  const requested = payloadsOf(events, 'run.requested')[0];
+  const external = payloadsOf(events, 'external.evaluation.requested')[0];
   return {
     runId,
     name: requested?.name ?? external?.policy.model ?? null,
@@ -90,9 +99,8 @@ export function buildRunView(runId: string, events: readonly RecordedEvent[]): R
     seed: requested?.seed ?? external?.seed ?? null,
     datasets: payloadsOf(events, 'dataset.resolved')[0]?.datasets ?? [],
     checkpoints: payloadsOf(events, 'checkpoint.saved'),
-    sft,
-    grpo,
-    rolloutSteps: [...components.keys()].sort((a, b) => a - b),
+    ...trainingSeries(events),
+    matches: events.filter((e) => e.type === 'game.finished' && !e.tombstonedBy).length,
     report: reportBlocks(buildRunReport(runId, events)),
   };
 }

@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '@recon/eventlog';
 import { buildRunReport } from './run-report';
-import { describeStageChange, stageChanges } from './stage-changes';
+import { pairedDifference } from '@recon/games';
+import { describeStageChange, runChanges, stageChanges } from './stage-changes';
 
 /** Graded items of one suite at one stage (v1 events: one verdict): item i is right where `right(i)` says so. */
 function graded(
@@ -83,5 +84,16 @@ describe('stage changes', () => {
     ]);
     expect(report).toContain('Change between stages on the same items');
     expect(report).toMatch(/- sft → grpo: \+4\.0 points \[.+\] on 50 paired items \(2 gained, 0 lost/);
+  });
+
+  it('pairs two runs at each stage both evaluated, on the items both graded', () => {
+    const first = [...graded('sft', 50, (i) => i < 20), ...graded('grpo', 50, (i) => i < 25)];
+    // The second run: grpo on 40 of the items only (10 more right of them), no sft.
+    const second = graded('grpo', 40, (i) => i < 35);
+    const changes = runChanges(first, second, 'held-out', ['untrained', 'sft', 'grpo']);
+    expect(changes).toEqual([
+      { stage: 'grpo', change: pairedDifference({ both: 25, firstOnly: 0, secondOnly: 10, neither: 5 }) },
+    ]);
+    expect(changes[0].change.items).toBe(40);
   });
 });

@@ -53,6 +53,24 @@ export function stageChanges(
   });
 }
 
+/**
+ * The accuracy change from one run to another at each stage both evaluated (in `stages` order), on the items
+ * of the suite both graded there: the same paired interval and McNemar test as the stage-to-stage changes.
+ */
+export function runChanges(
+  first: readonly RecordedEvent[],
+  second: readonly RecordedEvent[],
+  suite: string,
+  stages: readonly string[],
+  verdict: Verdict = 'headline',
+): Array<{ stage: string; change: PairedDifference }> {
+  const a = itemsByStage(first, suite, verdict);
+  const b = itemsByStage(second, suite, verdict);
+  return stages
+    .filter((stage) => a.has(stage) && b.has(stage))
+    .map((stage) => ({ stage, change: pairedDifference(pairOutcomes(a.get(stage)!, b.get(stage)!)) }));
+}
+
 const points = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
 
 /** One line per stage change, e.g. `sft → grpo: +2.8 points [−1.8, +7.4], 21 items gained, 14 lost, p = 0.31`. */
