@@ -1,1 +1,2 @@
 export * from './select-backend';
+export { wasmBlasActive } from './wasm-blas-matmul-kernel';

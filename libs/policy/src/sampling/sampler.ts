@@ -33,6 +33,11 @@ export interface SampledCompletion {
   truncated: boolean;
 }
 
+/** What generation needs of a model: the built-in TransformerPolicy, or a loaded pretrained checkpoint. */
+export type DecodingModel = Pick<TransformerPolicy, 'decode' | 'emptyCache'> & {
+  config: { context: number };
+};
+
 export interface TextDecoder {
   decode(ids: readonly number[]): string;
 }
@@ -51,7 +56,7 @@ interface Slot {
  * first real token and padded keys are masked, so a row's output equals what it would get alone.
  */
 export function generate(
-  model: TransformerPolicy,
+  model: DecodingModel,
   decoder: TextDecoder,
   requests: readonly SampleRequest[],
   optionsInput: SamplingOptionsInput,
@@ -126,7 +131,7 @@ export function generate(
  * the cache, disposes the old cache and returns the last position's logits [batch * vocab] and the new cache.
  */
 export function decodeStep(
-  model: TransformerPolicy,
+  model: DecodingModel,
   cache: KvCache,
   ids: readonly number[],
   pads: readonly number[],

@@ -7,6 +7,7 @@ import type { ExperimentConfig } from '@recon/experiment';
 import { FIRST_MERGE_ID, MAX_VOCAB_SIZE } from '@recon/policy';
 import { distinctRewards, loadRewardPlugins, rewardPluginSpecsFromEnv } from '@recon/reward-sdk';
 import { BUILT_IN_REWARDS } from '../../../reward/src/reward.module';
+import { pretrainedProblems } from './pretrained-problems';
 
 /** Something wrong with a config that passed its schema: the dotted key and why. */
 export interface ConfigProblem {
@@ -32,6 +33,7 @@ export function configProblems(config: ExperimentConfig, options: { fork?: boole
       key: 'datasets.curriculum.categories',
       reason: `unknown categor${unknown.length === 1 ? 'y' : 'ies'} ${quoted(unknown)}; known: ${Object.keys(CURRICULUM_CATEGORIES).join(', ')}`,
     });
+  if (config.policy.kind === 'pretrained') return [...problems, ...pretrainedProblems(config.policy)];
   if (config.policy.kind !== 'builtin') return problems;
   const { dModel, nHeads } = config.policy;
   if (dModel % nHeads !== 0)
