@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import canonicalize from 'canonicalize';
 import { canonicalJson, hashCanonical } from './canonical';
 import { canonicalHeader, envelopeHash } from './chain';
 import { deterministicEventId } from './ids';
@@ -44,5 +46,28 @@ describe('canonical JSON and hashing', () => {
     expect(id).toBe(deterministicEventId('run-1', 'sft', 3));
     expect(id).not.toBe(deterministicEventId('run-1', 'sft', 4));
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('canonicalJson on plain data', () => {
+  it('writes exactly the bytes of the canonicalize package (RFC 8785) for generated JSON values', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.object(), (json, object) => {
+        expect(canonicalJson(json)).toBe(canonicalize(json));
+        // Objects may hold NaN or Infinity: then both refuse.
+        const outcome = (serialise: () => string | undefined) => {
+          try {
+            return serialise();
+          } catch (error) {
+            return `refused: ${(error as Error).message}`;
+          }
+        };
+        expect(outcome(() => canonicalJson(object))).toBe(outcome(() => canonicalize(object)));
+      }),
+      { seed: 18, numRuns: 2000 },
+    );
+    const odd = { b: [undefined, 1], a: { toJSON: () => 'x' }, c: undefined, d: -0, e: 1e21, f: 'é\u2028' };
+    expect(canonicalJson(odd)).toBe(canonicalize(odd));
+    expect(() => canonicalJson({ x: Number.NaN })).toThrow();
   });
 });

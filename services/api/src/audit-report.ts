@@ -149,6 +149,11 @@ export async function buildAuditReport(
     const through = audit.checkpoint.through;
     lines.push(
       `Signed head of this run: position ${through.version}, hash \`${through.hash}\` (checkpoint #${through.sequence} in \`${audit.checkpoint.file}\`, key \`${audit.checkpoint.keyId}\`).`,
+      'The checkpoint as published (its signature is Ed25519 over the RFC 8785 JSON of the other fields):',
+      '',
+      '```json',
+      JSON.stringify(audit.checkpoint.signedBy),
+      '```',
       '',
     );
   }

@@ -15,7 +15,7 @@ import type { Platform } from '@recon/persistence';
 /** Where the run's chain stands against the log checkpoints kept outside the database. */
 export type CheckpointCoverage =
   /** The chain passes through the run's signed head(s); `through` is the highest one. */
-  | { status: 'verified'; file: string; keyId: string; through: SignedHead }
+  | { status: 'verified'; file: string; keyId: string; through: SignedHead; signedBy: LogCheckpoint }
   /** Checkpoints of this database are kept, but none signed this run yet (it grew after the latest). */
   | {
       status: 'not-covered';
@@ -61,7 +61,13 @@ export async function auditRun(
   const blobs = await auditBlobs(platform.blobStore, references.references, references.withdrawn);
   const checkpoint: CheckpointCoverage =
     chain.signedThrough && key
-      ? { status: 'verified', file, keyId: key.keyId, through: chain.signedThrough }
+      ? {
+          status: 'verified',
+          file,
+          keyId: key.keyId,
+          through: chain.signedThrough,
+          signedBy: signed.checkpoints[chain.signedThrough.sequence - 1],
+        }
       : signed.latest && key
         ? { status: 'not-covered', file, keyId: key.keyId, latest: signed.latest }
         : { status: 'none', file };
