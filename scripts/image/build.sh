@@ -9,6 +9,7 @@
 # RECON_BASE_IMAGE (default localhost/recon-base:trixie, made by base.sh; any debian:trixie-slim-like image
 # works), NODE_EXTRA_CA_CERTS (default /etc/ssl/certs/ca-certificates.crt: CAs npm trusts during the build),
 # RECON_IMAGE_ARCHIVE=<file.tar> also writes the image as an OCI archive (to copy to another machine).
+# Each build keeps its untagged stage images as the layer cache; `podman image prune` frees them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

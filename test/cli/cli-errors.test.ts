@@ -179,7 +179,7 @@ describe('recon CLI failures: one clear line, documented exit codes, nothing rec
       2,
       "config 'no-such.yaml': no such file",
     ],
-  ])('%s: exit %s, no stack trace', async (_what, args, code, message) => {
+  ])('%s: exit with its code, no stack trace', async (_what, args, code, message) => {
     const unreachable = args[0] === 'runs' ? { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' } : {};
     expectClearFailure(await recon(args as string[], unreachable), code as number, message as string);
   });

@@ -30,7 +30,7 @@ function whyNotRunnable(): string | null {
   try {
     execFileSync('podman', ['--version'], { stdio: 'ignore' });
   } catch {
-    return 'podman is not installed: run npm run image first (it installs buildah, podman and debootstrap, then builds the image)';
+    return 'podman is not installed: run npm run image first (it installs buildah, podman, runc and debootstrap, then builds the image)';
   }
   try {
     execFileSync('podman', ['image', 'exists', IMAGE], { stdio: 'ignore' });

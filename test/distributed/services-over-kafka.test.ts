@@ -222,6 +222,14 @@ describe('distributed deployment: each service its own process, over a real Kafk
           : undefined,
       60_000,
     );
+    // The run has ended: every consumer group has read the topic to its end (lag from Kafka's own group
+    // offsets), and the api's projection processor has applied every event.
+    for (const expr of ['max(recon_consumer_lag_events)', 'max(recon_projection_lag_events)'])
+      await until(
+        `${expr} == 0 in Prometheus`,
+        async () => ((await running.query(expr)).data?.result[0]?.value[1] === '0' ? true : undefined),
+        60_000,
+      );
     const empty: string[] = [];
     for (const { dashboard, panel, expr } of dashboardQueries()) {
       const query = fillVariables(expr, { run: 'distributed' });

@@ -4,26 +4,25 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { auditStream, type RecordedEvent } from '@recon/eventlog';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
+import { tinyRunConfig } from '../support/tiny-run-config';
 import { gamesWithoutRunId, payloadFingerprint, REPRODUCIBLE_TYPES } from '../support/run-events';
 
 const BIN = resolve(__dirname, '../../bin/recon');
-const CONFIG = `
-name: crash
-seed: 11
-datasets:
-  curriculum: { trainItems: 100, testItems: 10 }
-policy: { kind: builtin, dModel: 32, nLayers: 1, nHeads: 2, contextLength: 256, backend: wasm }
-tokenizer: { vocabSize: 380 }
-sft: { steps: 4, batchSize: 8, learningRate: 0.003 }
-grpo: { steps: 5, promptsPerStep: 2, numGenerations: 4, learningRate: 0.0002, beta: 0.04, maxCompletionTokens: 24, maxGradNorm: 1.0 }
-# Games sample at temperature > 0: replay --verify re-executes them under another run id (seeds must not follow it).
-evaluation:
-  stages: [grpo]
-  maxNewTokens: 16
-  heldOut: { items: 10 }
-  completeInformation: { trials: 1, temperature: 0.8 }
-  gtbench: { matches: 1, opponents: [random], temperature: 0.8 }
-`;
+const CONFIG = tinyRunConfig({
+  name: 'crash',
+  seed: 11,
+  datasets: { curriculum: { testItems: 10 } },
+  sft: { steps: 4 },
+  grpo: { steps: 5, maxCompletionTokens: 24 },
+  // Games sample at temperature > 0: replay --verify re-executes them under another run id (seeds must not follow it).
+  evaluation: {
+    stages: ['grpo'],
+    maxNewTokens: 16,
+    heldOut: { items: 10 },
+    completeInformation: { trials: 1, temperature: 0.8 },
+    gtbench: { matches: 1, opponents: ['random'], temperature: 0.8 },
+  },
+});
 const REPRODUCIBLE = new Set([...REPRODUCIBLE_TYPES, 'policy.ready', 'evaluation.completed']);
 
 function recon(

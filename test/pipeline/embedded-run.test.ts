@@ -4,22 +4,18 @@ import { parseExperimentConfig, type ExperimentConfig } from '@recon/experiment'
 import { buildRunReport } from '../../services/api/src/run/run-report';
 import { runToEnd, startEmbeddedDeployment, type EmbeddedDeployment } from '../support/embedded-deployment';
 import { payloadFingerprint, REPRODUCIBLE_TYPES } from '../support/run-events';
+import { tinyRunConfig, type TinyRunOverrides } from '../support/tiny-run-config';
 
-const TINY = `
-name: tiny
-seed: 7
-datasets:
-  curriculum: { trainItems: 100, testItems: 20 }
-policy: { kind: builtin, dModel: 32, nLayers: 1, nHeads: 2, contextLength: 256, backend: wasm }
-tokenizer: { vocabSize: 380 }
-sft: { steps: 6, batchSize: 8, learningRate: 0.003, schedule: cosine, warmupSteps: 1 }
-grpo: { steps: 2, promptsPerStep: 2, numGenerations: 4, learningRate: 0.0002, beta: 0.04, maxCompletionTokens: 24, maxGradNorm: 1.0 }
-evaluation:
-  maxNewTokens: 24
-  heldOut: { items: 20 }
-  completeInformation: { trials: 1 }
-  gtbench: { matches: 1, opponents: [random] }
-`;
+const TINY: TinyRunOverrides = {
+  sft: { steps: 6, schedule: 'cosine', warmupSteps: 1 },
+  grpo: { maxCompletionTokens: 24 },
+  evaluation: {
+    maxNewTokens: 24,
+    heldOut: { items: 20 },
+    completeInformation: { trials: 1 },
+    gtbench: { matches: 1, opponents: ['random'] },
+  },
+};
 
 const REPRODUCIBLE = new Set(REPRODUCIBLE_TYPES);
 
@@ -41,7 +37,7 @@ describe('a run end to end on the embedded deployment (real Postgres, in-process
   const fingerprint = (events: RecordedEvent[]) => payloadFingerprint(events, REPRODUCIBLE);
 
   it('trains, scores and evaluates every stage, and the same config and seed reproduce every payload', async () => {
-    const config = parseExperimentConfig(TINY, 'tiny.yaml');
+    const config = parseExperimentConfig(tinyRunConfig(TINY), 'tiny.yaml');
     const first = await run('tiny-a', config);
     const completed = first.find((e) => e.type === 'run.completed')?.payload as
       PayloadOf<'run.completed'> | undefined;
@@ -73,10 +69,7 @@ describe('a run end to end on the embedded deployment (real Postgres, in-process
 
   it('fails a run with an unusable config with a message naming the key, and leaves other runs alone', async () => {
     const config = parseExperimentConfig(
-      TINY.replace(
-        '{ trainItems: 100, testItems: 20 }',
-        '{ trainItems: 100, testItems: 20, categories: [astrology] }',
-      ),
+      tinyRunConfig({ ...TINY, datasets: { curriculum: { categories: ['astrology'] } } }),
       'bad.yaml',
     );
     const events = await run('tiny-bad', config);

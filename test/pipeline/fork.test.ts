@@ -6,22 +6,18 @@ import { promisify } from 'node:util';
 import type { PayloadOf } from '@recon/contracts';
 import { auditStream } from '@recon/eventlog';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
+import { tinyRunConfig } from '../support/tiny-run-config';
 
 const run = promisify(execFile);
 const BIN = resolve(__dirname, '../../bin/recon');
 /** The example reward as a plug-in module (built by npm run build). */
 const PLUGIN = resolve(__dirname, '../../dist/services/reward-concise/src');
-const CONFIG = `
-name: parent
-seed: 21
-datasets:
-  curriculum: { trainItems: 100, testItems: 10 }
-policy: { kind: builtin, dModel: 32, nLayers: 1, nHeads: 2, contextLength: 256, backend: wasm }
-tokenizer: { vocabSize: 380 }
-sft: { steps: 3, batchSize: 8, learningRate: 0.003 }
-grpo: { steps: 3, promptsPerStep: 2, numGenerations: 4, learningRate: 0.0002, beta: 0.04, maxCompletionTokens: 16, maxGradNorm: 1.0 }
-evaluation: { stages: [grpo], maxNewTokens: 8, heldOut: { items: 5 } }
-`;
+const CONFIG = tinyRunConfig({
+  name: 'parent',
+  seed: 21,
+  datasets: { curriculum: { testItems: 10 } },
+  grpo: { steps: 3 },
+});
 
 describe('recon fork', () => {
   let platform: TestPlatform;

@@ -121,17 +121,21 @@ describe('GTBench against LLM and checkpoint opponents (recon serve, embedded de
   const finished = () =>
     events.filter((e) => e.type === 'game.finished').map((e) => e.payload as GameFinishedPayload);
   const readyHash = async (runId: string, stage: string) =>
-    (
-      (await deployment.platform.eventStore.readStream(runId, { types: ['policy.ready'] }))
-        .map((e) => e.payload as PayloadOf<'policy.ready'>)
-        .find((p) => p.stage === stage)!
-    ).checkpointHash;
+    (await deployment.platform.eventStore.readStream(runId, { types: ['policy.ready'] }))
+      .map((e) => e.payload as PayloadOf<'policy.ready'>)
+      .find((p) => p.stage === stage)!.checkpointHash;
 
   it('completes, playing each opponent where it can: a stage meets only the stages ready before it', async () => {
     expect(events.find((e) => e.type === 'run.failed')?.payload).toBeUndefined();
     expect(events.some((e) => e.type === 'run.completed')).toBe(true);
     const cells = (stage: string) =>
-      [...new Set(finished().filter((f) => f.stage === stage).map((f) => f.opponent))].sort();
+      [
+        ...new Set(
+          finished()
+            .filter((f) => f.stage === stage)
+            .map((f) => f.opponent),
+        ),
+      ].sort();
     // MCTS-free: random, the served model, the other run's checkpoint; sft also meets this run's untrained stage.
     expect(cells('untrained')).toEqual(['checkpoint:crossplay-base/untrained', 'openai:tiny', 'random']);
     expect(cells('sft')).toEqual([
@@ -170,7 +174,11 @@ describe('GTBench against LLM and checkpoint opponents (recon serve, embedded de
     expect(sent.length).toBeGreaterThanOrEqual(12); // at least one decision per match
     expect(received).toHaveLength(sent.length);
     received.forEach((r) => expect(r).toMatchObject({ outcome: 'ok', httpStatus: 200, suite: 'gtbench' }));
-    const matchIds = new Set(finished().filter((f) => f.opponent === 'openai:tiny').map((f) => f.matchId));
+    const matchIds = new Set(
+      finished()
+        .filter((f) => f.opponent === 'openai:tiny')
+        .map((f) => f.matchId),
+    );
     for (const request of sent) {
       expect(request.model).toBe('tiny');
       expect(request.endpoint).toBe(`${baseUrl}/chat/completions`);
@@ -206,11 +214,15 @@ describe('GTBench against LLM and checkpoint opponents (recon serve, embedded de
     const report = buildRunReport('llm-opponents', events);
     const table5 = report.slice(report.indexOf('## Table 5'));
     expect(table5).toContain('GTBench win rate against its opponents');
-    expect(table5).toMatch(new RegExp(`- openai:tiny \\(openai:tiny@${baseUrl.replace(/[.]/g, '\\.')}\\): 12 matches`));
+    expect(table5).toMatch(
+      new RegExp(`- openai:tiny \\(openai:tiny@${baseUrl.replace(/[.]/g, '\\.')}\\): 12 matches`),
+    );
     expect(table5).toMatch(/requests recorded, \d+ answered/);
     expect(table5).toContain('Ratings over the pool (5 players,');
     for (const player of ['untrained', 'sft', 'random', 'openai:tiny', 'checkpoint:crossplay-base/untrained'])
-      expect(table5).toMatch(new RegExp(`\\| ${player.replace(/[.]/g, '\\.')} \\| [+−]\\d+ \\[[+−]\\d+, [+−]\\d+\\] \\| \\d+ \\|`));
+      expect(table5).toMatch(
+        new RegExp(`\\| ${player.replace(/[.]/g, '\\.')} \\| [+−]\\d+ \\[[+−]\\d+, [+−]\\d+\\] \\| \\d+ \\|`),
+      );
     // This run's own untrained checkpoint is the untrained stage in the pool, not a sixth player.
     expect(table5).not.toMatch(/\| checkpoint:untrained \| [+−]/);
     expect(buildRunReport('llm-opponents', events)).toBe(report); // seeded: the same report every time

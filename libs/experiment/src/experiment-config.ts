@@ -44,6 +44,39 @@ const openAiPolicySchema = z.strictObject({
   retries: nonNegativeInt.default(3),
 });
 
+/**
+ * A local Hugging Face checkpoint (Llama or Qwen2 family: config.json, *.safetensors, tokenizer.json,
+ * tokenizer_config.json) trained with LoRA on the named projections; libs/pretrained loads it. The same
+ * target names as libs/pretrained/src/lora-settings.ts (PEFT's module names).
+ */
+const LORA_PROJECTIONS = [
+  'q_proj',
+  'k_proj',
+  'v_proj',
+  'o_proj',
+  'gate_proj',
+  'up_proj',
+  'down_proj',
+] as const;
+const pretrainedLoraSchema = z.strictObject({
+  rank: positiveInt.default(16),
+  alpha: z.number().positive().default(32),
+  dropout: z.literal(0, { message: 'LoRA dropout > 0 is not supported yet' }).default(0),
+  targets: z
+    .array(z.enum(LORA_PROJECTIONS))
+    .min(1)
+    .default([...LORA_PROJECTIONS]),
+});
+
+const pretrainedPolicySchema = z.strictObject({
+  kind: z.literal('pretrained'),
+  path: z.string().min(1),
+  lora: pretrainedLoraSchema.default(pretrainedLoraSchema.parse({})),
+  backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm-openblas', 'wasm', 'cpu']).default('auto'),
+  /** Longest prompt + completion to run (the checkpoint's max_position_embeddings when absent). */
+  context: positiveInt.optional(),
+});
+
 /** Defaults are the paper's where they apply (recon-reference.md), scaled where the built-in policy needs it. */
 const sftSchema = z.strictObject({
   steps: nonNegativeInt.default(2700),
@@ -164,22 +197,18 @@ export const GTBENCH_GAMES = [
   'prisoners_dilemma',
 ] as const;
 
-const opponentName = z
-  .string()
-  .min(1)
-  .max(120)
-  .regex(/^\S+$/, 'a name without spaces');
+const opponentName = z.string().min(1).max(120).regex(/^\S+$/, 'a name without spaces');
 
 /**
  * A GTBench opponent: a built-in engine by name, an OpenAI-compatible model (every request recorded on the
  * run's stream as external evaluation records them), or a built-in checkpoint: a stage of this run (each pair
  * of stages plays once, the later stage as the evaluated agent) or of another run in the same home.
  */
-const engineOpponentSchema = z.enum(['random', 'mcts', 'mcts-fair', 'tit-for-tat'], {
+export const engineOpponentSchema = z.enum(['random', 'mcts', 'mcts-fair', 'tit-for-tat'], {
   error: (issue) =>
     `unknown opponent ${JSON.stringify(issue.input)}: a built-in one is random, mcts, mcts-fair or tit-for-tat; an LLM or a checkpoint is an object with kind: openai or kind: checkpoint`,
 });
-const textOpponentSchema = z.discriminatedUnion('kind', [
+export const textOpponentSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('openai'),
     /** How results and reports name it; default `openai:<model>`. */
@@ -211,7 +240,8 @@ const textOpponentSchema = z.discriminatedUnion('kind', [
     maxNewTokens: positiveInt.optional(),
   }),
 ]);
-export type GtbenchOpponentSetting = z.infer<typeof engineOpponentSchema> | z.infer<typeof textOpponentSchema>;
+export type GtbenchOpponentSetting =
+  z.infer<typeof engineOpponentSchema> | z.infer<typeof textOpponentSchema>;
 
 /** A name is an engine, an object an LLM or checkpoint: each is checked as what it is, so errors name the field. */
 export const gtbenchOpponentSchema = z.unknown().transform((value, context): GtbenchOpponentSetting => {
@@ -309,7 +339,7 @@ export const experimentConfigSchema = z.strictObject({
     .refine((d) => d.curriculum !== undefined || d.recon !== undefined, {
       message: 'name at least one dataset source: curriculum or recon',
     }),
-  policy: z.discriminatedUnion('kind', [builtinPolicySchema, openAiPolicySchema]),
+  policy: z.discriminatedUnion('kind', [builtinPolicySchema, openAiPolicySchema, pretrainedPolicySchema]),
   tokenizer: z
     .strictObject({
       vocabSize: positiveInt.default(512),

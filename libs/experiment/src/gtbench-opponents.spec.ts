@@ -1,5 +1,11 @@
 import { GTBENCH_TEXT_GAMES } from '@recon/games';
-import { GTBENCH_GAMES, gtbenchOpponentName, loadExperimentConfig, parseExperimentConfig, resolveConfigPath } from './index';
+import {
+  GTBENCH_GAMES,
+  gtbenchOpponentName,
+  loadExperimentConfig,
+  parseExperimentConfig,
+  resolveConfigPath,
+} from './index';
 
 const config = (gtbench: string) => `
 name: opponents

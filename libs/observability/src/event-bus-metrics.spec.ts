@@ -59,4 +59,16 @@ describe('instrumentEventBus', () => {
       ready: true,
     });
   });
+
+  it('tells when a scrape has collected the latest error, and gives up after its timeout', async () => {
+    const registry = new Registry();
+    const instrumented = instrumentEventBus(capturingBus().bus);
+    instrumented.registerMetrics(registry);
+    await expect(instrumented.errorsExported(10)).resolves.toBe(true);
+    instrumented.busError();
+    await expect(instrumented.errorsExported(10)).resolves.toBe(false);
+    const exported = instrumented.errorsExported(60_000);
+    await registry.metrics();
+    await expect(exported).resolves.toBe(true);
+  });
 });

@@ -18,6 +18,13 @@ export function createMetrics(registry: Registry = new Registry(), service = 're
 export function defineMetrics(registry: Registry) {
   return {
     registry,
+    // runs
+    runLastEventTimestamp: new Gauge({
+      name: 'recon_run_last_event_timestamp_seconds',
+      help: 'When the last event of the run was recorded (a run that stops progressing stops moving this)',
+      labelNames: ['run'],
+      registers: [registry],
+    }),
     // training
     trainingStep: new Gauge({
       name: 'recon_training_step',

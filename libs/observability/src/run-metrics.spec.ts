@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import type { RecordedEvent } from '@recon/eventlog';
 import { createMetrics } from './metrics';
-import { recordRunEvent } from './run-metrics';
+import { followRunMetrics, recordRunEvent } from './run-metrics';
 
 const event = (type: string, payload: unknown, meta: Record<string, unknown> = {}) =>
   ({ type, payload, meta, streamId: 'run-1' }) as unknown as RecordedEvent;
@@ -104,5 +104,31 @@ describe('recordRunEvent', () => {
       'recon_game_win_rate{run="run-1",stage="sft",game="nim",opponent="mcts",service="test"} 0.25',
     );
     expect(text).not.toContain('game="overall"');
+  });
+
+  it("removes a run's series once it ended and its time to live passed, and keeps the other runs'", async () => {
+    const metrics = createMetrics(new Registry(), 'test');
+    let deliver: (e: RecordedEvent) => Promise<void> = async () => undefined;
+    const bus = {
+      subscribe: async (_options: unknown, handler: (e: RecordedEvent) => Promise<void>) => {
+        deliver = handler;
+        return { stop: async () => undefined };
+      },
+    };
+    const follower = await followRunMetrics(bus, metrics, 'metrics', 0);
+    const at = (runId: string, type: string, payload: unknown, position: number) =>
+      ({ ...event(type, payload, { generationMs: 10, batchIndex: 0 }), streamId: runId, globalPosition: position, occurredAt: '2026-01-01T00:00:00.000Z' }) as RecordedEvent;
+    const step = { step: 1, loss: 1, learningRate: 1, gradNorm: 1, tokens: 1, examples: 1, dataPosition: 1, metrics: {} };
+    await deliver(at('run-a', 'sft.step.completed', step, 1));
+    await deliver(at('run-a', 'rollout.generated', { rolloutId: 'x', step: 1, completionTokens: 3 }, 2));
+    await deliver(at('run-b', 'sft.step.completed', step, 3));
+    expect(await metrics.registry.metrics()).toContain('run="run-a"');
+    await deliver(at('run-a', 'run.completed', { summary: {} }, 4));
+    await new Promise((r) => setTimeout(r, 20));
+    const text = await metrics.registry.metrics();
+    expect(text).not.toContain('run="run-a"');
+    expect(text).toContain('recon_training_loss{run="run-b",phase="sft",service="test"} 1');
+    expect(follower.position()).toBe(4);
+    await follower.stop();
   });
 });

@@ -7,10 +7,29 @@ import type { ReconMetrics } from './metrics';
  * derived from the log (not set inside the workers), so they read the same in both deployments and a
  * metrics process can follow any run; wall-clock figures come from the events' meta.
  */
+/** Event types that make progress in a training run (see libs/contracts). */
+const RUN_EVENT_PREFIXES = [
+  'run.',
+  'dataset.',
+  'tokenizer.',
+  'policy.',
+  'sft.',
+  'grpo.',
+  'rollout',
+  'reward.',
+  'evaluation.',
+  'checkpoint.',
+  'game.',
+];
+
 export function recordRunEvent(metrics: ReconMetrics, event: RecordedEvent): void {
   const run = event.streamId;
   const meta = event.meta as Record<string, unknown>;
   const metaNumber = (key: string) => (typeof meta[key] === 'number' ? (meta[key] as number) : undefined);
+  const occurred = Date.parse(event.occurredAt);
+  // Only runs' streams (platform streams such as access tokens are not runs).
+  if (Number.isFinite(occurred) && RUN_EVENT_PREFIXES.some((prefix) => event.type.startsWith(prefix)))
+    metrics.runLastEventTimestamp.set({ run }, occurred / 1000);
   switch (event.type) {
     case 'sft.step.completed':
     case 'grpo.step.completed': {
@@ -98,6 +117,7 @@ export function runSeriesTtlMsFromEnv(): number {
 /** The metrics labelled by run (see createMetrics). */
 function perRunMetrics(metrics: ReconMetrics) {
   return [
+    metrics.runLastEventTimestamp,
     metrics.trainingStep,
     metrics.trainingLoss,
     metrics.trainingKl,
@@ -120,7 +140,7 @@ export async function removeRunSeries(metrics: ReconMetrics, run: string): Promi
     for (const { labels } of values) {
       if (labels.run !== run) continue;
       const { le: _bucket, ...series } = labels as Record<string, string | number>;
-      metric.remove(series);
+      (metric as unknown as { remove(labels: Record<string, string | number>): void }).remove(series);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { isInstrumentedEventBus } from '@recon/observability';
+import { isInstrumentedEventBus, registerBusReadinessMetrics } from '@recon/observability';
 import type { Platform } from '@recon/persistence';
 import type { EventBus } from '@recon/transport';
 import { MetricsController } from './metrics.controller';
@@ -21,6 +21,8 @@ export class MetricsModule {
             const metrics = createServiceMetrics(platform, options);
             // What this process's consumer groups handled (hostService instruments the service's bus).
             if (bus && isInstrumentedEventBus(bus)) bus.registerMetrics(metrics.registry);
+            // Once per deployment, beside the event-pipeline gauges: whether Kafka answers (ReconKafkaDown).
+            if (bus && options.eventPipeline) registerBusReadinessMetrics(metrics.registry, bus);
             return metrics;
           },
           inject: [PLATFORM, { token: EVENT_BUS, optional: true }],

@@ -122,7 +122,7 @@ export function kafkaEventBusFor(
   platform: Platform,
   security: KafkaSecurity = kafkaSecurityFromEnv(),
   /** What to do when a consumer stops on a failure (a service process exits: see exitOnStoppedConsumer). */
-  failures: Pick<KafkaEventBusOptions, 'onError' | 'onConsumerCrash'> = {},
+  failures: Pick<KafkaEventBusOptions, 'onError' | 'onConsumerCrash' | 'onConsumerRestart'> = {},
 ): KafkaEventBus {
   const config = { clientId: `recon-${serviceName}`, brokers };
   return new KafkaEventBus(createKafkaClient(config, security), {

@@ -14,7 +14,7 @@ describe('GTBench opponents of a stage (real Postgres and blob store)', () => {
 
   const append = (streamId: string, events: NewEvent[]) =>
     platform.eventStore.append(streamId, events, { expectedVersion: 'any', producer: PRODUCER });
-  const ready = (stage: string): NewEvent => ({
+  const ready = (stage: (typeof STAGES)[number]): NewEvent => ({
     type: 'policy.ready',
     payload: { stage, step: 0, checkpointHash: hashes[stage], final: stage === 'grpo' },
   });
@@ -80,7 +80,9 @@ describe('GTBench opponents of a stage (real Postgres and blob store)', () => {
     await expect(
       refused(
         { kind: 'checkpoint', stage: 'grpo' },
-        { run: { runId: 'run', stage: 'sft', evaluatedStages: ['sft'], trainedStages: ['untrained', 'sft'] } },
+        {
+          run: { runId: 'run', stage: 'sft', evaluatedStages: ['sft'], trainedStages: ['untrained', 'sft'] },
+        },
       ),
     ).rejects.toThrow('(checkpoint:grpo): this run trains no grpo stage (it trains untrained, sft)');
     await expect(refused({ kind: 'checkpoint', stage: 'sft' }, { run: undefined })).rejects.toThrow(
@@ -113,23 +115,44 @@ describe('GTBench opponents of a stage (real Postgres and blob store)', () => {
     const call = (requestId: string, attempt: number) => ({ requestId, suite: 'gtbench' as const, attempt });
     const endpoint = 'http://127.0.0.1:1/v1/chat/completions';
     await append('resumed', [
-      { type: 'external.request.sent', payload: { ...call('m/opponent#0', 1), endpoint, model: 'm', requestBlobHash } },
+      {
+        type: 'external.request.sent',
+        payload: { ...call('m/opponent#0', 1), endpoint, model: 'm', requestBlobHash },
+      },
       {
         type: 'external.response.received',
-        payload: { ...call('m/opponent#0', 1), outcome: 'ok', httpStatus: 200, responseBlobHash, latencyMs: 3 },
+        payload: {
+          ...call('m/opponent#0', 1),
+          outcome: 'ok',
+          httpStatus: 200,
+          responseBlobHash,
+          latencyMs: 3,
+        },
       },
       // Sent when the service stopped: no response was recorded.
-      { type: 'external.request.sent', payload: { ...call('m/opponent#1', 1), endpoint, model: 'm', requestBlobHash } },
+      {
+        type: 'external.request.sent',
+        payload: { ...call('m/opponent#1', 1), endpoint, model: 'm', requestBlobHash },
+      },
     ]);
     const chat = new ResumingChat(
       platform,
       'resumed',
-      { baseUrl: 'http://127.0.0.1:1/v1', model: 'm', concurrency: 1, retries: 0, timeoutMs: 2000, minBackoffMs: 1 },
+      {
+        baseUrl: 'http://127.0.0.1:1/v1',
+        model: 'm',
+        concurrency: 1,
+        retries: 0,
+        timeoutMs: 2000,
+        minBackoffMs: 1,
+      },
       recordedRequests(await platform.eventStore.readStream('resumed')),
     );
     const messages = [{ role: 'user' as const, content: 'move?' }];
     const before = await platform.eventStore.streamVersion('resumed');
-    await expect(chat.complete('m/opponent#0', messages, { temperature: 0, maxTokens: 4 })).resolves.toBe('<C1R1>');
+    await expect(chat.complete('m/opponent#0', messages, { temperature: 0, maxTokens: 4 })).resolves.toBe(
+      '<C1R1>',
+    );
     expect(await platform.eventStore.streamVersion('resumed')).toBe(before);
     // Nothing listens on port 1: the new attempt is recorded as attempt 2 and fails.
     await expect(chat.complete('m/opponent#1', messages, { temperature: 0, maxTokens: 4 })).rejects.toThrow(

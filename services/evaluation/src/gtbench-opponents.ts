@@ -126,7 +126,12 @@ export interface OpponentContext {
   suite: { temperature: number; maxTokens: number };
   loadPolicy(checkpointHash: string): Promise<LoadedPolicy>;
   /** The evaluated run and stage, for checkpoint opponents of the same run; absent for an external model. */
-  run?: { runId: string; stage: string; evaluatedStages: readonly string[]; trainedStages: readonly string[] };
+  run?: {
+    runId: string;
+    stage: string;
+    evaluatedStages: readonly string[];
+    trainedStages: readonly string[];
+  };
   recorded?: RecordedRequests;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
@@ -236,7 +241,9 @@ export async function suiteOpponents(
   const current = own ? ownReady.get(own.stage) : undefined;
   const readyBefore = (stage: string) => {
     const ready = ownReady.get(stage);
-    return ready !== undefined && current !== undefined && ready.position < current.position ? ready : undefined;
+    return ready !== undefined && current !== undefined && ready.position < current.position
+      ? ready
+      : undefined;
   };
   for (const [index, setting] of settings.entries()) {
     const name = gtbenchOpponentName(setting);

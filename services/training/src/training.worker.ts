@@ -1,11 +1,5 @@
 import type { PayloadOf } from '@recon/contracts';
-import {
-  deterministicEventId,
-  type BlobStore,
-  type EventStore,
-  type NewEvent,
-  type RecordedEvent,
-} from '@recon/eventlog';
+import { type BlobStore, type EventStore, type NewEvent, type RecordedEvent } from '@recon/eventlog';
 import { ownedStreamsHandler, readRunConfig, runHasEnded, type ExperimentConfig } from '@recon/experiment';
 import { deriveSeed } from '@recon/games';
 import { loadRegisteredDataset } from '@recon/persistence';
@@ -40,6 +34,26 @@ import { trainingProducer } from './producer';
 import { awaitRewardServices } from './reward-services';
 import { grpoTrainerConfig } from './grpo-trainer-config';
 import { sftExamples, type TraceRowLike } from './sft-examples';
+import {
+  checkFork,
+  decide,
+  evolve,
+  forkStart,
+  finishGrpo,
+  initialGrpoState,
+  isGrpoInFlight,
+  onHandlerError,
+  requestRollouts,
+  resumePoint,
+  runEvent,
+  sftReady,
+  sftStepCompleted,
+  stagePlan,
+  untrainedReady,
+  type GrpoDecision,
+  type GrpoState,
+  type RunEvent,
+} from './training-process';
 
 interface ProblemRowLike {
   messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
@@ -49,12 +63,10 @@ interface ProblemRowLike {
 
 type Dataset = PayloadOf<'dataset.resolved'>['datasets'][number];
 
-/** A run in its GRPO phase: the live policy and trainer, and which step's scores it is waiting for. */
+/** A run in its GRPO phase: the live policy and trainer, and where its GRPO stands (training-process). */
 interface GrpoRun {
   runId: string;
   config: ExperimentConfig;
-  grpo: NonNullable<ExperimentConfig['grpo']>;
-  seed: number;
   tokenizer: ByteBpeTokenizer;
   tokenizerHash: string;
   /** This thread's copy of the policy: receives the workers' weights for each checkpoint. */
@@ -62,15 +74,12 @@ interface GrpoRun {
   /** The updates run on the compute pool's workers (replicas of the policy, its reference and AdamW). */
   trainer: DataParallelGrpo;
   workers: number;
-  dataset: Dataset;
   rows: ProblemRowLike[];
-  order: number[];
-  step: number;
-  requestPosition: number;
-  expected: number;
-  scored: Set<string>;
-  busy: boolean;
+  state: GrpoState;
 }
+
+/** A recorded event as the training process reads it (its payload was validated when it was appended). */
+const asRunEvent = (event: RecordedEvent) => event as unknown as RunEvent;
 
 export interface TrainingWorkerOptions {
   eventStore: EventStore;
@@ -84,7 +93,8 @@ export interface TrainingWorkerOptions {
  * The training service: on `dataset.resolved` it trains the tokenizer, initialises the policy, runs SFT,
  * then drives GRPO one step at a time: it asks for rollouts (`rollouts.requested`), waits until every
  * rollout of the step is scored by every reward the run names (`reward.scored`), and updates the policy.
- * Every step, checkpoint and policy stage is an event.
+ * Every step, checkpoint and policy stage is an event. What to record and when is decided by the pure
+ * training process (training-process.ts); this class performs the effects: data, models, blobs, appends.
  */
 export class TrainingWorker {
   private consumer: Consumer | null = null;
@@ -117,25 +127,6 @@ export class TrainingWorker {
     });
   }
 
-  /**
-   * An event with an id derived from what it is, so a retried append never duplicates it. Wall-clock
-   * measurements go in `meta`, never in the payload: payloads must be equal when a run is replayed.
-   */
-  private event<T extends NewEvent['type']>(
-    runId: string,
-    type: T,
-    key: Array<string | number>,
-    payload: PayloadOf<T>,
-    meta?: Record<string, number>,
-  ): NewEvent {
-    return {
-      eventId: deterministicEventId(runId, type, ...key),
-      type,
-      payload,
-      ...(meta ? { meta } : {}),
-    } as NewEvent;
-  }
-
   private async handle(event: RecordedEvent): Promise<void> {
     try {
       if (event.type === 'dataset.resolved') await this.beginRun(event);
@@ -147,10 +138,9 @@ export class TrainingWorker {
       this.runs.delete(runId);
       // PostgreSQL away for longer than the retries: the run did not fail, this process cannot go on. The
       // handler fails, the service exits and its restart resumes the run from the log.
-      if (isConnectionLoss(error)) throw error;
-      await this.append(runId, [
-        this.event(runId, 'run.failed', ['training'], { phase: 'training', error: (error as Error).message }),
-      ]);
+      const decision = onHandlerError(runId, error, isConnectionLoss(error));
+      if (decision.type === 'crash') throw error;
+      await this.append(runId, [decision.event]);
     }
   }
 
@@ -197,7 +187,7 @@ export class TrainingWorker {
     });
     const tokenizerHash = await saveTokenizer(this.options.blobStore, tokenizer);
     await this.append(runId, [
-      this.event(runId, 'tokenizer.trained', [], {
+      runEvent(runId, 'tokenizer.trained', [], {
         tokenizerHash,
         vocabSize: tokenizer.vocabSize,
         corpusHash: sha256Hex(canonicalJson(corpus)),
@@ -219,7 +209,7 @@ export class TrainingWorker {
       backend: backend.name,
     });
     await this.append(runId, [
-      this.event(
+      runEvent(
         runId,
         'policy.initialised',
         [],
@@ -239,16 +229,12 @@ export class TrainingWorker {
         },
         { computeWorkers: pool.size },
       ),
-      this.event(runId, 'policy.ready', ['untrained'], {
-        stage: 'untrained',
-        step: 0,
-        checkpointHash: untrained.checkpointHash,
-        final: !config.sft && !config.grpo,
-      }),
+      untrainedReady(runId, config, untrained.checkpointHash),
     ]);
 
+    const stages = stagePlan(config);
     let current = untrained;
-    if (config.sft) {
+    if (stages.sft) {
       current = await this.runSft(
         runId,
         config,
@@ -260,16 +246,9 @@ export class TrainingWorker {
         backend,
         pool,
       );
-      await this.append(runId, [
-        this.event(runId, 'policy.ready', ['sft'], {
-          stage: 'sft',
-          step: config.sft.steps,
-          checkpointHash: current.checkpointHash,
-          final: !config.grpo,
-        }),
-      ]);
+      await this.append(runId, [sftReady(runId, config, current.checkpointHash)]);
     }
-    if (!config.grpo) {
+    if (stages.grpo === 'none') {
       model.dispose();
       return;
     }
@@ -288,7 +267,7 @@ export class TrainingWorker {
       startHash: current.checkpointHash,
       referenceHash: current.checkpointHash,
     });
-    if (config.grpo.steps === 0) {
+    if (stages.grpo === 'finish-at-once') {
       await this.finishGrpo(run, current.checkpointHash);
       return;
     }
@@ -299,11 +278,7 @@ export class TrainingWorker {
     await this.requestRollouts(run, 1, saved.checkpointHash);
   }
 
-  /**
-   * A fork (`recon fork <run> --from-step N`) continues its parent's GRPO from the checkpoint of step N (0:
-   * the SFT checkpoint) with its own settings. The fork's stream starts with the parent's tokenizer,
-   * policy and SFT stage, so it can be audited, evaluated and resumed on its own.
-   */
+  /** A fork continues its parent's GRPO from a checkpoint (see forkStart). */
   private async beginFork(
     runId: string,
     config: ExperimentConfig,
@@ -311,63 +286,32 @@ export class TrainingWorker {
     parent: { runId: string; step: number },
     datasets: Dataset[],
   ): Promise<void> {
-    const grpo = config.grpo;
-    if (!grpo) throw new Error('fork: the config has no grpo section to continue');
-    if (parent.step >= grpo.steps)
-      throw new Error(`fork: --from-step ${parent.step} must be before grpo.steps (${grpo.steps})`);
+    const grpo = checkFork(config.grpo, parent);
     await awaitRewardServices(this.options.eventStore, config.rewards, grpo.rewardWaitSeconds * 1000);
-    const events = await this.options.eventStore.readStream(parent.runId);
-    const payloadOf = <T extends NewEvent['type']>(
-      type: T,
-      where: (p: PayloadOf<T>) => boolean = () => true,
-    ) =>
-      events
-        .map((e) => (e.type === type ? (e.payload as PayloadOf<T>) : null))
-        .filter((p): p is PayloadOf<T> => p !== null && where(p));
-    const [tokenizerTrained] = payloadOf('tokenizer.trained');
-    const [initialised] = payloadOf('policy.initialised');
-    const sftReady =
-      payloadOf('policy.ready', (p) => p.stage === 'sft')[0] ??
-      payloadOf('policy.ready', (p) => p.stage === 'untrained')[0];
-    if (!tokenizerTrained || !initialised || !sftReady)
-      throw new Error(`fork: the parent run ${parent.runId} has not finished SFT`);
-    const grpoCheckpoints = payloadOf('checkpoint.saved', (p) => p.phase === 'grpo');
-    const startHash =
-      parent.step === 0
-        ? sftReady.checkpointHash
-        : grpoCheckpoints.find((c) => c.step === parent.step)?.checkpointHash;
-    if (!startHash)
-      throw new Error(
-        `fork: the parent run ${parent.runId} has no GRPO checkpoint at step ${parent.step} (it has ${grpoCheckpoints.map((c) => c.step).join(', ') || 'none'})`,
-      );
-    await this.append(runId, [
-      this.event(runId, 'tokenizer.trained', [], tokenizerTrained),
-      this.event(runId, 'policy.initialised', [], initialised),
-      this.event(runId, 'policy.ready', ['sft'], {
-        stage: 'sft',
-        step: sftReady.step,
-        checkpointHash: sftReady.checkpointHash,
-        final: false,
-      }),
-    ]);
+    const start = forkStart(
+      runId,
+      parent,
+      (await this.options.eventStore.readStream(parent.runId)).map(asRunEvent),
+    );
+    await this.append(runId, start.opening);
     this.backend ??= activeBackend() ?? (await selectBackend('auto'));
     const grpoSet = datasets.find((d) => d.role === 'grpo');
     if (!grpoSet) throw new Error('fork: the parent resolved no GRPO dataset');
     const problems = (await loadRegisteredDataset<ProblemRowLike>(this.options, grpoSet.versionHash)).rows;
-    const tokenizer = await loadTokenizer(this.options.blobStore, tokenizerTrained.tokenizerHash);
+    const tokenizer = await loadTokenizer(this.options.blobStore, start.tokenizerHash);
     const run = await this.grpoRun({
       runId,
       config,
       seed,
       tokenizer,
-      tokenizerHash: tokenizerTrained.tokenizerHash,
+      tokenizerHash: start.tokenizerHash,
       problems,
       grpoSet,
-      startHash,
-      referenceHash: sftReady.checkpointHash,
-      restoreTrainer: parent.step > 0,
+      startHash: start.startHash,
+      referenceHash: start.referenceHash,
+      restoreTrainer: start.restoreTrainer,
     });
-    await this.requestRollouts(run, parent.step + 1, startHash);
+    await this.requestRollouts(run, start.firstStep, start.startHash);
   }
 
   private async grpoRun(args: {
@@ -417,21 +361,21 @@ export class TrainingWorker {
     const run: GrpoRun = {
       runId,
       config,
-      grpo,
-      seed,
       tokenizer,
       tokenizerHash,
       model,
       trainer,
       workers: pool.size,
-      dataset: grpoSet,
       rows: problems,
-      order: new Mulberry32(deriveSeed(seed, 'grpo-prompts')).permutation(problems.length),
-      step: 0,
-      requestPosition: 0,
-      expected: 0,
-      scored: new Set(),
-      busy: false,
+      state: initialGrpoState({
+        runId,
+        seed,
+        grpo,
+        rewardIds: config.rewards.map((r) => r.id),
+        datasetVersion: grpoSet.versionHash,
+        order: new Mulberry32(deriveSeed(seed, 'grpo-prompts')).permutation(problems.length),
+        categories: problems.map((r) => r.category),
+      }),
     };
     this.runs.set(runId, run);
     return run;
@@ -439,62 +383,43 @@ export class TrainingWorker {
 
   /**
    * Rebuilds a run's GRPO state from its events after a restart (a crash, a redeployed pod): the last
-   * checkpoint with its optimiser state, the step in flight and the scores it already has. Returns null
-   * when the run is not in its GRPO phase (SFT is redone from its redelivered trigger instead).
+   * checkpoint with its optimiser state, the step in flight and the scores it already has (resumePoint).
+   * Returns null when there is no step in flight to wait for.
    */
   private async restore(runId: string): Promise<GrpoRun | null> {
-    if (await runHasEnded(this.options.eventStore, runId)) return null;
-    const events = await this.options.eventStore.readStream(runId);
-    const last = <T extends string>(type: T, where: (p: never) => boolean = () => true) =>
-      [...events].reverse().find((e) => e.type === type && where(e.payload as never));
-    const requests = events.filter((e) => e.type === 'rollouts.requested');
-    if (requests.length === 0 || last('policy.ready', (p: PayloadOf<'policy.ready'>) => p.stage === 'grpo'))
-      return null;
+    const events = (await this.options.eventStore.readStream(runId)).map(asRunEvent);
+    if (!isGrpoInFlight(events)) return null;
     const { config, seed, request: runRequest } = await readRunConfig(this.options.eventStore, runId);
-    const datasets = (last('dataset.resolved')!.payload as PayloadOf<'dataset.resolved'>).datasets;
-    const grpoSet = datasets.find((d) => d.role === 'grpo')!;
-    const problems = (await loadRegisteredDataset<ProblemRowLike>(this.options, grpoSet.versionHash)).rows;
-    const tokenizerHash = (last('tokenizer.trained')!.payload as PayloadOf<'tokenizer.trained'>)
-      .tokenizerHash;
-    const tokenizer = await loadTokenizer(this.options.blobStore, tokenizerHash);
-    const readyBefore =
-      last('policy.ready', (p: PayloadOf<'policy.ready'>) => p.stage === 'sft') ?? last('policy.ready');
-    const referenceHash = (readyBefore!.payload as PayloadOf<'policy.ready'>).checkpointHash;
-    const lastCheckpoint = last('checkpoint.saved', (p: PayloadOf<'checkpoint.saved'>) => p.phase === 'grpo');
-    const firstRequest = requests[0].payload as PayloadOf<'rollouts.requested'>;
-    const startHash = lastCheckpoint
-      ? (lastCheckpoint.payload as PayloadOf<'checkpoint.saved'>).checkpointHash
-      : firstRequest.policyVersion;
+    const point = resumePoint(events, {
+      grpoSteps: config.grpo!.steps,
+      forkedFromStep: runRequest.parent?.step ?? 0,
+    })!;
+    const problems = (
+      await loadRegisteredDataset<ProblemRowLike>(this.options, point.grpoDataset.versionHash)
+    ).rows;
+    const tokenizer = await loadTokenizer(this.options.blobStore, point.tokenizerHash);
     this.backend ??= activeBackend() ?? (await selectBackend('auto'));
     const run = await this.grpoRun({
       runId,
       config,
       seed,
       tokenizer,
-      tokenizerHash,
+      tokenizerHash: point.tokenizerHash,
       problems,
-      grpoSet,
-      startHash,
-      referenceHash,
-      restoreTrainer: !!lastCheckpoint || (runRequest.parent?.step ?? 0) > 0,
+      grpoSet: point.grpoDataset,
+      startHash: point.startHash,
+      referenceHash: point.referenceHash,
+      restoreTrainer: point.restoreTrainer,
     });
-    const request = requests[requests.length - 1];
-    const step = (request.payload as PayloadOf<'rollouts.requested'>).step;
-    if (last('grpo.step.completed', (p: PayloadOf<'grpo.step.completed'>) => p.step === step)) {
-      if (step < run.grpo.steps) await this.requestRollouts(run, step + 1, startHash);
-      else await this.finishGrpo(run, startHash);
+    if (point.next.type === 'request') {
+      await this.requestRollouts(run, point.next.step, point.startHash);
       return null;
     }
-    const payload = request.payload as PayloadOf<'rollouts.requested'>;
-    run.step = step;
-    run.requestPosition = request.position;
-    run.expected = payload.prompts.length * payload.groupSize * config.rewards.length;
-    for (const e of events)
-      if (e.type === 'reward.scored' && e.position > request.position) {
-        const score = e.payload as PayloadOf<'reward.scored'>;
-        if (score.step === step && config.rewards.some((r) => r.id === score.rewardId))
-          run.scored.add(`${score.rolloutId}\u0000${score.rewardId}`);
-      }
+    if (point.next.type === 'finish') {
+      await this.finishGrpo(run, point.startHash);
+      return null;
+    }
+    run.state = events.reduce(evolve, run.state);
     return run;
   }
 
@@ -547,27 +472,7 @@ export class TrainingWorker {
         const m = await next!;
         next = step < sft.steps ? startStep() : null;
         await this.append(runId, [
-          this.event(
-            runId,
-            'sft.step.completed',
-            [step],
-            {
-              step,
-              loss: m.loss,
-              learningRate: m.learningRate,
-              gradNorm: m.gradNorm,
-              tokens: m.tokens,
-              examples: m.sequences,
-              dataPosition: step * sft.batchSize * sft.gradientAccumulation,
-              metrics: {
-                epoch: m.epoch,
-                truncatedAtContext: truncated,
-                promptsShortened,
-                ...(chatRowsDropped > 0 ? { chatRowsDropped } : {}),
-              },
-            },
-            { stepTimeMs: m.stepTimeMs, computeWorkers: pool.size },
-          ),
+          sftStepCompleted(runId, sft, step, m, { truncated, promptsShortened, chatRowsDropped }, pool.size),
         ]);
         this.options.onProgress?.(runId, 'sft', step, sft.steps);
       }
@@ -580,7 +485,7 @@ export class TrainingWorker {
         trainer: trained.trainer,
       });
       await this.append(runId, [
-        this.event(runId, 'checkpoint.saved', ['sft', sft.steps], {
+        runEvent(runId, 'checkpoint.saved', ['sft', sft.steps], {
           phase: 'sft',
           step: sft.steps,
           ...saved,
@@ -592,101 +497,59 @@ export class TrainingWorker {
     }
   }
 
-  /**
-   * Asks for a step's rollouts. `completed` (the previous step's completion and checkpoint) commits in the
-   * same append: one transaction and one bus wake-up per step fewer, and no restart can find one without
-   * the other.
-   */
+  /** Asks for a step's rollouts (after `completed`, the previous step's completion, in the same append). */
   private async requestRollouts(
     run: GrpoRun,
     step: number,
     policyVersion: string,
     completed: NewEvent[] = [],
   ): Promise<void> {
-    const { grpo } = run;
-    const prompts = Array.from({ length: grpo.promptsPerStep }, (_, i) => {
-      const rowIndex = run.order[((step - 1) * grpo.promptsPerStep + i) % run.order.length];
-      const category = run.rows[rowIndex].category;
-      return {
-        promptId: `row-${rowIndex}`,
-        datasetVersion: run.dataset.versionHash,
-        rowIndex,
-        ...(category ? { category } : {}),
-      };
-    });
-    // The same prompt twice in one step would make two groups share ids; a step takes distinct rows.
-    const unique = [...new Map(prompts.map((p) => [p.promptId, p])).values()];
-    run.step = step;
-    run.expected = unique.length * grpo.numGenerations * run.config.rewards.length;
-    run.scored = new Set();
-    const request = {
-      step,
-      policyVersion,
-      groupSize: grpo.numGenerations,
-      seed: deriveSeed(run.seed, 'rollouts', step),
-      sampling: {
-        temperature: grpo.temperature,
-        topP: grpo.topP,
-        topK: grpo.topK,
-        maxTokens: grpo.maxCompletionTokens,
-        stop: [],
-      },
-      prompts: unique,
-    };
-    // The request and its shards commit together: the rollout workers act on the shards.
-    const shards = Math.min(grpo.rolloutShards, unique.length);
-    const recorded = await this.append(run.runId, [
-      ...completed,
-      this.event(run.runId, 'rollouts.requested', [step], request),
-      ...Array.from({ length: shards }, (_, shard) =>
-        this.event(run.runId, 'rollout.shard.requested', [step, shard], {
-          ...request,
-          prompts: unique.filter((_, i) => i % shards === shard),
-          shard,
-          shards,
-        }),
-      ),
-    ]);
-    run.requestPosition = recorded[completed.length].position;
+    const recorded = await this.append(
+      run.runId,
+      requestRollouts(run.state.plan, step, policyVersion, completed),
+    );
+    run.state = recorded.map(asRunEvent).reduce(evolve, run.state);
   }
 
   private async onRewardScored(event: RecordedEvent): Promise<void> {
     const run = this.runs.get(event.streamId) ?? (await this.restore(event.streamId));
     if (!run) return;
-    const score = event.payload as PayloadOf<'reward.scored'>;
-    if (score.step !== run.step || !run.config.rewards.some((r) => r.id === score.rewardId)) return;
-    if (event.type === 'reward.failed') {
-      const failure = event.payload as PayloadOf<'reward.failed'>;
-      throw new Error(
-        `reward ${failure.rewardId}@${failure.rewardVersion} failed to score rollout ${failure.rolloutId} (GRPO step ${failure.step}): ${failure.error}`,
-      );
-    }
-    run.scored.add(`${score.rolloutId}\u0000${score.rewardId}`);
-    if (run.scored.size < run.expected || run.busy) return;
-    run.busy = true;
-    try {
-      await this.update(run);
-    } finally {
-      run.busy = false;
+    const delivered = asRunEvent(event) as Extract<RunEvent, { type: 'reward.scored' | 'reward.failed' }>;
+    const decisions = decide({ type: 'deliver-score', event: delivered }, run.state);
+    run.state = evolve(run.state, delivered);
+    for (const decision of decisions) await this.carryOut(run, decision);
+  }
+
+  private async carryOut(run: GrpoRun, decision: GrpoDecision): Promise<void> {
+    switch (decision.type) {
+      case 'fail-run':
+        throw new Error(decision.error);
+      case 'grpo.step.training':
+        run.state = evolve(run.state, decision);
+        return this.update(run);
+      case 'append':
+        // Carried out by update: the step's completion needs its checkpoint first.
+        throw new Error(`training: unexpected ${decision.type} decision outside a step update`);
     }
   }
 
   /** One GRPO update from the step's recorded rollouts and scores, in request order (not arrival order). */
   private async update(run: GrpoRun): Promise<void> {
+    const step = run.state.step;
     const events = await this.options.eventStore.readStream(run.runId, {
-      fromPosition: run.requestPosition,
+      fromPosition: run.state.requestPosition,
       types: ['rollouts.requested', 'rollout.generated', 'reward.scored'],
     });
     const request = events[0].payload as PayloadOf<'rollouts.requested'>;
     const rollouts = events
       .filter((e) => e.type === 'rollout.generated')
       .map((e) => e.payload as PayloadOf<'rollout.generated'>)
-      .filter((r) => r.step === run.step);
+      .filter((r) => r.step === step);
     const rewards = new Map<string, Record<string, number>>();
     for (const e of events) {
       if (e.type !== 'reward.scored') continue;
       const s = e.payload as PayloadOf<'reward.scored'>;
-      if (s.step !== run.step) continue;
+      if (s.step !== step) continue;
       rewards.set(s.rolloutId, { ...(rewards.get(s.rolloutId) ?? {}), [s.rewardId]: s.total });
     }
     const context = run.model.config.context;
@@ -708,12 +571,11 @@ export class TrainingWorker {
         }));
       if (completions.length !== request.groupSize)
         throw new Error(
-          `step ${run.step}: prompt ${prompt.promptId} has ${completions.length} rollouts, expected ${request.groupSize}`,
+          `step ${step}: prompt ${prompt.promptId} has ${completions.length} rollouts, expected ${request.groupSize}`,
         );
       return { promptIds: promptIds.slice(0, context - 1), completions };
     });
     const metrics = await run.trainer.train(groups);
-    const last = metrics[metrics.length - 1];
     const trained = await run.trainer.state();
     assignWeights(run.model, trained.weights);
     const saved = await savePolicyCheckpoint(this.options.blobStore, run.model, {
@@ -721,56 +583,28 @@ export class TrainingWorker {
       backend: this.backend!.name,
       trainer: trained.trainer,
     });
-    const flat: Record<string, number> = {
-      fracRewardZeroStd: last.fracRewardZeroStd,
-      completionLengthMean: last.completionLength.mean,
-      completionLengthMin: last.completionLength.min,
-      completionLengthMax: last.completionLength.max,
-      clippedRatio: last.clippedRatio,
-      clipRatioLow: last.clipRatio.low,
-      clipRatioHigh: last.clipRatio.high,
-      clipRatioRegion: last.clipRatio.region,
-      entropy: last.entropy,
-    };
-    for (const [id, { mean, std }] of Object.entries(last.rewards)) {
-      flat[`reward.${id}.mean`] = mean;
-      flat[`reward.${id}.std`] = std;
-    }
-    const step = run.step;
-    const completed = [
-      this.event(
-        run.runId,
-        'grpo.step.completed',
-        [step],
-        {
-          step,
-          loss: last.loss,
-          learningRate: last.learningRate,
-          gradNorm: last.gradNorm,
-          rewardMean: last.reward,
-          rewardStd: last.rewardStd,
-          kl: last.kl ?? 0,
-          metrics: flat,
-        },
-        { stepTimeMs: last.stepTimeMs, computeWorkers: run.workers },
-      ),
-      this.event(run.runId, 'checkpoint.saved', ['grpo', step], { phase: 'grpo', step, ...saved }),
-    ];
-    if (step < run.grpo.steps) await this.requestRollouts(run, step + 1, saved.checkpointHash, completed);
-    else await this.finishGrpo(run, saved.checkpointHash, completed);
-    this.options.onProgress?.(run.runId, 'grpo', step, run.grpo.steps);
+    const [next] = decide(
+      {
+        type: 'complete-step',
+        trained: { metrics: metrics[metrics.length - 1], checkpoint: saved, computeWorkers: run.workers },
+      },
+      run.state,
+    );
+    if (next.type !== 'append')
+      throw new Error(`training: step ${step} completed with a ${next.type} decision`);
+    const recorded = await this.append(run.runId, next.events);
+    if (next.finished) this.close(run);
+    else run.state = recorded.map(asRunEvent).reduce(evolve, run.state);
+    this.options.onProgress?.(run.runId, 'grpo', step, run.state.plan.grpo.steps);
   }
 
-  private async finishGrpo(run: GrpoRun, checkpointHash: string, completed: NewEvent[] = []): Promise<void> {
-    await this.append(run.runId, [
-      ...completed,
-      this.event(run.runId, 'policy.ready', ['grpo'], {
-        stage: 'grpo',
-        step: run.grpo.steps,
-        checkpointHash,
-        final: true,
-      }),
-    ]);
+  private async finishGrpo(run: GrpoRun, checkpointHash: string): Promise<void> {
+    await this.append(run.runId, finishGrpo(run.state.plan, checkpointHash));
+    this.close(run);
+  }
+
+  /** A run whose GRPO ended: its models and workers go. */
+  private close(run: GrpoRun): void {
     this.dispose(run);
     this.runs.delete(run.runId);
   }

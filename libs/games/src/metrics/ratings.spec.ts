@@ -33,7 +33,11 @@ const byPlayer = (ratings: ReturnType<typeof bradleyTerryRatings>) =>
 
 describe('Bradley-Terry ratings over a pool of matches', () => {
   it('orders players by known outcomes, best first, with their records', () => {
-    const results = [...record('A', 'B', 8, 0, 2), ...record('B', 'C', 8, 0, 2), ...record('A', 'C', 9, 0, 1)];
+    const results = [
+      ...record('A', 'B', 8, 0, 2),
+      ...record('B', 'C', 8, 0, 2),
+      ...record('A', 'C', 9, 0, 1),
+    ];
     const ratings = bradleyTerryRatings(results, { seed: 1, resamples: 200 });
     expect(ratings.map((r) => r.player)).toEqual(['A', 'B', 'C']);
     expect(byPlayer(ratings).A).toMatchObject({ matches: 20, wins: 17, draws: 0, losses: 3 });
@@ -50,9 +54,9 @@ describe('Bradley-Terry ratings over a pool of matches', () => {
     expect(a.rating - b.rating).toBeCloseTo(400 * Math.log10(3), 4);
     const [c, d] = bradleyTerryRatings(record('C', 'D', 2, 2, 0), { seed: 1, resamples: 10, prior: 1e-9 });
     expect(c.rating - d.rating).toBeCloseTo(400 * Math.log10(3), 4);
-    expect(bradleyTerryRatings(record('E', 'F', 0, 6, 0), { seed: 1, resamples: 10 }).map((r) => r.rating)).toEqual([
-      0, 0,
-    ]);
+    expect(
+      bradleyTerryRatings(record('E', 'F', 0, 6, 0), { seed: 1, resamples: 10 }).map((r) => r.rating),
+    ).toEqual([0, 0]);
   });
 
   it('keeps a perfect record finite (the prior) and ranks it first', () => {
@@ -71,7 +75,10 @@ describe('Bradley-Terry ratings over a pool of matches', () => {
     let checked = 0;
     let width = 0;
     for (let dataset = 0; dataset < 24; dataset++) {
-      const ratings = bradleyTerryRatings(simulate(truth, 100, 1000 + dataset), { seed: dataset, resamples: 150 });
+      const ratings = bradleyTerryRatings(simulate(truth, 100, 1000 + dataset), {
+        seed: dataset,
+        resamples: 150,
+      });
       for (const r of ratings) {
         const centred = truth[r.player as keyof typeof truth] - mean;
         if (r.low <= centred && centred <= r.high) covered++;

@@ -92,7 +92,8 @@ function fit(score: readonly Float64Array[], games: readonly Float64Array[], pri
     let value = 0;
     for (let i = 0; i < n; i++) {
       value += wins[i] * theta[i] + prior * (0.5 * theta[i] - logSumExp(theta[i], 0));
-      for (let j = i + 1; j < n; j++) if (games[i][j] > 0) value -= games[i][j] * logSumExp(theta[i], theta[j]);
+      for (let j = i + 1; j < n; j++)
+        if (games[i][j] > 0) value -= games[i][j] * logSumExp(theta[i], theta[j]);
     }
     return value;
   };

@@ -87,9 +87,10 @@ export class ProjectionProcessor {
   }
 
   private async tryLock(): Promise<boolean> {
-    const result = await this.client!.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
-      PROJECTION_PROCESSOR_LOCK,
-    ]);
+    const result = await this.client!.query<{ locked: boolean }>(
+      'SELECT pg_try_advisory_lock($1) AS locked',
+      [PROJECTION_PROCESSOR_LOCK],
+    );
     return result.rows[0].locked;
   }
 

@@ -77,6 +77,8 @@ interface Subscription {
   failed: boolean;
   stopped: Promise<void> | null;
   handled: GenerationPositions;
+  /** Commits what the last batches resolved once no batch came for a commit interval (see handleBatch). */
+  trailingCommit: NodeJS.Timeout | null;
 }
 
 /**
@@ -133,6 +135,7 @@ export class KafkaEventBus implements EventBus {
       failed: false,
       stopped: null,
       handled: new GenerationPositions(),
+      trailingCommit: null,
     };
     let hasJoined = false;
     const joined = new Promise<void>((resolve, reject) => {
@@ -280,6 +283,22 @@ export class KafkaEventBus implements EventBus {
     // A dead letter is committed at once, so that a restart does not send it again.
     if (deadLettered || !isRunning()) await commitResolved();
     else await commitOffsetsIfNecessary();
+    this.scheduleTrailingCommit(subscription);
+  }
+
+  /**
+   * commitOffsetsIfNecessary commits only when a batch comes after the interval: the last batches before a
+   * quiet spell would stay uncommitted, and Kafka would report that lag until the next event. This commits
+   * them one interval after the last batch.
+   */
+  private scheduleTrailingCommit(subscription: Subscription): void {
+    if (subscription.trailingCommit) clearTimeout(subscription.trailingCommit);
+    const interval = this.options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
+    subscription.trailingCommit = setTimeout(() => {
+      subscription.trailingCommit = null;
+      if (!subscription.stopped) void this.commitResolved(subscription);
+    }, interval);
+    subscription.trailingCommit.unref();
   }
 
   private async deadLetter(
@@ -327,6 +346,8 @@ export class KafkaEventBus implements EventBus {
   }
 
   private stopSubscription(subscription: Subscription): Promise<void> {
+    if (subscription.trailingCommit) clearTimeout(subscription.trailingCommit);
+    subscription.trailingCommit = null;
     subscription.stopped ??= this.commitResolved(subscription)
       .then(() => subscription.consumer.disconnect())
       .finally(() => {

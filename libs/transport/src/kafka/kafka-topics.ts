@@ -14,6 +14,12 @@ export interface KafkaTopicsOptions {
   /** Partitions of the events topic when this call creates it (the upper bound on consumers per group). */
   partitions?: number;
   replicationFactor?: number;
+  /**
+   * Whether missing topics are created (RECON_KAFKA_CREATE_TOPICS, default true). Off where Strimzi's Topic
+   * Operator owns them (the KafkaTopic resources): a missing topic is then an error naming it, retried by
+   * the caller, rather than a topic created with this process's defaults.
+   */
+  create?: boolean;
 }
 
 /** Creates the events and dead-letter topics when missing; existing topics are left as they are. */
@@ -31,6 +37,11 @@ export async function ensureKafkaTopics(kafka: Kafka, options: KafkaTopicsOption
       },
       { topic: options.dlqTopic ?? DEAD_LETTER_TOPIC, numPartitions: 1, replicationFactor },
     ].filter((t) => !existing.has(t.topic));
+    const create = options.create ?? process.env.RECON_KAFKA_CREATE_TOPICS?.trim().toLowerCase() !== 'false';
+    if (!create && wanted.length > 0)
+      throw new Error(
+        `Kafka topic(s) ${wanted.map((t) => t.topic).join(', ')} do not exist, and RECON_KAFKA_CREATE_TOPICS=false leaves them to the Topic Operator (KafkaTopic resources)`,
+      );
     // createTopics answers false (no error) for a topic another process created meanwhile.
     if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });
     // A topic that another process created (just now, with every service starting at once) may still be

@@ -13,8 +13,10 @@ import {
   type ServiceMetricsOptions,
 } from '@recon/service-kit';
 import { ClientErrorAnswerer } from './client-error';
+import { CompareController } from '../explorer/compare.controller';
 import { ExplorerAssetsController } from '../explorer/explorer-assets.controller';
 import { LiveRunsController } from '../explorer/live-runs.controller';
+import { ReplayVerifications } from '../explorer/replay-verifications';
 import { RunViewController } from '../explorer/run-view.controller';
 import { RunsController } from './runs.controller';
 
@@ -41,12 +43,21 @@ export class ApiModule {
         rateLimitModule(options.requestsPerMinute ?? requestsPerMinuteFromEnv()),
         MetricsModule.forRoot(options.metrics ?? { eventPipeline: true }),
       ],
-      controllers: [HealthController, RunsController, RunViewController, LiveRunsController, ExplorerAssetsController],
+      controllers: [
+        HealthController,
+        RunsController,
+        RunViewController,
+        CompareController,
+        LiveRunsController,
+        ExplorerAssetsController,
+      ],
       providers: [
         { provide: APP_GUARD, useClass: BearerTokenGuard },
         { provide: APP_GUARD, useClass: ThrottlerGuard },
         authFailureLimiterProvider(options.authFailuresPerMinute ?? authFailuresPerMinuteFromEnv()),
         ClientErrorAnswerer,
+        // `recon replay --verify` started from the explorer's audit page.
+        ReplayVerifications,
         // The read models are kept current here, continuously; reads only wait for them.
         ProjectionProcessorService,
       ],

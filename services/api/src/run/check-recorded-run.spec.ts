@@ -2,7 +2,8 @@ import type { RecordedEvent } from '@recon/eventlog';
 import { blobsToResume, forkStart } from './check-recorded-run';
 
 const hash = (c: string) => c.repeat(64);
-const event = (type: string, payload: Record<string, unknown>) => ({ type, payload }) as unknown as RecordedEvent;
+const event = (type: string, payload: Record<string, unknown>) =>
+  ({ type, payload }) as unknown as RecordedEvent;
 
 /** A run that finished SFT, evaluated it, and saved GRPO checkpoints at steps 1 and 2 before it stopped. */
 const RUN = [

@@ -28,7 +28,11 @@ export interface RunMetricsServer {
  * Unauthenticated, bound to 127.0.0.1: it is the local process's own exporter; the gateway's /metrics
  * (which needs a token) is the one to expose on a network.
  */
-export async function serveRunMetrics(platform: Platform, bus: EventBus, port: number): Promise<RunMetricsServer> {
+export async function serveRunMetrics(
+  platform: Platform,
+  bus: EventBus,
+  port: number,
+): Promise<RunMetricsServer> {
   const registry = new Registry();
   const metrics = createMetrics(registry, 'recon');
   registerEventPipelineMetrics(registry, platform.pool);
@@ -57,7 +61,7 @@ export async function serveRunMetrics(platform: Platform, bus: EventBus, port: n
   return {
     close: async (lingerMs = 0) => {
       const head = await logHeadPosition(platform.pool).catch(() => 0);
-      for (const deadline = Date.now() + lingerMs; Date.now() < deadline && scrapedUpTo < head; )
+      for (const deadline = Date.now() + lingerMs; Date.now() < deadline && scrapedUpTo < head;)
         await new Promise((r) => setTimeout(r, 100));
       await consumer.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));

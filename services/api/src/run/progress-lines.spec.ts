@@ -60,6 +60,11 @@ describe('plain progress lines (stderr not a terminal)', () => {
       );
     expect(evaluationUnits(config('free'))).toBe(5 + 20 + 10);
     expect(evaluationUnits(config('both'))).toBe(5 + 20 + 20);
+    const twoGames = parseExperimentConfig(
+      `name: u\ndatasets: { curriculum: {} }\npolicy: { kind: builtin }\nevaluation: { gtbench: { matches: 3, games: [nim, pig], opponents: [random, mcts] } }\n`,
+      'u.yaml',
+    );
+    expect(evaluationUnits(twoGames)).toBe(3 * 2 * 2);
   });
 
   it('keeps phases apart and writes nothing between due lines', () => {

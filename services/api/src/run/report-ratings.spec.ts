@@ -32,7 +32,11 @@ const match = (
     retries: 0,
     invalidPolicy: 'abnormal',
     ...(text
-      ? { opponentPolicy: text.policy, opponentInvalidCount: text.fault ? 1 : 0, ...(text.fault ? { fault: 'opponent' } : {}) }
+      ? {
+          opponentPolicy: text.policy,
+          opponentInvalidCount: text.fault ? 1 : 0,
+          ...(text.fault ? { fault: 'opponent' } : {}),
+        }
       : {}),
   });
 
@@ -101,7 +105,12 @@ describe('GTBench pool in the report: matches as pairwise results, NRA, ratings,
   });
 
   it('computes NRA over normal matches only', () => {
-    const events = [match('s', 'o', 'win'), match('s', 'o', 'win'), match('s', 'o', 'draw'), match('s', 'o', 'loss')];
+    const events = [
+      match('s', 'o', 'win'),
+      match('s', 'o', 'win'),
+      match('s', 'o', 'draw'),
+      match('s', 'o', 'loss'),
+    ];
     expect(nra(finishedOf([...events, match('s', 'o', 'abnormal')]))).toBe('NRA +0.25');
     expect(nra(finishedOf([match('s', 'o', 'abnormal')]))).toBe('NRA –');
   });
@@ -137,18 +146,32 @@ describe('GTBench pool in the report: matches as pairwise results, NRA, ratings,
     expect(lines).toContain(
       `- checkpoint:untrained (${UNTRAINED}): 10 matches, 0 ended by its invalid reply; no replies recorded.`,
     );
-    expect(textOpponentLines(events, finishedOf(events).filter((f) => f.opponent === 'random'))).toEqual([]);
+    expect(
+      textOpponentLines(
+        events,
+        finishedOf(events).filter((f) => f.opponent === 'random'),
+      ),
+    ).toEqual([]);
   });
 
   it('titles Table 5 for its opponents, shows NRA beside the win rates, and says who ended abnormal matches', () => {
     const events = pool();
     const section = gtbenchSection(events, ['untrained', 'sft']).join('\n');
     expect(section).toContain('## Table 5 — GTBench win rate against its opponents');
-    expect(section).toContain('| overall vs | matches per stage | untrained: win rate [95% CI] (abnormal); NRA |');
-    expect(section).toMatch(/\| openai:m \| 4 \| 0\.00 \[0\.00, 0\.66\] \(0\); NRA −1\.00 \| 0\.00 \[0\.00, 0\.49\] \(4\); NRA – \|/);
-    expect(section).toMatch(/\| checkpoint:untrained \| 10 \| – \| 0\.70 \[[\d.]+, [\d.]+\] \(0\); NRA \+0\.40 \|/);
+    expect(section).toContain(
+      '| overall vs | matches per stage | untrained: win rate [95% CI] (abnormal); NRA |',
+    );
+    expect(section).toMatch(
+      /\| openai:m \| 4 \| 0\.00 \[0\.00, 0\.66\] \(0\); NRA −1\.00 \| 0\.00 \[0\.00, 0\.49\] \(4\); NRA – \|/,
+    );
+    expect(section).toMatch(
+      /\| checkpoint:untrained \| 10 \| – \| 0\.70 \[[\d.]+, [\d.]+\] \(0\); NRA \+0\.40 \|/,
+    );
     expect(section).toContain('Ratings over the pool (4 players, 36 matches):');
-    const onlyLlm = [recorded('run.requested', { seed: 1 }), ...repeat(3, () => match('sft', 'openai:m', 'abnormal', { policy: LLM, fault: true }))];
+    const onlyLlm = [
+      recorded('run.requested', { seed: 1 }),
+      ...repeat(3, () => match('sft', 'openai:m', 'abnormal', { policy: LLM, fault: true })),
+    ];
     expect(gtbenchSection(onlyLlm, ['sft']).join('\n')).toContain(
       "- sft: all 3 matches abnormal (0 ended by the policy's invalid reply, 3 by the opponent's)",
     );

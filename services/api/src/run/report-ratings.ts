@@ -1,4 +1,3 @@
-import type { PayloadOf } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
 import {
   bradleyTerryRatings,
@@ -28,7 +27,9 @@ function stageCheckpoints(events: readonly RecordedEvent[]): Map<string, string>
 
 /** The seed of the run or external evaluation, from its first event. */
 function recordedSeed(events: readonly RecordedEvent[]): number {
-  const requested = events.find((e) => e.type === 'run.requested' || e.type === 'external.evaluation.requested');
+  const requested = events.find(
+    (e) => e.type === 'run.requested' || e.type === 'external.evaluation.requested',
+  );
   return (requested?.payload as { seed?: number } | undefined)?.seed ?? 0;
 }
 
@@ -37,10 +38,7 @@ function recordedSeed(events: readonly RecordedEvent[]): number {
  * stages is that stage), scored 1/0.5/0 for the stage's win/draw/loss; an abnormal match is a loss for the
  * player whose reply ended it. Null when both sides are the same checkpoint.
  */
-export function pairwiseResult(
-  finished: Played,
-  stages: ReadonlyMap<string, string>,
-): PairwiseResult | null {
+export function pairwiseResult(finished: Played, stages: ReadonlyMap<string, string>): PairwiseResult | null {
   const a = finished.stage;
   const b = (finished.opponentPolicy && stages.get(finished.opponentPolicy)) || finished.opponent;
   if (a === b) return null;
@@ -89,10 +87,7 @@ export function ratingsLines(events: readonly RecordedEvent[], finished: readonl
  * What the text opponents (LLM and checkpoint) did: matches, those their own invalid reply ended, their
  * replies that parsed as a legal move, and the requests to OpenAI-compatible opponents recorded on the stream.
  */
-export function textOpponentLines(
-  events: readonly RecordedEvent[],
-  finished: readonly Played[],
-): string[] {
+export function textOpponentLines(events: readonly RecordedEvent[], finished: readonly Played[]): string[] {
   const byName = new Map<string, Played[]>();
   for (const f of finished)
     if (f.opponentPolicy !== undefined) byName.set(f.opponent, [...(byName.get(f.opponent) ?? []), f]);
@@ -111,12 +106,19 @@ export function textOpponentLines(
     const legal = replies.filter((m) => m.legal).length;
     const ended = list.filter((f) => f.fault === 'opponent').length;
     const requests = sent.filter((r) => ids.has(r.requestId.slice(0, r.requestId.lastIndexOf('/opponent#'))));
-    const answers = answered.filter((r) => ids.has(r.requestId.slice(0, r.requestId.lastIndexOf('/opponent#'))));
+    const answers = answered.filter((r) =>
+      ids.has(r.requestId.slice(0, r.requestId.lastIndexOf('/opponent#'))),
+    );
     const parsed =
       replies.length === 0
         ? 'no replies recorded'
         : `its replies parsed as a legal move: ${rateWithInterval(wilson(legal, replies.length))} of ${replies.length}`;
     return `- ${name} (${list[0].opponentPolicy}): ${list.length} matches, ${ended} ended by its invalid reply; ${parsed}${requests.length > 0 ? `; ${requests.length} requests recorded, ${answers.length} answered` : ''}.`;
   });
-  return ['Text opponents (LLM and checkpoint; their replies are parsed like the policy’s):', '', ...lines, ''];
+  return [
+    'Text opponents (LLM and checkpoint; their replies are parsed like the policy’s):',
+    '',
+    ...lines,
+    '',
+  ];
 }

@@ -35,7 +35,10 @@ export function evaluationUnits(config: ExperimentConfig): number {
   const heldOut = e.heldOut?.items ?? 0;
   const trials = (e.completeInformation?.trials ?? 0) * 10 * decodingModes(e.completeInformation?.decoding).length;
   const matches =
-    (e.gtbench?.matches ?? 0) * 10 * (e.gtbench?.opponents.length ?? 0) * decodingModes(e.gtbench?.decoding).length;
+    (e.gtbench?.matches ?? 0) *
+    (e.gtbench?.games?.length ?? 10) *
+    (e.gtbench?.opponents.length ?? 0) *
+    decodingModes(e.gtbench?.decoding).length;
   return heldOut + trials + matches;
 }
 

@@ -20,6 +20,7 @@ import { InProcessEventBus, type HandlerFailedError } from '@recon/transport';
 import { startEmbeddedServices } from '../../run/embedded-services';
 import { buildRunReport } from '../../run/run-report';
 import { writeReportFiles, writeRunReport } from '../../run/write-run-report';
+import { writeRunPageHtml } from '../../explorer/run-page-html';
 import { DEFAULT_METRICS_LINGER_SECONDS, serveRunMetrics } from '../../run/metrics-server';
 import { progressModeFor, watchRun } from '../../run/watch-run';
 import {
@@ -309,10 +310,24 @@ export function reportCommand(): Command {
       '--out <file>',
       'also write it to this file, with its training charts beside it as <file>.<chart>.svg',
     )
-    .action(async (runId: string, options: { out?: string }) => {
+    .option(
+      '--html <file>',
+      "write the explorer's run page as one self-contained HTML file (charts inlined, no server needed) instead",
+    )
+    .action(async (runId: string, options: { out?: string; html?: string }) => {
       await withPlatform(async (platform) => {
         const events = await platform.eventStore.readStream(runId);
         if (events.length === 0) throw new CliFailure(`no run ${runId}`);
+        if (options.html) {
+          try {
+            writeRunPageHtml(runId, events, options.html);
+          } catch (error) {
+            // An unbuilt explorer, or a file that cannot be written: the message says which.
+            throw new CliFailure(`report --html: ${(error as Error).message}`);
+          }
+          process.stdout.write(`wrote ${options.html}\n`);
+          return;
+        }
         // With --out the charts are written beside the file and linked; on stdout alone there is nothing to link.
         const report = options.out
           ? writeReportFiles(runId, events, options.out).report
