@@ -37,6 +37,18 @@ function whyNotRunnable(): string | null {
   } catch {
     return `no image ${IMAGE} on this machine: run npm run image first (several minutes)`;
   }
+  // An image built from another package.json holds other dependencies: what it is checked against is this checkout.
+  try {
+    const built = execFileSync('bash', [RUN_SCRIPT, '--entrypoint', 'cat', IMAGE, 'package.json'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 120_000,
+    });
+    if (built.trim() !== readFileSync(resolve(ROOT, 'package.json'), 'utf8').trim())
+      return `${IMAGE} was built from another package.json than this checkout's: run npm run image to rebuild it`;
+  } catch (error) {
+    return `${IMAGE} could not be started to read its package.json: ${(error as Error).message.split('\n')[0]}`;
+  }
   return null;
 }
 
