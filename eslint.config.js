@@ -1,5 +1,6 @@
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
+const boundaries = require('./eslint.boundaries');
 
 module.exports = tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.recon/**', 'coverage/**', '**/*.js'] },
@@ -10,4 +11,5 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  ...boundaries,
 );

@@ -4,6 +4,8 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   moduleNameMapper: {
     '^@recon/migrations$': '<rootDir>/migrations',
+    // Services' public entries (src/index.ts), for the composition roots in services/api; before the libs.
+    '^@recon/(data|evaluation|reward|rollout|training)$': '<rootDir>/services/$1/src',
     '^@recon/(.*)$': '<rootDir>/libs/$1/src',
   },
   testMatch: [

@@ -5,12 +5,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildProgram } from '../services/api/src/cli/main';
 import { repositoryRoot } from './docs/environment-scan';
 import { generatedDocs } from './docs/generated-docs';
 
 const root = repositoryRoot(__dirname);
-for (const doc of generatedDocs(root, buildProgram)) {
+for (const doc of generatedDocs(root)) {
   writeFileSync(join(root, doc.file), doc.render());
   process.stdout.write(`wrote ${doc.file}\n`);
 }

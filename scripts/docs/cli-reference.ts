@@ -68,7 +68,8 @@ function firstSentence(text: string): string {
   for (let i = 0; i < line.length; i += 1) {
     if (line[i] === '(') depth += 1;
     else if (line[i] === ')') depth -= 1;
-    else if (depth === 0 && (line[i] === ';' || (line[i] === '.' && line[i + 1] === ' '))) return line.slice(0, i);
+    else if (depth === 0 && (line[i] === ';' || (line[i] === '.' && line[i + 1] === ' ')))
+      return line.slice(0, i);
   }
   return line;
 }

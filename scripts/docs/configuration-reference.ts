@@ -2,11 +2,8 @@ import { z } from 'zod';
 import { stringify } from 'yaml';
 import { engineOpponentSchema, experimentConfigSchema, textOpponentSchema } from '@recon/experiment';
 import { EXPERIMENT_CONFIG_DESCRIPTIONS } from './experiment-config-descriptions';
-import {
-  RUNTIME_ENVIRONMENT,
-  SCRIPT_VARIABLE_MEANINGS,
-  SCRIPT_VARIABLES_DOCUMENTED_ELSEWHERE,
-} from './environment-variables';
+import { ENVIRONMENT_VARIABLES, type EnvironmentVariable } from '@recon/config';
+import { SCRIPT_VARIABLE_MEANINGS, SCRIPT_VARIABLES_DOCUMENTED_ELSEWHERE } from './environment-variables';
 import { scanEnvironmentReads, scanScriptVariables } from './environment-scan';
 import { code, escapeText, generatedNotice, table } from './markdown';
 
@@ -48,7 +45,9 @@ function jsonSchemaOf(schema: z.ZodType): JsonSchema {
 function substitutes(): Record<string, JsonSchema> {
   const text = jsonSchemaOf(textOpponentSchema);
   return {
-    'evaluation.gtbench.opponents[]': { anyOf: [jsonSchemaOf(engineOpponentSchema), ...(text.oneOf ?? text.anyOf ?? [])] },
+    'evaluation.gtbench.opponents[]': {
+      anyOf: [jsonSchemaOf(engineOpponentSchema), ...(text.oneOf ?? text.anyOf ?? [])],
+    },
   };
 }
 
@@ -66,13 +65,17 @@ function parsedDefaults(): unknown {
 
 function valueAt(value: unknown, path: string): unknown {
   if (/[([]/.test(path)) return undefined;
-  return path.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], value);
+  return path
+    .split('.')
+    .reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], value);
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 function flow(value: unknown): string {
-  return typeof value === 'string' ? value : stringify(value, { collectionStyle: 'flow', lineWidth: 0 }).trim();
+  return typeof value === 'string'
+    ? value
+    : stringify(value, { collectionStyle: 'flow', lineWidth: 0 }).trim();
 }
 
 function typeOf(node: JsonSchema): string {
@@ -81,11 +84,16 @@ function typeOf(node: JsonSchema): string {
     const kinds = variants.filter((v) => v.properties?.kind?.const !== undefined);
     const others = variants.filter((v) => v.properties?.kind?.const === undefined).map(typeOf);
     if (kinds.length > 0)
-      others.push(`object by \`kind\`: ${kinds.map((v) => code(String(v.properties?.kind?.const))).join(', ')}`);
+      others.push(
+        `object by \`kind\`: ${kinds.map((v) => code(String(v.properties?.kind?.const))).join(', ')}`,
+      );
     return others.join(' or ');
   }
   if (node.const !== undefined) return code(flow(node.const));
-  if (node.enum) return node.enum.length === 1 ? code(flow(node.enum[0])) : `one of ${node.enum.map((v) => code(flow(v))).join(', ')}`;
+  if (node.enum)
+    return node.enum.length === 1
+      ? code(flow(node.enum[0]))
+      : `one of ${node.enum.map((v) => code(flow(v))).join(', ')}`;
   if (node.type === 'integer' || node.type === 'number') {
     const upper = node.maximum !== undefined && node.maximum !== MAX_SAFE ? node.maximum : undefined;
     if (node.minimum !== undefined && upper !== undefined) return `${node.type}, ${node.minimum} to ${upper}`;
@@ -114,7 +122,8 @@ export function experimentConfigKeys(): ConfigKey[] {
   const defaults = parsedDefaults();
   const visit = (node: JsonSchema, path: string, required: boolean): void => {
     if (path) {
-      const fallback = node.default === undefined && replaced[`${path}[]`] ? valueAt(defaults, path) : undefined;
+      const fallback =
+        node.default === undefined && replaced[`${path}[]`] ? valueAt(defaults, path) : undefined;
       const value = node.default ?? fallback;
       keys.push({
         path,
@@ -185,6 +194,17 @@ function configTables(keys: ConfigKey[]): string {
   return sections.join('\n');
 }
 
+/** The platform's variables by group, in the order libs/config declares them. */
+export function environmentGroups(): Array<{
+  title: string;
+  variables: Array<EnvironmentVariable & { name: string }>;
+}> {
+  const groups = new Map<string, Array<EnvironmentVariable & { name: string }>>();
+  for (const [name, variable] of Object.entries(ENVIRONMENT_VARIABLES as Record<string, EnvironmentVariable>))
+    groups.set(variable.group, [...(groups.get(variable.group) ?? []), { name, ...variable }]);
+  return [...groups].map(([title, variables]) => ({ title, variables }));
+}
+
 function environmentTables(root: string): string {
   const reads = scanEnvironmentReads(root);
   const readBy = (name: string) =>
@@ -192,22 +212,24 @@ function environmentTables(root: string): string {
       .sort()
       .map((pkg) => code(pkg))
       .join(', ');
-  return RUNTIME_ENVIRONMENT.map((group) =>
-    [
-      `### ${group.title}`,
-      '',
-      table(
-        ['variable', 'default', 'meaning', 'read in'],
-        group.variables.map((variable) => [
-          code(variable.name),
-          escapeText(variable.default),
-          escapeText(variable.meaning),
-          readBy(variable.name),
-        ]),
-      ),
-      '',
-    ].join('\n'),
-  ).join('\n');
+  return environmentGroups()
+    .map((group) =>
+      [
+        `### ${group.title}`,
+        '',
+        table(
+          ['variable', 'default', 'meaning', 'read in'],
+          group.variables.map((variable) => [
+            code(variable.name),
+            escapeText(variable.default),
+            escapeText(variable.description),
+            readBy(variable.name),
+          ]),
+        ),
+        '',
+      ].join('\n'),
+    )
+    .join('\n');
 }
 
 function scriptTable(root: string): string {
@@ -252,15 +274,16 @@ export function renderConfigurationReference(root: string): string {
     configTables(experimentConfigKeys()),
     '## Environment variables',
     '',
-    'Every variable the code in libs/, services/ and apps/ reads (a test compares this list with the code).',
+    'Every variable the code in libs/, services/ and apps/ reads, as libs/config declares it (`ENVIRONMENT_VARIABLES`,',
+    'read with `readEnvironment`); a test compares this list with the reads in the code.',
     'Unset and empty mean the same for the Kafka variables; invalid values are refused at start-up naming the',
-    'variable. Variables named by a config or an option instead (`policy.apiKeyEnv`, an LLM opponent\'s',
+    "variable. Variables named by a config or an option instead (`policy.apiKeyEnv`, an LLM opponent's",
     '`apiKeyEnv`, `recon eval --api-key-env`) are read where the requests are made and never recorded.',
     '',
     environmentTables(root),
     '## Script variables',
     '',
-    'Read by the shell scripts (`npm run kafka`, `npm run image`); the defaults are the scripts\' own.',
+    "Read by the shell scripts (`npm run kafka`, `npm run image`); the defaults are the scripts' own.",
     '',
     scriptTable(root),
     '',

@@ -3,9 +3,12 @@ import { join, relative, sep } from 'node:path';
 
 /** Code that runs as the platform: its environment reads are what docs/configuration.md must list. */
 const RUNTIME_ROOTS = ['libs', 'services', 'apps'];
-const SKIPPED = /(^|\/)(node_modules|dist|fixtures|reference)(\/|$)|\.(spec|test)\.ts$/;
+// libs/config declares every variable (ENVIRONMENT_VARIABLES); a declaration is not a read.
+const SKIPPED = /(^|\/)(node_modules|dist|fixtures|reference)(\/|$)|\.(spec|test)\.ts$|^libs\/config\//;
 
 const READS = [
+  // Through libs/config: readEnvironment('RECON_HOME').
+  /readEnvironment\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]/g,
   /process\.env\.([A-Za-z_][A-Za-z0-9_]*)/g,
   /process\.env\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\]/g,
   // An injected environment (`env: NodeJS.ProcessEnv = process.env`) read by name.
@@ -15,6 +18,8 @@ const READS = [
   /^\s+((?:RECON|KAFKA)_[A-Z0-9_]+)\s*:/gm,
   // A variable named by a constant (`export const CODE_VERSION_ENV = 'RECON_CODE_VERSION'`).
   /\b[A-Z][A-Z0-9_]*_ENV\s*=\s*['"]([A-Z][A-Z0-9_]*)['"]/g,
+  // A read through the typed config module (`readEnvironment('RECON_HOME')`).
+  /\breadEnvironment\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]/g,
 ];
 
 function sourceFiles(root: string, dir: string): string[] {

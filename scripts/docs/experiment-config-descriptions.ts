@@ -11,7 +11,7 @@ export const EXPERIMENT_CONFIG_DESCRIPTIONS: Record<string, string> = {
   datasets: 'where training and evaluation data come from: at least one of `curriculum` and `recon`',
   'datasets.curriculum':
     'generated problems with solver gold and a trace that earns the full paper reward; train and test split by a hash of the underlying game',
-  'datasets.curriculum.style': '`compact` items fit 256 tokens; `paper` follows the Recon datasets\' wording',
+  'datasets.curriculum.style': "`compact` items fit 256 tokens; `paper` follows the Recon datasets' wording",
   'datasets.curriculum.categories':
     'problem categories to generate (default the eight econ ones: pure_nash, dominant_strategy, backward_induction, trigger, expected_value, discounting, condorcet, bayes_nash; game_simultaneous and game_sequential by name only); an unknown name is refused before the run starts',
   'datasets.curriculum.trainItems': 'generated training problems (SFT traces and GRPO prompts)',
@@ -20,7 +20,8 @@ export const EXPERIMENT_CONFIG_DESCRIPTIONS: Record<string, string> = {
     "game-format train items (the complete-information games' exact prompts on generated games, answered `<s>choice_k</s>`), half simultaneous and half sequential; absent: none",
   'datasets.recon':
     'the Recon CSVs: SFT on Recon-CoT (traces cut to the context), GRPO on the train set, Recon-Eval graded per tagged category; with `curriculum` too, both sources are trained on and both eval sets evaluated',
-  'datasets.recon.path': 'directory holding the files (e.g. `../shared/recon-data`); checked to exist before the run starts',
+  'datasets.recon.path':
+    'directory holding the files (e.g. `../shared/recon-data`); checked to exist before the run starts',
   'datasets.recon.train': 'GRPO problems file in `path`',
   'datasets.recon.eval': 'Recon-Eval file in `path`',
   'datasets.recon.sft': 'Recon-CoT SFT traces file in `path`',
@@ -39,24 +40,27 @@ export const EXPERIMENT_CONFIG_DESCRIPTIONS: Record<string, string> = {
     'worker threads that train and sample the policy (`RECON_POLICY_WORKERS` overrides); `auto` (what absent means) is one per core, at most two. Results do not depend on it',
   'policy(openai).kind':
     'an OpenAI-compatible chat server, evaluated as `recon eval` does: nothing is trained, so `sft`, `grpo` and `datasets.curriculum` are refused',
-  'policy(openai).baseUrl': 'the server\'s base URL, e.g. `http://127.0.0.1:8000/v1`',
+  'policy(openai).baseUrl': "the server's base URL, e.g. `http://127.0.0.1:8000/v1`",
   'policy(openai).model': 'the model name sent with every request',
   'policy(openai).apiKeyEnv':
     'environment variable holding the bearer token (never recorded); an unset variable is refused before the run starts',
   'policy(openai).concurrency': 'requests in flight at most',
   'policy(openai).timeoutMs': 'timeout of one request',
-  'policy(openai).retries': 'retries after the first attempt (timeouts, network errors, 408/429/5xx, malformed bodies)',
+  'policy(openai).retries':
+    'retries after the first attempt (timeouts, network errors, 408/429/5xx, malformed bodies)',
   'policy(pretrained).kind':
-    'a local Hugging Face checkpoint (Llama or Qwen2 family) trained with LoRA (libs/pretrained); accepted by the schema, but `recon run` refuses it for now: the pipeline does not schedule pretrained training yet',
-  'policy(pretrained).path': 'directory holding config.json, *.safetensors, tokenizer.json and tokenizer_config.json',
+    'a local Hugging Face checkpoint (Llama or Qwen2 family) trained with LoRA SFT (libs/pretrained); its directory is recorded by content hash (docs/policy.md); no grpo or game suites yet',
+  'policy(pretrained).path':
+    'directory holding config.json, *.safetensors, tokenizer.json and tokenizer_config.json',
   'policy(pretrained).lora': 'the LoRA adapters trained on the frozen base weights',
   'policy(pretrained).lora.rank': 'adapter rank',
   'policy(pretrained).lora.alpha': 'adapter scaling (alpha / rank)',
   'policy(pretrained).lora.dropout': 'adapter dropout; values above 0 are not supported yet',
   'policy(pretrained).lora.targets': "projections that get adapters (PEFT's module names)",
   'policy(pretrained).backend': 'numeric backend, as for the built-in policy',
-  'policy(pretrained).context': "longest prompt + completion to run (absent: the checkpoint's max_position_embeddings)",
-  tokenizer: 'the byte-level BPE tokenizer trained deterministically on the run\'s corpus',
+  'policy(pretrained).context':
+    "longest prompt + completion to run (absent: the checkpoint's max_position_embeddings)",
+  tokenizer: "the byte-level BPE tokenizer trained deterministically on the run's corpus",
   'tokenizer.vocabSize': 'vocabulary size; at least 264 (256 bytes + 8 special tokens)',
   'tokenizer.pretokenizer':
     "`words` (what absent means): merges stay inside words. `phrases`: merges may cross spaces and only digit runs are cut, so templated prompts (the games' rule lines) take several times fewer tokens",
@@ -74,8 +78,8 @@ export const EXPERIMENT_CONFIG_DESCRIPTIONS: Record<string, string> = {
   'sft.lora.alpha': 'adapter scaling (alpha / rank)',
   'sft.lora.targets': 'layers that get adapters: attention q/k/v/o, MLP up/down',
   'sft.lengthGroupWindow':
-    'batches of similar length, grouped over windows of this many steps (a batch pads to its own rows\' length); absent: plain shuffled batches',
-  grpo: 'GRPO after SFT under the run\'s rewards (TRL GRPOTrainer semantics); absent: no GRPO stage',
+    "batches of similar length, grouped over windows of this many steps (a batch pads to its own rows' length); absent: plain shuffled batches",
+  grpo: "GRPO after SFT under the run's rewards (TRL GRPOTrainer semantics); absent: no GRPO stage",
   'grpo.steps': 'optimiser steps; each requests rollouts for `promptsPerStep` prompts',
   'grpo.promptsPerStep': 'prompts per step',
   'grpo.numGenerations': 'completions per prompt (the group size G)',
@@ -89,10 +93,10 @@ export const EXPERIMENT_CONFIG_DESCRIPTIONS: Record<string, string> = {
   'grpo.maxGradNorm': 'gradient clipping by global norm',
   'grpo.beta': 'KL coefficient against the reference (SFT) policy; 0 drops the KL term',
   'grpo.epsilon': 'clipping range of the probability ratio',
-  'grpo.epsilonHigh': 'upper clipping bound (DAPO\'s clip-higher); at least `epsilon`; absent: `epsilon`',
+  'grpo.epsilonHigh': "upper clipping bound (DAPO's clip-higher); at least `epsilon`; absent: `epsilon`",
   'grpo.lossType': "how the per-token loss is aggregated, as TRL's loss_type",
-  'grpo.scaleRewards': 'advantages divided by the group\'s reward std, the batch\'s, or not at all',
-  'grpo.numIterations': 'updates per batch of rollouts (TRL\'s num_iterations)',
+  'grpo.scaleRewards': "advantages divided by the group's reward std, the batch's, or not at all",
+  'grpo.numIterations': "updates per batch of rollouts (TRL's num_iterations)",
   'grpo.temperature': 'sampling temperature of the rollouts',
   'grpo.topP': 'nucleus sampling of the rollouts',
   'grpo.topK': 'top-k sampling of the rollouts; 0 = off',
@@ -113,20 +117,24 @@ export const EXPERIMENT_CONFIG_DESCRIPTIONS: Record<string, string> = {
   evaluation: 'what is evaluated at each stage',
   'evaluation.stages':
     'stages evaluated; must include the last stage the config trains (`grpo` with a `grpo` section, else `sft`) and name only stages it trains; to evaluate the untrained policy alone, leave out `sft` and `grpo`',
-  'evaluation.heldOut': "the generated held-out problems (or Recon-Eval's first N rows for an external model)",
+  'evaluation.heldOut':
+    "the generated held-out problems (or Recon-Eval's first N rows for an external model)",
   'evaluation.heldOut.items': 'items evaluated',
   'evaluation.heldOut.temperature': 'sampling temperature (0: greedy)',
-  'evaluation.reconEval': 'Recon-Eval, graded with the paper\'s grader per tagged category',
+  'evaluation.reconEval': "Recon-Eval, graded with the paper's grader per tagged category",
   'evaluation.reconEval.temperature': 'sampling temperature (0: greedy)',
   'evaluation.reconEval.items':
     'rows evaluated, a seeded draw stratified by category; absent: `heldOut.items`, else all',
-  'evaluation.completeInformation': 'the 10 complete-information games (Hua et al.) in self-play; present = the suite runs',
+  'evaluation.completeInformation':
+    'the 10 complete-information games (Hua et al.) in self-play; present = the suite runs',
   'evaluation.completeInformation.trials': 'self-play trials per game',
   'evaluation.completeInformation.temperature': 'sampling temperature of the replies',
-  'evaluation.completeInformation.reasks': "re-ask an unparseable reply up to this many times (Hua et al.'s protocol correction)",
-  'evaluation.completeInformation.maxNewTokens': 'completion budget per decision; absent: `evaluation.maxNewTokens`',
+  'evaluation.completeInformation.reasks':
+    "re-ask an unparseable reply up to this many times (Hua et al.'s protocol correction)",
+  'evaluation.completeInformation.maxNewTokens':
+    'completion budget per decision; absent: `evaluation.maxNewTokens`',
   'evaluation.completeInformation.decoding':
-    '`free` sampling (what absent means), `constrained` to the legal moves\' reply texts, or `both` (free-form for the valid-move rate, constrained for NE rates; each result labelled)',
+    "`free` sampling (what absent means), `constrained` to the legal moves' reply texts, or `both` (free-form for the valid-move rate, constrained for NE rates; each result labelled)",
   'evaluation.gtbench': 'the 10 GTBench games against opponents; present = the suite runs',
   'evaluation.gtbench.matches': 'matches per game and opponent',
   'evaluation.gtbench.temperature': 'sampling temperature of the replies',
@@ -137,7 +145,7 @@ export const EXPERIMENT_CONFIG_DESCRIPTIONS: Record<string, string> = {
   'evaluation.gtbench.opponents[](openai).kind':
     "an OpenAI-compatible model; every request is recorded on the run's stream as external evaluation records them",
   'evaluation.gtbench.opponents[](openai).name': 'how results and reports name it; default `openai:<model>`',
-  'evaluation.gtbench.opponents[](openai).baseUrl': 'the server\'s base URL',
+  'evaluation.gtbench.opponents[](openai).baseUrl': "the server's base URL",
   'evaluation.gtbench.opponents[](openai).model': 'the model name sent with every request',
   'evaluation.gtbench.opponents[](openai).apiKeyEnv':
     'environment variable holding the API key, read where the evaluation runs (never recorded)',
@@ -155,13 +163,17 @@ export const EXPERIMENT_CONFIG_DESCRIPTIONS: Record<string, string> = {
     'how results and reports name it; default `checkpoint:<stage>`, or `checkpoint:<run>/<stage>`',
   'evaluation.gtbench.opponents[](checkpoint).run': 'another run of the same home; absent: this run',
   'evaluation.gtbench.opponents[](checkpoint).stage': 'the stage whose checkpoint plays',
-  'evaluation.gtbench.opponents[](checkpoint).temperature': "sampling of its replies; absent: the suite's temperature",
-  'evaluation.gtbench.opponents[](checkpoint).maxNewTokens': "completion budget of its replies; absent: the suite's",
-  'evaluation.gtbench.games': "the games to play, each once (all ten when absent), in GTBench's order whatever the order here",
+  'evaluation.gtbench.opponents[](checkpoint).temperature':
+    "sampling of its replies; absent: the suite's temperature",
+  'evaluation.gtbench.opponents[](checkpoint).maxNewTokens':
+    "completion budget of its replies; absent: the suite's",
+  'evaluation.gtbench.games':
+    "the games to play, each once (all ten when absent), in GTBench's order whatever the order here",
   'evaluation.gtbench.invalidPolicy':
     'an unparseable move ends the match as abnormal (GTBench), forfeits it, or is re-asked `reasks` times',
   'evaluation.gtbench.reasks': 're-asks per decision when `invalidPolicy` is `reask`',
   'evaluation.gtbench.maxNewTokens': 'completion budget per move; absent: `evaluation.maxNewTokens`',
   'evaluation.gtbench.decoding': 'as `completeInformation.decoding`',
-  'evaluation.maxNewTokens': 'completion budget of every evaluation reply unless a suite sets its own (external models: the only budget)',
+  'evaluation.maxNewTokens':
+    'completion budget of every evaluation reply unless a suite sets its own (external models: the only budget)',
 };

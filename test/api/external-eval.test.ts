@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { PayloadOf } from '@recon/contracts';
 import type { FileBlobStore, RecordedEvent } from '@recon/eventlog';
-import { auditStream } from '@recon/eventlog';
+import { auditStream, databaseIdentity, loadVerifyKey, readLogCheckpoints } from '@recon/eventlog';
 import { scratchServerUrl } from '@recon/persistence';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
 import { RECON_BIN, runRecon } from '../support/recon-cli';
@@ -39,6 +39,8 @@ describe('recon eval against recon serve over HTTP', () => {
   const stream = (id: string, type?: string): Promise<RecordedEvent[]> =>
     platform.eventStore.readStream(id, type ? { types: [type] } : {});
 
+  const home = mkdtempSync(join(tmpdir(), 'recon-eval-home-'));
+
   beforeAll(async () => {
     if (!existsSync(resolve(__dirname, '../../dist/services/api/src/cli/main.js')))
       throw new Error('the CLI is not built: run `npm run build` (npm test does)');
@@ -50,6 +52,8 @@ describe('recon eval against recon serve over HTTP', () => {
       DATABASE_URL: url.toString(),
       RECON_BLOB_DIR: (platform.blobStore as FileBlobStore).root,
       RECON_BACKEND: 'cpu',
+      // Where the CLI signs its log checkpoints (and keeps their key).
+      RECON_HOME: home,
     };
     server = spawn(
       process.execPath,
@@ -77,6 +81,7 @@ describe('recon eval against recon serve over HTTP', () => {
       await exited;
     }
     await platform?.close();
+    rmSync(home, { recursive: true, force: true });
   });
 
   it('serves the checkpoint: /v1/models, chat completions with usage, seed, max_tokens and stop honoured', async () => {
@@ -150,6 +155,13 @@ describe('recon eval against recon serve over HTTP', () => {
       results: Record<string, number>;
     };
     expect(summary.evalId).toBe('ext-eval');
+    // `recon eval` signs a log checkpoint at its end, like run and demo: the evaluation's head is in it.
+    const signed = readLogCheckpoints(
+      join(home, 'log-checkpoints.jsonl'),
+      await databaseIdentity(platform.pool),
+      loadVerifyKey(home, { env: {} }),
+    );
+    expect(signed.streams.get('ext-eval')?.at(-1)?.version).toBe(summary.events);
     expect(summary.results['recon-eval.items']).toBe(3);
     expect(summary.results['complete-info.overall.trials']).toBe(10);
     expect(summary.results['gtbench.overall.random.matches']).toBe(10);

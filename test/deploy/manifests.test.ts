@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PATH_METADATA } from '@nestjs/common/constants';
-import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, SERVICES } from '@recon/contracts';
+import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, LOG_CHECKPOINTS_TOPIC, SERVICES } from '@recon/contracts';
 import { HealthController } from '@recon/service-kit';
 import { kafkaBrokersFromEnv } from '@recon/transport';
 import { checkFieldsAgainstTypes, modelModule, validateBuiltin } from './builtin-schemas';
@@ -261,7 +261,9 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
       overlay,
       'KafkaTopic',
     );
-    expect(topics.map((t) => t.spec.topicName).sort()).toEqual([DEAD_LETTER_TOPIC, EVENTS_TOPIC].sort());
+    expect(topics.map((t) => t.spec.topicName).sort()).toEqual(
+      [DEAD_LETTER_TOPIC, EVENTS_TOPIC, LOG_CHECKPOINTS_TOPIC].sort(),
+    );
     const [kafka] = ofKind(overlay, 'Kafka');
     const pools = ofKind<Manifest & { spec: { replicas: number; roles: string[] } }>(
       overlay,
@@ -334,7 +336,7 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     const topics = user.spec.authorization.acls
       .filter((a) => a.resource.type === 'topic')
       .map((a) => a.resource.name);
-    expect(topics.sort()).toEqual([DEAD_LETTER_TOPIC, EVENTS_TOPIC].sort());
+    expect(topics.sort()).toEqual([DEAD_LETTER_TOPIC, EVENTS_TOPIC, LOG_CHECKPOINTS_TOPIC].sort());
     expect(services.length).toBeGreaterThanOrEqual(SERVICES.length);
     for (const service of services) {
       expect(mounted(service, env.KAFKA_SASL_PASSWORD_FILE)).toEqual({

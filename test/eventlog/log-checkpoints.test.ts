@@ -14,6 +14,7 @@ import {
   signingKeyFiles,
   tombstoneText,
 } from '@recon/eventlog';
+import { PROJECTION_PROCESSOR_LOCK } from '@recon/persistence';
 import { asAttacker, tamper } from '../support/attacker';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
 import { syntheticRunEvents, TEST_PRODUCER } from '../support/synthetic-run';
@@ -132,6 +133,23 @@ describe('log checkpoints: signed outside the database, verified by the public k
     );
   });
 
+  it('signs while a projection processor holds its lock (the gateway runs one for as long as it is up)', async () => {
+    await append('log-while-projecting');
+    const processor = await platform.pool.connect();
+    try {
+      const held = await processor.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+        PROJECTION_PROCESSOR_LOCK,
+      ]);
+      expect(held.rows[0].locked).toBe(true);
+      // It waited on that lock for good when both used the key 7_224_032.
+      const signedNow = await publishLogCheckpoint(platform.pool, { file: file(), key: loadSigningKey(home, {}) });
+      expect(signedNow.published).toBe(true);
+    } finally {
+      await processor.query('SELECT pg_advisory_unlock_all()');
+      processor.release();
+    }
+  });
+
   it('takes the key from RECON_LOG_SIGNING_KEY, and refuses checkpoints signed by another key', async () => {
     const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const injected = loadSigningKey(home, { RECON_LOG_SIGNING_KEY: pem });
@@ -150,7 +168,7 @@ describe('log checkpoints: signed outside the database, verified by the public k
     await publishLogCheckpoint(platform.pool, { file: file(), key: loadSigningKey(home, {}) });
     expect(await auditLog(platform.pool, await signed())).toMatchObject({
       ok: true,
-      signedThrough: { sequence: 3 },
+      signedThrough: { sequence: 4 },
     });
 
     // The log's last two events cut, and every head moved back to match.

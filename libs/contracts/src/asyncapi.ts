@@ -12,6 +12,13 @@ import { listEventDefinitions } from './registry';
 export const EVENTS_TOPIC = 'recon.events';
 /** Messages a consumer could not decode or validate, with the reason in the `recon-dlq-reason` header. */
 export const DEAD_LETTER_TOPIC = 'recon.dlq';
+/**
+ * The signed log checkpoints (libs/eventlog log-checkpoint.ts), one JSON line per message, keyed by the
+ * database they sign: a copy outside PostgreSQL that a reviewer reads back (`recon audit
+ * --checkpoints-from-kafka`). Not compacted and kept forever: each checkpoint links to the previous one, so
+ * the audit needs every one of them, and compaction would keep only the latest per database.
+ */
+export const LOG_CHECKPOINTS_TOPIC = 'recon.log-checkpoints';
 
 /** The topic the events of an owning service are published on (the same one for every owner). */
 export function topicFor(_owner: ServiceName): string {
@@ -72,6 +79,11 @@ export function buildAsyncApiDocument(version: string): Record<string, unknown> 
       address: DEAD_LETTER_TOPIC,
       description:
         'Messages a consumer could not decode or validate, unchanged, with `recon-dlq-reason`, `recon-dlq-source` and `recon-dlq-group` headers.',
+    },
+    logCheckpoints: {
+      address: LOG_CHECKPOINTS_TOPIC,
+      description:
+        'Signed log checkpoints (format `recon.log-checkpoint/1`), one JSON line per message keyed by the database they sign, the same lines as `$RECON_HOME/log-checkpoints.jsonl`; one partition, not compacted, kept forever (each checkpoint names the digest of the previous one).',
     },
   };
   const operations: Record<string, unknown> = {};

@@ -34,13 +34,32 @@ export const envelopeSchema = z.strictObject({
   hash: sha256Hex,
 });
 
-export type Envelope<T extends EventType = EventType> = Omit<
-  z.infer<typeof envelopeSchema>,
-  'payload' | 'type'
-> & {
-  type: T;
-  payload: PayloadOf<T>;
-};
+type EnvelopeHeader = Omit<z.infer<typeof envelopeSchema>, 'payload' | 'type'>;
+
+/**
+ * An envelope of one of the types T, as a discriminated union on `type`: `switch (event.type)` or
+ * `if (event.type === 'x')` narrows `payload`. A payload is typed as recorded: the store does not upcast, so
+ * an event type with several schema versions has the union of their payloads (see PayloadOf).
+ */
+export type Envelope<T extends EventType = EventType> = {
+  [K in T]: EnvelopeHeader & { type: K; payload: PayloadOf<K> };
+}[T];
+
+/**
+ * A type guard for the events of the given types, for `filter`/`find`:
+ * `events.filter(ofType('reward.scored', 'reward.failed'))` gives events whose payload is narrowed.
+ */
+export function ofType<T extends EventType>(...types: readonly T[]) {
+  return <E extends { type: string }>(event: E): event is Extract<E, { type: T }> =>
+    (types as readonly string[]).includes(event.type);
+}
+
+/** The payloads of the events of one type, in their order. */
+export function payloadsOf<T extends EventType>(events: readonly Envelope[], type: T): Array<PayloadOf<T>> {
+  // The one cast of the typed dispatch: TypeScript cannot relate a generic T's envelope to its payload
+  // (microsoft/TypeScript#30581); the filter on `type` is what makes it hold.
+  return events.filter((e) => e.type === type).map((e) => e.payload as PayloadOf<T>);
+}
 
 /** Validates an envelope arriving at a boundary (transport, file, HTTP): its shape, then its payload. */
 export function validateEnvelope(candidate: unknown, where?: string): Envelope {

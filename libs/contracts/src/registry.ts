@@ -28,6 +28,10 @@ export const ALL_EVENTS = [
 
 type AnyDefinition = (typeof ALL_EVENTS)[number];
 export type EventType = AnyDefinition['type'];
+/**
+ * The payload of an event of type T as recorded: the union of the payloads of every schema version of T
+ * (reads do not upcast an older version to the latest; each event is validated against its own version).
+ */
 export type PayloadOf<T extends EventType> = z.infer<Extract<AnyDefinition, { type: T }>['payload']>;
 
 const byKey = new Map<string, EventDefinition>();

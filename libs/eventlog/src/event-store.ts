@@ -21,20 +21,32 @@ export interface AppendOptions {
   producer: Producer;
 }
 
-/** A committed event. `tombstonedBy`: its content was withdrawn by that deletion event (payload is a tombstone). */
-export type RecordedEvent = Envelope & { globalPosition: number; tombstonedBy?: string };
+/**
+ * A committed event of one of the types T, a discriminated union on `type` (narrow it with `switch
+ * (event.type)`, `if (event.type === 'x')` or `ofType(...)`). `tombstonedBy`: its content was withdrawn by that
+ * deletion event (payload is a tombstone, not the typed payload; check it before reading the payload of an
+ * event type that can be deleted).
+ */
+export type RecordedEvent<T extends EventType = EventType> = Envelope<T> & {
+  globalPosition: number;
+  tombstonedBy?: string;
+};
 
-export interface ReadStreamOptions {
+/** A committed event of exactly type K. */
+export type RecordedEventOf<K extends EventType> = RecordedEvent<K>;
+
+export interface ReadStreamOptions<T extends EventType = EventType> {
   fromPosition?: number;
   toPosition?: number;
-  types?: string[];
+  /** Only events of these types; a literal list of event types narrows the type of the events returned. */
+  types?: readonly T[] | readonly string[];
   /** At most this many events (the first ones in position order). */
   limit?: number;
 }
 
-export interface ReadAllFilter {
+export interface ReadAllFilter<T extends EventType = EventType> {
   upTo?: number;
-  types?: readonly string[];
+  types?: readonly T[] | readonly string[];
   streamId?: string;
 }
 
@@ -45,11 +57,15 @@ export interface EventStore {
    * events instead of writing them again.
    */
   append(streamId: string, events: NewEvent[], options: AppendOptions): Promise<RecordedEvent[]>;
-  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  readStream<T extends EventType = EventType>(streamId: string, options?: ReadStreamOptions<T>): Promise<RecordedEvent<T>[]>;
   /** The stream's current version (its last position), 0 when it does not exist. */
   streamVersion(streamId: string): Promise<number>;
   /** Events after a global position, in commit order, at most `limit`, optionally filtered. */
-  readAll(afterGlobalPosition: number, limit: number, filter?: ReadAllFilter): Promise<RecordedEvent[]>;
+  readAll<T extends EventType = EventType>(
+    afterGlobalPosition: number,
+    limit: number,
+    filter?: ReadAllFilter<T>,
+  ): Promise<RecordedEvent<T>[]>;
   /** The global position of the last committed event, 0 for an empty log. */
   headPosition(): Promise<number>;
   listStreams(): Promise<Array<{ streamId: string; version: number }>>;

@@ -289,8 +289,12 @@ export interface PublishedCheckpoint {
   file: string;
 }
 
-/** Serialises publishers of one database (a session advisory lock; its value is arbitrary but fixed). */
-const CHECKPOINT_LOCK = 7_224_032;
+/**
+ * Serialises publishers of one database: a session advisory lock in PostgreSQL's two-key space, which never
+ * overlaps the one-key locks the rest of the platform takes (the projection processor holds 7_224_032 for
+ * as long as it runs: sharing that key made every signer wait for the gateway to stop).
+ */
+const CHECKPOINT_LOCK: readonly [number, number] = [7_224_032, 1];
 
 /**
  * Signs and publishes a checkpoint of the log: verifies every event appended since the latest kept
@@ -305,7 +309,7 @@ export async function publishLogCheckpoint(
 ): Promise<PublishedCheckpoint> {
   const client = await pool.connect();
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [CHECKPOINT_LOCK]);
+    await client.query('SELECT pg_advisory_lock($1, $2)', [...CHECKPOINT_LOCK]);
     try {
       const database = await databaseIdentity(client);
       // The snapshot is taken after the lock, so it includes everything an earlier publisher signed.
@@ -353,7 +357,7 @@ export async function publishLogCheckpoint(
       return { checkpoint, published: true, eventsVerified: result.eventsChecked, file: options.file };
     } finally {
       await client.query('ROLLBACK').catch(() => undefined);
-      await client.query('SELECT pg_advisory_unlock($1)', [CHECKPOINT_LOCK]).catch(() => undefined);
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [...CHECKPOINT_LOCK]).catch(() => undefined);
     }
   } finally {
     client.release();

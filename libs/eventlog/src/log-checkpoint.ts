@@ -71,12 +71,19 @@ export function checkpointDigest(checkpoint: LogCheckpoint): string {
 
 /** The signed state of one database's log, folded from its verified checkpoints. */
 export interface SignedLog {
+  /** Where the checkpoints were read: a file, or a Kafka topic. */
   file: string;
   database: string;
   checkpoints: LogCheckpoint[];
   latest: LogCheckpoint | null;
   /** Every signed head of each stream, ascending by version. */
   streams: Map<string, SignedHead[]>;
+}
+
+/** One published checkpoint line and where it was read (a file's line, a Kafka message), for messages. */
+export interface CheckpointLine {
+  text: string;
+  where: string;
 }
 
 /**
@@ -89,21 +96,38 @@ export function readLogCheckpoints(
   database: string,
   key: Pick<LogVerifyKey, 'publicKey' | 'keyId'> | null,
 ): SignedLog {
-  const signed: SignedLog = { file, database, checkpoints: [], latest: null, streams: new Map() };
-  if (!existsSync(file)) return signed;
+  if (!existsSync(file)) return verifyLogCheckpoints(file, [], database, key);
   const text = readFileSync(file, 'utf8');
   // Each checkpoint is one write ending in a newline: text after the last newline is one being written.
-  const lines = text.slice(0, text.lastIndexOf('\n') + 1).split('\n');
-  lines.forEach((text, index) => {
-    if (text.trim() === '') return;
-    const where = `${file}:${index + 1}`;
+  const lines = text
+    .slice(0, text.lastIndexOf('\n') + 1)
+    .split('\n')
+    .map((line, index) => ({ text: line, where: `${file}:${index + 1}` }));
+  return verifyLogCheckpoints(file, lines, database, key);
+}
+
+/**
+ * Verifies the checkpoint lines of `database` from any source (`source` names it: a file, a Kafka topic),
+ * in the order published: each line's signature with `key`, its sequence and its link to the previous one.
+ * A line equal to the checkpoint already accepted at its sequence is a redelivery (a topic is written at
+ * least once) and is skipped; any other line out of sequence is a removed, reordered or forked checkpoint.
+ */
+export function verifyLogCheckpoints(
+  source: string,
+  lines: readonly CheckpointLine[],
+  database: string,
+  key: Pick<LogVerifyKey, 'publicKey' | 'keyId'> | null,
+): SignedLog {
+  const signed: SignedLog = { file: source, database, checkpoints: [], latest: null, streams: new Map() };
+  for (const { text, where } of lines) {
+    if (text.trim() === '') continue;
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (error) {
       throw new CheckpointError(`${where}: not JSON (${(error as Error).message})`);
     }
-    if ((json as { database?: unknown })?.database !== database) return;
+    if ((json as { database?: unknown })?.database !== database) continue;
     const parsed = checkpointSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -122,6 +146,8 @@ export function readLogCheckpoints(
       throw new CheckpointError(
         `${where}: the signature of checkpoint #${checkpoint.sequence} does not verify`,
       );
+    const accepted = signed.checkpoints[checkpoint.sequence - 1];
+    if (accepted && checkpointDigest(accepted) === checkpointDigest(checkpoint)) continue;
     const previous = signed.latest;
     const expectedSequence = (previous?.sequence ?? 0) + 1;
     const expectedLink = previous ? checkpointDigest(previous) : null;
@@ -140,7 +166,7 @@ export function readLogCheckpoints(
       heads.push({ ...streamHead, sequence: checkpoint.sequence, signedAt: checkpoint.signedAt });
       signed.streams.set(streamId, heads);
     }
-  });
+  }
   return signed;
 }
 

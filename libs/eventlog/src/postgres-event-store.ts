@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import type { EventType } from '@recon/contracts';
 import { EVENT_COLUMNS, rowToEvent, type StoredRow } from './rows';
 import type {
   AppendOptions,
@@ -224,14 +225,17 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  async readStream<T extends EventType = EventType>(
+    streamId: string,
+    options: ReadStreamOptions<T> = {},
+  ): Promise<RecordedEvent<T>[]> {
     const result = await this.pool.query<StoredRow>(
       `SELECT ${EVENT_COLUMNS} FROM recon_events
         WHERE stream_id = $1 AND position >= $2 AND position <= $3 AND ($4::text[] IS NULL OR type = ANY($4))
         ORDER BY position LIMIT $5`,
       [streamId, options.fromPosition ?? 1, options.toPosition ?? 2147483647, options.types ?? null, options.limit ?? null],
     );
-    return result.rows.map(rowToEvent);
+    return result.rows.map(rowToEvent<T>);
   }
 
   async streamVersion(streamId: string): Promise<number> {
@@ -242,7 +246,11 @@ export class PostgresEventStore implements EventStore {
     return result.rows[0]?.version ?? 0;
   }
 
-  async readAll(afterGlobalPosition: number, limit: number, filter: ReadAllFilter = {}): Promise<RecordedEvent[]> {
+  async readAll<T extends EventType = EventType>(
+    afterGlobalPosition: number,
+    limit: number,
+    filter: ReadAllFilter<T> = {},
+  ): Promise<RecordedEvent<T>[]> {
     const result = await this.pool.query<StoredRow>(
       `SELECT ${EVENT_COLUMNS} FROM recon_events
         WHERE global_position > $1 AND global_position <= $3
@@ -250,7 +258,7 @@ export class PostgresEventStore implements EventStore {
         ORDER BY global_position LIMIT $2`,
       [afterGlobalPosition, limit, filter.upTo ?? Number.MAX_SAFE_INTEGER, filter.types ?? null, filter.streamId ?? null],
     );
-    return result.rows.map(rowToEvent);
+    return result.rows.map(rowToEvent<T>);
   }
 
   async headPosition(): Promise<number> {

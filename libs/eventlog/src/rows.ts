@@ -1,4 +1,4 @@
-import type { Producer } from '@recon/contracts';
+import type { EventType, Producer } from '@recon/contracts';
 import type { RecordedEvent } from './event-store';
 
 /** The columns of recon_events as selected for reading; json columns come back as their stored text. */
@@ -26,7 +26,8 @@ export interface StoredRow {
   tombstoned_by: string | null;
 }
 
-export function rowToEvent(row: StoredRow): RecordedEvent {
+/** T: the types the query selected (its `type = ANY(...)` filter), all types when it selected any. */
+export function rowToEvent<T extends EventType = EventType>(row: StoredRow): RecordedEvent<T> {
   return {
     globalPosition: Number(row.global_position),
     eventId: row.event_id,
@@ -45,7 +46,7 @@ export function rowToEvent(row: StoredRow): RecordedEvent {
     prevHash: row.prev_hash,
     hash: row.hash,
     ...(row.tombstoned_by ? { tombstonedBy: row.tombstoned_by } : {}),
-  } as RecordedEvent;
+  } as RecordedEvent<T>;
 }
 
 

@@ -1,8 +1,9 @@
 import type { Pool } from 'pg';
+import type { EventType } from '@recon/contracts';
 import type { EventStore, RecordedEvent } from './event-store';
 import { LogListener } from './log-listener';
 
-export interface SubscriptionOptions {
+export interface SubscriptionOptions<T extends EventType = EventType> {
   /** Deliver events with a global position greater than this. */
   after: number;
   batchSize?: number;
@@ -14,7 +15,7 @@ export interface SubscriptionOptions {
    * read rather than fetching and decoding them; the position still moves past them, and the handler is
    * called, with no events, when it moved past none but those.
    */
-  types?: readonly string[];
+  types?: readonly T[] | readonly string[];
   /** Commit notifications shared with other subscriptions; by default the subscription listens on its own. */
   listener?: LogListener;
 }
@@ -25,11 +26,11 @@ export interface SubscriptionOptions {
  * event of a transaction that was still in flight. The handler gets each batch and the position the
  * subscription has reached with it. Resolves when the signal aborts.
  */
-export async function subscribeAll(
+export async function subscribeAll<T extends EventType = EventType>(
   store: EventStore,
   pool: Pool,
-  handler: (events: RecordedEvent[], reached: number) => Promise<void>,
-  options: SubscriptionOptions,
+  handler: (events: RecordedEvent<T>[], reached: number) => Promise<void>,
+  options: SubscriptionOptions<T>,
 ): Promise<number> {
   const batchSize = options.batchSize ?? 1000;
   const pollMs = options.pollMs ?? 500;
@@ -59,7 +60,8 @@ export async function subscribeAll(
           if (full || notified > position) continue;
         }
       } else {
-        const events = await store.readAll(position, batchSize);
+        // Unfiltered, T is every type (nothing narrows it when `types` is absent).
+        const events = (await store.readAll(position, batchSize)) as RecordedEvent<T>[];
         if (events.length > 0) {
           position = events[events.length - 1].globalPosition;
           await handler(events, position);

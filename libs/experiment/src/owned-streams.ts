@@ -1,4 +1,4 @@
-import { storableText, streamKindOf, type Producer, type StreamKind } from '@recon/contracts';
+import { storableText, streamKindOf, type EventType, type Producer, type StreamKind } from '@recon/contracts';
 import {
   deterministicEventId,
   IdempotencyConflictError,
@@ -8,12 +8,15 @@ import {
 } from '@recon/eventlog';
 import { runHasEnded, runRequestOf, type RunRequest } from './run-config';
 
-/** The handlers of a consumer, one per kind of stream it owns; events of every other kind are skipped. */
-export interface OwnedStreamHandlers {
+/**
+ * The handlers of a consumer, one per kind of stream it owns; events of every other kind are skipped.
+ * T: the event types the consumer subscribes to, which its handlers' events are narrowed to.
+ */
+export interface OwnedStreamHandlers<T extends EventType = EventType> {
   /** An event of a training run, with the run's validated request. */
-  run?: (event: RecordedEvent, run: RunRequest) => Promise<void>;
+  run?: (event: RecordedEvent<T>, run: RunRequest) => Promise<void>;
   /** An event of a rescore stream (`rescore.requested` opens it). */
-  rescore?: (event: RecordedEvent) => Promise<void>;
+  rescore?: (event: RecordedEvent<T>) => Promise<void>;
 }
 
 export interface OwnedStreamsOptions {
@@ -40,10 +43,10 @@ const REMEMBERED_STREAMS = 4096;
  *   thrown, so that the service exits and its restart continues from the log.
  * The stream's kind and the run's request are read once per stream (its first event never changes).
  */
-export function ownedStreamsHandler(
+export function ownedStreamsHandler<T extends EventType = EventType>(
   options: OwnedStreamsOptions,
-  handlers: OwnedStreamHandlers,
-): (event: RecordedEvent) => Promise<void> {
+  handlers: OwnedStreamHandlers<T>,
+): (event: RecordedEvent<T>) => Promise<void> {
   const streams = new Map<string, Promise<StreamState>>();
   const stateOf = (streamId: string): Promise<StreamState> => {
     let state = streams.get(streamId);
@@ -56,7 +59,7 @@ export function ownedStreamsHandler(
     }
     return state;
   };
-  const fail = (event: RecordedEvent, error: unknown) => failStream(options, event, error);
+  const fail = (event: RecordedEvent<T>, error: unknown) => failStream(options, event, error);
 
   return async (event) => {
     const state = await stateOf(event.streamId);
@@ -86,7 +89,11 @@ async function readStreamState(eventStore: EventStore, streamId: string): Promis
 }
 
 /** Records `run.failed` on the stream, naming the group, unless the stream has ended already. */
-async function failStream(options: OwnedStreamsOptions, cause: RecordedEvent, error: unknown): Promise<void> {
+async function failStream(
+  options: OwnedStreamsOptions,
+  cause: Pick<RecordedEvent, 'streamId' | 'eventId'>,
+  error: unknown,
+): Promise<void> {
   const { eventStore, group, producer } = options;
   const streamId = cause.streamId;
   if (await runHasEnded(eventStore, streamId)) return;

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import type { RecordedEvent } from '@recon/eventlog';
-import type { EventBus, EventHandler } from '@recon/transport';
+import { isSubscribedType, type EventBus, type EventHandler } from '@recon/transport';
 import { instrumentEventBus } from './event-bus-metrics';
 
 /** A bus that hands the test the handler each subscription registered. */
@@ -8,7 +8,8 @@ function capturingBus() {
   const handlers = new Map<string, EventHandler>();
   const bus: EventBus = {
     subscribe: async (options, handler) => {
-      handlers.set(options.group, handler);
+      // Delivers what a bus would: only the subscription's types.
+      handlers.set(options.group, async (e) => (isSubscribedType(options.types, e) ? handler(e) : undefined));
       return { group: options.group, stop: async () => undefined };
     },
     close: async () => undefined,

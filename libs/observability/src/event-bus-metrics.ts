@@ -1,5 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
-import type { EventBus, EventHandler } from '@recon/transport';
+import type { EventType } from '@recon/contracts';
+import type { RecordedEvent } from '@recon/eventlog';
+import type { EventBus, EventHandler, SubscribeOptions } from '@recon/transport';
 
 /** Where a pipeline error happened: a consumer's handler, or the bus itself (a consumer that crashed). */
 export type PipelineErrorSite = 'handler' | 'bus';
@@ -58,8 +60,8 @@ export function instrumentEventBus(bus: EventBus): InstrumentedEventBus {
   errors.inc({ where: 'handler' }, 0);
   errors.inc({ where: 'bus' }, 0);
   return {
-    subscribe(options, handler: EventHandler) {
-      return bus.subscribe(options, async (event) => {
+    subscribe<T extends EventType>(options: SubscribeOptions<T>, handler: EventHandler<T>) {
+      return bus.subscribe(options, async (event: RecordedEvent<T>) => {
         try {
           await handler(event);
         } catch (error) {

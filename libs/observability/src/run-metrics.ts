@@ -1,6 +1,7 @@
 import type { PayloadOf } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
 import type { ReconMetrics } from './metrics';
+import { readEnvironment } from '@recon/config';
 
 /**
  * Updates the training, rollout, reward and evaluation metrics from one committed event. Metrics are
@@ -107,11 +108,7 @@ const RUN_END_TYPES = new Set(['run.completed', 'run.failed']);
  * the runs of the last few minutes.
  */
 export function runSeriesTtlMsFromEnv(): number {
-  const raw = process.env.RECON_RUN_SERIES_TTL_SECONDS;
-  const seconds = raw === undefined || raw.trim() === '' ? 300 : Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 0)
-    throw new Error(`RECON_RUN_SERIES_TTL_SECONDS '${raw}': expected a number of seconds >= 0`);
-  return seconds * 1000;
+  return (readEnvironment('RECON_RUN_SERIES_TTL_SECONDS') ?? 300) * 1000;
 }
 
 /** The metrics labelled by run (see createMetrics). */

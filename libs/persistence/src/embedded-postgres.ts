@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
+import { readEnvironment } from '@recon/config';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -30,7 +31,8 @@ const DATABASE = 'recon';
 
 /** The port of a project's embedded server: fixed per home directory so two checkouts never collide. */
 export function embeddedPort(home: string): number {
-  if (process.env.RECON_PG_PORT) return Number(process.env.RECON_PG_PORT);
+  const configured = readEnvironment('RECON_PG_PORT');
+  if (configured) return configured;
   const digest = createHash('sha256').update(resolve(home)).digest();
   return 55000 + (digest.readUInt16BE(0) % 2000);
 }

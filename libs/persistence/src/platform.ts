@@ -7,6 +7,7 @@ import { startEmbeddedPostgres } from './embedded-postgres';
 import { ProjectionRunner } from './projections';
 import { retryOnConnectionLossPool } from './retrying-pool';
 import { redactUrl } from './redact-url';
+import { readEnvironment } from '@recon/config';
 
 export { redactUrl } from './redact-url';
 
@@ -50,7 +51,7 @@ export class PendingMigrationsError extends Error {
 }
 
 export function reconHome(home?: string): string {
-  return resolve(home ?? process.env.RECON_HOME ?? '.recon');
+  return resolve(home ?? readEnvironment('RECON_HOME') ?? '.recon');
 }
 
 /**
@@ -60,7 +61,7 @@ export function reconHome(home?: string): string {
  */
 export async function openPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const home = reconHome(options.home);
-  const configuredUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+  const configuredUrl = options.databaseUrl ?? readEnvironment('DATABASE_URL');
   const embedded = configuredUrl ? null : await startEmbeddedPostgres(home);
   const databaseUrl = configuredUrl ?? (embedded as { url: string }).url;
   const dataSource = createDataSource(databaseUrl);
@@ -85,7 +86,7 @@ export async function openPlatform(options: PlatformOptions = {}): Promise<Platf
   // An idle connection the server closes (restart, admin termination) must cost a reconnect, not the process.
   pool.on('error', (error) => console.warn(`recon: idle PostgreSQL connection lost: ${error.message}`));
   const eventStore = new PostgresEventStore(pool, options.eventStoreHooks);
-  const blobStore = new FileBlobStore(options.blobDir ?? process.env.RECON_BLOB_DIR ?? join(home, 'blobs'));
+  const blobStore = new FileBlobStore(options.blobDir ?? readEnvironment('RECON_BLOB_DIR') ?? join(home, 'blobs'));
   const projections = new ProjectionRunner(dataSource, eventStore);
   let closed = false;
   return {

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { openPlatform, type Platform, type PlatformOptions } from './platform';
+import { readEnvironment } from '@recon/config';
 
 /** The server tests and benchmarks use: DATABASE_URL, else the machine's PostgreSQL on 127.0.0.1:5432. */
 export function scratchServerUrl(): string {
-  return process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  return readEnvironment('DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 }
 
 function withDatabase(url: string, database: string): string {

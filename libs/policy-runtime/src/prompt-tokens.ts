@@ -24,7 +24,7 @@ export interface PromptTokenOptions {
  * when prompt plus room for `completionTokens` would not fit the context. Returns how many were dropped.
  */
 export function promptTokens(
-  tokenizer: ByteBpeTokenizer,
+  tokenizer: Pick<ByteBpeTokenizer, 'encodeChat'>,
   messages: readonly ChatTurn[],
   context: number,
   completionTokens: number,

@@ -7,3 +7,5 @@ export * from './pretrained-model';
 export * from './rope';
 export * from './safetensors';
 export * from './peft-adapter';
+export * from './chat-tokens';
+export * from './adapter-checkpoint';

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { RewardDefinition } from './define-reward';
+import { readEnvironment } from '@recon/config';
 
 type AnyReward = RewardDefinition<never, never>;
 
@@ -44,7 +45,7 @@ export function loadRewardPlugins(specs: string[]): AnyReward[] {
 
 /** RECON_REWARD_PLUGINS: comma-separated plug-in specs the reward service loads next to its built-ins. */
 export function rewardPluginSpecsFromEnv(): string[] {
-  return (process.env.RECON_REWARD_PLUGINS ?? '')
+  return (readEnvironment('RECON_REWARD_PLUGINS') ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);

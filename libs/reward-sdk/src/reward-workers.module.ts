@@ -11,6 +11,7 @@ import { EVENT_BUS, PLATFORM } from '@recon/service-kit';
 import type { EventBus } from '@recon/transport';
 import type { RewardDefinition } from './define-reward';
 import { RewardWorker } from './reward-worker';
+import { readEnvironment } from '@recon/config';
 
 const REWARDS = Symbol('recon.rewards');
 
@@ -25,7 +26,7 @@ class RewardWorkersHost implements OnApplicationBootstrap, OnApplicationShutdown
   ) {
     const producer = {
       service: 'reward' as const,
-      version: process.env.npm_package_version ?? '0.1.0',
+      version: readEnvironment('npm_package_version') ?? '0.1.0',
       instance: `${hostname()}:${process.pid}`,
     };
     this.workers = rewards.map(

@@ -2,6 +2,7 @@ import { openPlatform } from '@recon/persistence';
 import { hostService } from '@recon/service-kit';
 import type { RewardDefinition } from './define-reward';
 import { rewardWorkersModule } from './reward-workers.module';
+import { readEnvironment } from '@recon/config';
 
 /**
  * The whole main of a reward service deployable: opens the platform (DATABASE_URL; migrations must have
@@ -23,8 +24,8 @@ export async function serveReward(
       name,
       platform,
       signal: controller.signal,
-      port: options.port ?? Number(process.env.PORT ?? 3000),
-      host: options.host ?? process.env.HOST ?? '0.0.0.0',
+      port: options.port ?? Number(readEnvironment('PORT') ?? 3000),
+      host: options.host ?? readEnvironment('HOST') ?? '0.0.0.0',
       modules: [rewardWorkersModule(rewards)],
     });
   } finally {

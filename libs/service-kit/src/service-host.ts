@@ -24,6 +24,7 @@ import { authFailureLimiterProvider, authFailuresPerMinuteFromEnv, BearerTokenGu
 import { HealthController } from './health';
 import { MetricsModule } from './metrics.module';
 import { PlatformModule } from './platform.module';
+import { readEnvironment } from '@recon/config';
 
 /** KAFKA_BROKERS as a list, or null when the deployment is the in-process one (libs/transport kafka-config). */
 export { kafkaBrokersFromEnv };
@@ -33,9 +34,7 @@ export { kafkaBrokersFromEnv };
  * `<ns>.rollout`...), so several deployments, or test suites, share one broker without sharing work.
  */
 export function kafkaNamesFromEnv(): { topic: string; dlqTopic: string; groupPrefix: string } {
-  const namespace = process.env.RECON_KAFKA_NAMESPACE?.trim();
-  if (namespace && !/^[A-Za-z0-9._-]{1,100}$/.test(namespace))
-    throw new Error(`RECON_KAFKA_NAMESPACE '${namespace}': use letters, digits, '.', '_' and '-' (at most 100)`);
+  const namespace = readEnvironment('RECON_KAFKA_NAMESPACE');
   const prefix = namespace ? `${namespace}.` : '';
   return { topic: `${prefix}${EVENTS_TOPIC}`, dlqTopic: `${prefix}${DEAD_LETTER_TOPIC}`, groupPrefix: prefix };
 }
@@ -46,11 +45,7 @@ export function kafkaNamesFromEnv(): { topic: string; dlqTopic: string; groupPre
  * some); it exits as soon as one has.
  */
 export function errorExitGraceMsFromEnv(): number {
-  const raw = process.env.RECON_ERROR_EXIT_GRACE_SECONDS;
-  const seconds = raw === undefined || raw.trim() === '' ? 35 : Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 0)
-    throw new Error(`RECON_ERROR_EXIT_GRACE_SECONDS '${raw}': expected a number of seconds >= 0`);
-  return seconds * 1000;
+  return (readEnvironment('RECON_ERROR_EXIT_GRACE_SECONDS') ?? 35) * 1000;
 }
 
 /**

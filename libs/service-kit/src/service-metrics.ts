@@ -9,6 +9,7 @@ import {
   type RelayMetricsSource,
 } from '@recon/observability';
 import type { Platform } from '@recon/persistence';
+import { readEnvironment } from '@recon/config';
 
 /** Injection token of the ServiceMetrics a service's /metrics serves. */
 export const SERVICE_METRICS = Symbol('recon.service-metrics');
@@ -38,7 +39,7 @@ export interface ServiceMetrics {
 export function createServiceMetrics(
   platform: Platform,
   options: ServiceMetricsOptions,
-  service = process.env.RECON_SERVICE_NAME ?? 'api',
+  service = readEnvironment('RECON_SERVICE_NAME') ?? 'api',
 ): ServiceMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service });

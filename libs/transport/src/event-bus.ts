@@ -1,10 +1,14 @@
+import type { EventType } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
 
-export interface SubscribeOptions {
+export interface SubscribeOptions<T extends EventType = EventType> {
   /** Consumer group: every group sees every matching event once; instances of one group share the work. */
   group: string;
-  /** Only these event types (all when absent). */
-  types?: readonly string[];
+  /**
+   * Only these event types (all when absent). The handler is typed by them: with
+   * `types: ['policy.ready', 'run.completed']`, `switch (event.type)` narrows the payload to those two.
+   */
+  types?: readonly T[] | readonly string[];
   /**
    * Where a group with no stored offset begins: 'earliest' (the whole log, the default) or 'latest' (only
    * events committed after it subscribed), like Kafka's auto.offset.reset.
@@ -12,7 +16,15 @@ export interface SubscribeOptions {
   startAt?: 'earliest' | 'latest';
 }
 
-export type EventHandler = (event: RecordedEvent) => Promise<void>;
+export type EventHandler<T extends EventType = EventType> = (event: RecordedEvent<T>) => Promise<void>;
+
+/** Whether a subscription to `types` (every type when absent) takes the event; narrows it to those types. */
+export function isSubscribedType<T extends EventType>(
+  types: readonly T[] | readonly string[] | undefined,
+  event: RecordedEvent | RecordedEvent<T>,
+): event is RecordedEvent<T> {
+  return !types || (types as readonly string[]).includes(event.type);
+}
 
 export interface Consumer {
   readonly group: string;
@@ -26,7 +38,7 @@ export interface Consumer {
  * Implementations: the in-process bus (embedded deployment) and the Kafka bus (distributed deployment).
  */
 export interface EventBus {
-  subscribe(options: SubscribeOptions, handler: EventHandler): Promise<Consumer>;
+  subscribe<T extends EventType = EventType>(options: SubscribeOptions<T>, handler: EventHandler<T>): Promise<Consumer>;
   /**
    * Whether the bus's own dependency (Kafka's brokers) answers, for readiness probes; cheap to call often.
    * Absent when the bus needs nothing beyond the database (the in-process bus).

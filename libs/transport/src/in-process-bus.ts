@@ -1,10 +1,16 @@
 import type { Pool } from 'pg';
 import { LogListener, subscribeAll, type EventStore, type RecordedEvent } from '@recon/eventlog';
-import { HandlerFailedError, type Consumer, type EventBus, type EventHandler, type SubscribeOptions } from './event-bus';
+import type { EventType } from '@recon/contracts';
+import {
+  HandlerFailedError,
+  isSubscribedType,
+  type Consumer,
+  type EventBus,
+  type EventHandler,
+  type SubscribeOptions,
+} from './event-bus';
 
 interface Group {
-  options: SubscribeOptions;
-  handler: EventHandler;
   controller: AbortController;
   done: Promise<void>;
 }
@@ -70,18 +76,21 @@ export class InProcessEventBus implements EventBus {
     );
   }
 
-  async subscribe(options: SubscribeOptions, handler: EventHandler): Promise<EveryKeyConsumer> {
+  async subscribe<T extends EventType = EventType>(
+    options: SubscribeOptions<T>,
+    handler: EventHandler<T>,
+  ): Promise<EveryKeyConsumer> {
     const controller = new AbortController();
     const after = await this.offset(options.group, options.startAt);
-    const group: Group = { options, handler, controller, done: Promise.resolve() };
-    const wanted = (event: RecordedEvent) => !options.types || options.types.includes(event.type);
-    group.done = subscribeAll(
+    const group: Group = { controller, done: Promise.resolve() };
+    // Read as any events; isSubscribedType narrows each to the subscription's types.
+    group.done = subscribeAll<EventType>(
       this.store,
       this.pool,
       async (events, reached) => {
         for (const event of events) {
           if (controller.signal.aborted) throw new Error('consumer stopped');
-          if (wanted(event)) {
+          if (isSubscribedType(options.types, event)) {
             try {
               await handler(event);
             } catch (cause) {

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { PayloadOf } from '@recon/contracts';
+import { ofType, type EventType } from '@recon/contracts';
 import { describeBlobProblem, type AuditResult, type BlobStatus, type RecordedEvent } from '@recon/eventlog';
 import type { Platform } from '@recon/persistence';
 import { checkpointSources } from './log-checkpoints';
@@ -21,8 +21,8 @@ const BLOB_STATUS: Record<BlobStatus, string> = {
 };
 
 /** Events of a type whose content is still present (withdrawn events are counted by the chain section). */
-const of = (events: RecordedEvent[], type: string) =>
-  events.filter((e) => e.type === type && !e.tombstonedBy);
+const of = <T extends EventType>(events: readonly RecordedEvent[], type: T) =>
+  events.filter(ofType(type)).filter((e) => !e.tombstonedBy);
 
 function table(head: string[], rows: Array<Array<string | number>>): string {
   if (rows.length === 0) return '_none recorded_\n';
@@ -41,10 +41,8 @@ async function externalEvaluationSection(
   events: readonly RecordedEvent[],
 ): Promise<string[]> {
   const requested = events.find((e) => e.type === 'external.evaluation.requested')!;
-  const p = requested.payload as PayloadOf<'external.evaluation.requested'>;
-  const responses = events
-    .filter((e) => e.type === 'external.response.received' && !e.tombstonedBy)
-    .map((e) => e.payload as PayloadOf<'external.response.received'>);
+  const p = requested.payload;
+  const responses = of(events, 'external.response.received').map((e) => e.payload);
   const outcomes = new Map<string, number>();
   for (const r of responses) outcomes.set(r.outcome, (outcomes.get(r.outcome) ?? 0) + 1);
   const blobs = events
@@ -91,7 +89,7 @@ export async function buildAuditReport(
   const lines: string[] = [`# Audit report: run ${runId}`, ''];
   const requested = events.find((e) => e.type === 'run.requested');
   if (requested && !requested.tombstonedBy) {
-    const p = requested.payload as PayloadOf<'run.requested'>;
+    const p = requested.payload;
     lines.push(
       '## Run',
       '',
@@ -123,7 +121,7 @@ export async function buildAuditReport(
   }
   const finished = events.find((e) => e.type === 'run.completed' || e.type === 'run.failed');
   lines.push(
-    `- status: ${finished ? (finished.type === 'run.completed' ? `completed at ${finished.occurredAt}` : `failed at ${finished.occurredAt}: ${(finished.payload as PayloadOf<'run.failed'>).phase}: ${(finished.payload as PayloadOf<'run.failed'>).error}`) : 'not finished'}`,
+    `- status: ${finished ? (finished.type === 'run.completed' ? `completed at ${finished.occurredAt}` : `failed at ${finished.occurredAt}: ${finished.payload.phase}: ${finished.payload.error}`) : 'not finished'}`,
     '',
   );
 
@@ -174,7 +172,7 @@ export async function buildAuditReport(
   );
   const verifications = of(events, 'run.replay.verified').map((e) => ({
     at: e.occurredAt,
-    ...(e.payload as PayloadOf<'run.replay.verified'>),
+    ...e.payload,
   }));
   lines.push('## Replay verification', '');
   if (verifications.length === 0)
@@ -215,7 +213,7 @@ export async function buildAuditReport(
   );
 
   const resolved = of(events, 'dataset.resolved').flatMap(
-    (e) => (e.payload as PayloadOf<'dataset.resolved'>).datasets,
+    (e) => e.payload.datasets,
   );
   lines.push(
     '## Datasets',
@@ -226,8 +224,8 @@ export async function buildAuditReport(
     ),
   );
 
-  const tokenizers = of(events, 'tokenizer.trained').map((e) => e.payload as PayloadOf<'tokenizer.trained'>);
-  const policies = of(events, 'policy.initialised').map((e) => e.payload as PayloadOf<'policy.initialised'>);
+  const tokenizers = of(events, 'tokenizer.trained').map((e) => e.payload);
+  const policies = of(events, 'policy.initialised').map((e) => e.payload);
   lines.push(
     '## Tokenizer and policy',
     '',
@@ -241,20 +239,21 @@ export async function buildAuditReport(
     ),
   );
 
-  const checkpoints = of(events, 'checkpoint.saved').map((e) => e.payload as PayloadOf<'checkpoint.saved'>);
+  const checkpoints = of(events, 'checkpoint.saved').map((e) => e.payload);
   const blobStatus = new Map(audit.blobs.checks.map((c) => [c.reference.hash, c.status]));
-  const checkpointRows = checkpoints.map((c) => [
-    c.phase,
-    c.step,
-    `\`${c.checkpointHash}\``,
-    c.sizeBytes,
-    BLOB_STATUS[blobStatus.get(c.checkpointHash) ?? 'missing'],
-  ]);
+  // The blobs are read only for the events the chain verified: those after a break are not checked at all.
+  const unchecked = chain.firstBroken
+    ? `not checked (after the break at position ${chain.firstBroken.position})`
+    : BLOB_STATUS.missing;
+  const checkpointRows = checkpoints.map((c) => {
+    const status = blobStatus.get(c.checkpointHash);
+    return [c.phase, c.step, `\`${c.checkpointHash}\``, c.sizeBytes, status ? BLOB_STATUS[status] : unchecked];
+  });
   lines.push('## Checkpoints', '', table(['phase', 'step', 'hash', 'bytes', 'blob'], checkpointRows));
 
   const rewards = new Map<string, number>();
   for (const e of of(events, 'reward.scored')) {
-    const p = e.payload as PayloadOf<'reward.scored'>;
+    const p = e.payload;
     const key = `${p.rewardId}@${p.rewardVersion}`;
     rewards.set(key, (rewards.get(key) ?? 0) + 1);
   }
@@ -268,10 +267,10 @@ export async function buildAuditReport(
   );
 
   const evaluations = of(events, 'evaluation.completed').map(
-    (e) => e.payload as PayloadOf<'evaluation.completed'>,
+    (e) => e.payload,
   );
   const items = of(events, 'evaluation.item.scored').map(
-    (e) => e.payload as PayloadOf<'evaluation.item.scored'>,
+    (e) => e.payload,
   );
   const bySuite = new Map<string, { correct: number; total: number }>();
   for (const item of items) {
@@ -299,7 +298,7 @@ export async function buildAuditReport(
 
   const deletions = of(events, 'run.content.deleted').map((e) => ({
     at: e.occurredAt,
-    ...(e.payload as PayloadOf<'run.content.deleted'>),
+    ...e.payload,
   }));
   lines.push(
     '## Withdrawn content',

@@ -2,15 +2,13 @@ import {
   auditBlobs,
   auditStream,
   BlobReferenceCollector,
-  databaseIdentity,
-  readLogCheckpoints,
   type AuditResult,
   type BlobAuditResult,
   type LogCheckpoint,
-  type LogVerifyKey,
   type SignedHead,
 } from '@recon/eventlog';
 import type { Platform } from '@recon/persistence';
+import { readSignedLog, type CheckpointSources } from './log-checkpoints';
 
 /** Where the run's chain stands against the log checkpoints kept outside the database. */
 export type CheckpointCoverage =
@@ -36,8 +34,8 @@ export interface RunAudit {
 }
 
 export interface RunAuditOptions {
-  /** The checkpoint file and the key that verifies it (null: none found; an error if the file has checkpoints). */
-  checkpoints: { file: string; key: LogVerifyKey | null };
+  /** The checkpoints (a file, or lines read from Kafka) and the key that verifies them (null: none found; an error if there are checkpoints). */
+  checkpoints: CheckpointSources;
 }
 
 /**
@@ -52,7 +50,7 @@ export async function auditRun(
   options: RunAuditOptions,
 ): Promise<RunAudit> {
   const { file, key } = options.checkpoints;
-  const signed = readLogCheckpoints(file, await databaseIdentity(platform.pool), key);
+  const signed = await readSignedLog(platform, options.checkpoints);
   const references = new BlobReferenceCollector();
   const chain = await auditStream(platform.pool, runId, {
     signed: signed.streams.get(runId),
@@ -72,6 +70,20 @@ export async function auditRun(
         ? { status: 'not-covered', file, keyId: key.keyId, latest: signed.latest }
         : { status: 'none', file };
   return { runId, chain, checkpoint, blobs, ok: chain.ok && blobs.ok };
+}
+
+/**
+ * The audit as `recon audit --json` prints it and `GET /runs/:id/audit` answers: the chain's fields at the
+ * top, `ok` the whole verdict (chain, signed checkpoint and blobs), `chainOk` the chain alone.
+ */
+export function auditSummary(audit: RunAudit) {
+  return {
+    ...audit.chain,
+    ok: audit.ok,
+    chainOk: audit.chain.ok,
+    checkpoint: audit.checkpoint,
+    blobs: audit.blobs,
+  };
 }
 
 /** One line on the run's standing against the kept checkpoints. */

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { PayloadOf } from '@recon/contracts';
+import type { EventType } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
 import { checkDatasetGold } from './gold-corrections';
 import type { DataStores } from './stores';
@@ -23,8 +23,8 @@ export interface ListedDataset {
 
 const PAGE = 1000;
 
-async function eventsOfTypes(stores: DataStores, types: string[]): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
+async function eventsOfTypes<T extends EventType>(stores: DataStores, types: readonly T[]): Promise<RecordedEvent<T>[]> {
+  const events: RecordedEvent<T>[] = [];
   for (let after = 0; ;) {
     const page = await stores.eventStore.readAll(after, PAGE, { types });
     events.push(...page);
@@ -44,10 +44,10 @@ export async function listDatasets(stores: DataStores): Promise<ListedDataset[]>
   const derived = new Map<string, ListedDataset['derivedFrom']>();
   for (const e of events) {
     if (e.type === 'dataset.gold.corrected') {
-      const version = (e.payload as PayloadOf<'dataset.gold.corrected'>).datasetVersion;
+      const version = e.payload.datasetVersion;
       corrections.set(version, (corrections.get(version) ?? 0) + 1);
     } else if (e.type === 'dataset.derived') {
-      const { versionHash, from } = e.payload as PayloadOf<'dataset.derived'>;
+      const { versionHash, from } = e.payload;
       const versions =
         from.kind === 'concatenation'
           ? from.parts.map((p) => p.versionHash)
@@ -60,7 +60,7 @@ export async function listDatasets(stores: DataStores): Promise<ListedDataset[]>
   return events
     .filter((e) => e.type === 'dataset.registered')
     .map((e) => {
-      const p = e.payload as PayloadOf<'dataset.registered'>;
+      const p = e.payload;
       const from = derived.get(p.versionHash);
       return {
         name: p.name,

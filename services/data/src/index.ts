@@ -1,3 +1,4 @@
+export * from './data.module';
 export * from './stores';
 export * from './producer';
 export * from './import-dataset';

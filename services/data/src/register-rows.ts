@@ -89,5 +89,5 @@ function registrationIn(payload: PayloadOf<'dataset.registered'>): Registration 
 
 async function registrationOf(stores: DataStores, streamId: string): Promise<Registration | null> {
   const [event] = await stores.eventStore.readStream(streamId, { types: ['dataset.registered'] });
-  return event ? registrationIn(event.payload as PayloadOf<'dataset.registered'>) : null;
+  return event ? registrationIn(event.payload) : null;
 }

@@ -150,8 +150,8 @@ export class RunDatasetsWorker {
     if (!resolved) throw new Error(`fork: the parent run ${parentRunId} has no resolved datasets`);
     const quality = events.find((e) => e.type === 'dataset.quality.assessed');
     return {
-      datasets: (resolved.payload as PayloadOf<'dataset.resolved'>).datasets,
-      ...(quality ? { quality: quality.payload as PayloadOf<'dataset.quality.assessed'> } : {}),
+      datasets: resolved.payload.datasets,
+      ...(quality ? { quality: quality.payload } : {}),
     };
   }
 

@@ -14,7 +14,7 @@ import {
   type BlobStore,
   type EventStore,
   type NewEvent,
-  type RecordedEvent,
+  type RecordedEventOf,
 } from '@recon/eventlog';
 import {
   decodingModes,
@@ -38,10 +38,8 @@ import { loadRegisteredDataset } from '@recon/persistence';
 import { activeBackend, selectBackend } from '@recon/policy';
 import {
   checkpointPoolPolicy,
-  generateOnPool,
   PolicyCache,
   policyComputePool,
-  promptTokens,
   readCheckpointPolicy,
   resolveWorkerCount,
   type LoadedPolicy,
@@ -59,6 +57,7 @@ import { labelDecoding, matchNamespace } from './game-decoding';
 import { inLanes } from './lanes';
 import { PolicyAgent } from './policy-agent';
 import { poolSampler } from './policy-sampler';
+import { poolStageSampler, pretrainedStageSampler, type StageSampler } from './stage-sampler';
 
 interface ProblemRowLike {
   messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
@@ -124,12 +123,13 @@ export class EvaluationWorker {
     });
   }
 
-  private async handle(event: RecordedEvent, run: RunRequest): Promise<void> {
+  private async handle(event: RecordedEventOf<'policy.ready'>, run: RunRequest): Promise<void> {
     const runId = event.streamId;
-    const ready = event.payload as PayloadOf<'policy.ready'>;
+    const ready = event.payload;
     if (await runHasEnded(this.options.eventStore, runId)) return;
     // Checkpoint opponents are loaded beside the evaluated policy, and dropped when the stage is evaluated.
     const opponentPolicies = new PolicyCache(this.options.blobStore, 2);
+    let sampler: StageSampler | undefined;
     try {
       const { config, seed } = run;
       // Checked at every ready stage: an opponent that cannot play fails the run before training goes on.
@@ -137,24 +137,35 @@ export class EvaluationWorker {
         ? await this.gtbenchOpponents(runId, ready.stage, config, opponentPolicies)
         : [];
       if (!config.evaluation.stages.includes(ready.stage)) return;
-      const policy = await this.policies.get(ready.checkpointHash);
+      // A pretrained policy is evaluated on held-out problems in this process (games: built-in policies only).
+      const policy =
+        config.policy.kind === 'pretrained' ? null : await this.policies.get(ready.checkpointHash);
+      // Built when a held-out suite needs it.
+      const stageSampler = async () =>
+        (sampler ??= policy
+          ? await poolStageSampler(this.options.blobStore, await this.computePool(config), policy)
+          : await pretrainedStageSampler(this.options, runId, ready.checkpointHash));
+      const builtin = () => {
+        if (!policy) throw new Error('game suites evaluate built-in policies only');
+        return policy;
+      };
       const results: Record<string, number> = {};
       const baselines: AnswerBaselineV3[] = [];
       const resolved = await this.options.eventStore.readStream(runId, { types: ['dataset.resolved'] });
-      const datasets = (resolved[0]?.payload as PayloadOf<'dataset.resolved'> | undefined)?.datasets ?? [];
+      const datasets = resolved.at(0)?.payload.datasets ?? [];
       const samples: EvaluationSample[] = [];
       // Each eval set is its own suite (generated held-out problems, Recon-Eval), its rows labelled by suite.
       for (const evalSet of datasets.filter((d) => d.role === 'eval')) {
-        const heldOut = await this.heldOut(runId, ready.stage, config, seed, policy, evalSet);
+        const heldOut = await this.heldOut(runId, ready.stage, config, seed, await stageSampler(), evalSet);
         Object.assign(results, heldOut.results);
         samples.push(heldOut.sample);
         const train = datasets.find((d) => d.role === 'grpo');
         if (train) baselines.push(...(await this.baselines(heldOut.suite, train, heldOut.evaluated)));
       }
       if (config.evaluation.completeInformation)
-        Object.assign(results, await this.completeInformation(runId, ready.stage, config, seed, policy));
+        Object.assign(results, await this.completeInformation(runId, ready.stage, config, seed, builtin()));
       if (config.evaluation.gtbench)
-        Object.assign(results, await this.gtbench(runId, ready.stage, config, seed, policy, opponents));
+        Object.assign(results, await this.gtbench(runId, ready.stage, config, seed, builtin(), opponents));
       await this.append(runId, [
         {
           eventId: deterministicEventId(runId, 'evaluation.completed', ready.stage),
@@ -181,6 +192,7 @@ export class EvaluationWorker {
       ]);
     } finally {
       opponentPolicies.clear();
+      sampler?.dispose();
     }
   }
 
@@ -229,7 +241,7 @@ export class EvaluationWorker {
     stage: string,
     config: ExperimentConfig,
     seed: number,
-    policy: LoadedPolicy,
+    sampler: StageSampler,
     evalSet: ResolvedDataset,
   ): Promise<{
     suite: string;
@@ -253,33 +265,16 @@ export class EvaluationWorker {
     };
     const temperature =
       (suite === 'recon-eval' ? reconEval?.temperature : undefined) ?? heldOut?.temperature ?? 0;
-    const { model, tokenizer } = policy;
-    const context = model.config.context;
-    const maxTokens = Math.min(config.evaluation.maxNewTokens, context - 2);
-    // Sampled on the compute workers, off this event loop (each completion depends only on its prompt and seed).
-    const backend = activeBackend() ?? (await selectBackend('auto'));
-    const pool = await policyComputePool(
-      backend,
-      resolveWorkerCount(config.policy.kind === 'builtin' ? config.policy.workers : undefined),
-    );
-    const pooled = checkpointPoolPolicy(
-      await readCheckpointPolicy(this.options.blobStore, policy.checkpointHash),
-    );
+    const maxTokens = Math.min(config.evaluation.maxNewTokens, sampler.context - 2);
     const graded: GradedItem[] = [];
     const evaluated: BaselineItem[] = [];
     const sample = (start: number) => {
-      const sampled = generateOnPool(
-        pool,
-        pooled,
+      const sampled = sampler.sample(
         items.slice(start, start + BATCH).map((row, i) => ({
-          promptIds: promptTokens(tokenizer, row.messages, context, maxTokens).ids,
+          promptIds: sampler.promptIds(row.messages, maxTokens),
           seed: start + i,
         })),
-        {
-          temperature,
-          maxTokens,
-          stopTokenIds: [tokenizer.specialTokens.eos],
-        },
+        { temperature, maxTokens, stopTokenIds: [sampler.eosId] },
       );
       sampled.catch(() => undefined); // awaited below; a failure while recording must not go unhandled
       return sampled;
@@ -322,6 +317,14 @@ export class EvaluationWorker {
       this.options.onProgress?.(runId, stage, suite, Math.min(start + BATCH, items.length), items.length);
     }
     return { suite, results: problemSuiteResults(suite, graded), evaluated, sample: drawnSample };
+  }
+
+  private async computePool(config: ExperimentConfig) {
+    const backend = activeBackend() ?? (await selectBackend('auto'));
+    return policyComputePool(
+      backend,
+      resolveWorkerCount(config.policy.kind === 'builtin' ? config.policy.workers : undefined),
+    );
   }
 
   /**

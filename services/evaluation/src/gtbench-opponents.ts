@@ -1,4 +1,3 @@
-import type { PayloadOf } from '@recon/contracts';
 import { storableText } from '@recon/contracts';
 import type { ChatMessage } from '@recon/econ';
 import type { BlobStore, EventStore, RecordedEvent } from '@recon/eventlog';
@@ -53,10 +52,10 @@ export function recordedRequests(events: readonly RecordedEvent[]): RecordedRequ
   const recorded: RecordedRequests = { attempts: new Map(), answered: new Map() };
   for (const event of events) {
     if (event.type === 'external.request.sent') {
-      const { requestId, attempt } = event.payload as PayloadOf<'external.request.sent'>;
+      const { requestId, attempt } = event.payload;
       recorded.attempts.set(requestId, Math.max(attempt, recorded.attempts.get(requestId) ?? 0));
     } else if (event.type === 'external.response.received') {
-      const response = event.payload as PayloadOf<'external.response.received'>;
+      const response = event.payload;
       if (response.outcome === 'ok' && response.responseBlobHash)
         recorded.answered.set(response.requestId, response.responseBlobHash);
     }
@@ -142,7 +141,7 @@ async function readyStages(eventStore: EventStore, runId: string) {
   const ready = await eventStore.readStream(runId, { types: ['policy.ready'] });
   const stages = new Map<string, { checkpointHash: string; position: number }>();
   for (const event of ready) {
-    const payload = event.payload as PayloadOf<'policy.ready'>;
+    const payload = event.payload;
     stages.set(payload.stage, { checkpointHash: payload.checkpointHash, position: event.position });
   }
   return stages;

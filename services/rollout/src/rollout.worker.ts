@@ -1,13 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { hostname } from 'node:os';
-import type { PayloadOf, Producer } from '@recon/contracts';
+import type { Producer } from '@recon/contracts';
 import { storableText } from '@recon/contracts';
 import {
   deterministicEventId,
   type BlobStore,
   type EventStore,
   type NewEvent,
-  type RecordedEvent,
+  type RecordedEventOf,
 } from '@recon/eventlog';
 import { deriveSeed } from '@recon/games';
 import { loadRegisteredDataset } from '@recon/persistence';
@@ -46,7 +46,7 @@ export class RolloutWorker {
   constructor(private readonly options: { eventStore: EventStore; blobStore: BlobStore; bus: EventBus }) {}
 
   async start(): Promise<void> {
-    const handle = ownedStreamsHandler(
+    const handle = ownedStreamsHandler<'rollout.shard.requested'>(
       { eventStore: this.options.eventStore, group: 'rollout', producer: rolloutProducer() },
       { run: (event, run) => this.handle(event, run) },
     );
@@ -80,9 +80,9 @@ export class RolloutWorker {
     return rows;
   }
 
-  private async handle(event: RecordedEvent, run: RunRequest): Promise<void> {
+  private async handle(event: RecordedEventOf<'rollout.shard.requested'>, run: RunRequest): Promise<void> {
     const runId = event.streamId;
-    const request = event.payload as PayloadOf<'rollout.shard.requested'>;
+    const request = event.payload;
     // The policy loads while the run's state is read (an ended run leaves it unused, a failed load unread).
     const policy = readCheckpointPolicy(this.options.blobStore, request.policyVersion);
     policy.catch(() => undefined);

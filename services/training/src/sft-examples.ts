@@ -1,5 +1,10 @@
 import type { ByteBpeTokenizer, ChatTurn, TokenSequence } from '@recon/policy';
 
+/** What SFT examples need of a tokenizer: the run's trained BPE one, or a pretrained checkpoint's. */
+export type SftTokenizer = Pick<ByteBpeTokenizer, 'encode' | 'encodeChat'> & {
+  readonly specialTokens: { readonly eos: number };
+};
+
 export interface TraceRowLike {
   prompt: string;
   /** The chat the prompt is asked in, when it is not one user turn (game-format items: system + user). */
@@ -25,7 +30,7 @@ export interface SftExamples {
  * items) are kept whole or dropped.
  */
 export function sftExamples(
-  tokenizer: ByteBpeTokenizer,
+  tokenizer: SftTokenizer,
   rows: readonly TraceRowLike[],
   context: number,
 ): SftExamples {

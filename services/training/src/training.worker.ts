@@ -31,6 +31,7 @@ import {
 import type { Consumer, EventBus } from '@recon/transport';
 import { sha256Hex, canonicalJson, isConnectionLoss } from '@recon/eventlog';
 import { trainingProducer } from './producer';
+import { trainPretrained } from './pretrained-training';
 import { awaitRewardServices } from './reward-services';
 import { grpoTrainerConfig } from './grpo-trainer-config';
 import { sftExamples, type TraceRowLike } from './sft-examples';
@@ -148,6 +149,14 @@ export class TrainingWorker {
     const runId = event.streamId;
     if (await runHasEnded(this.options.eventStore, runId)) return;
     const { config, seed, request } = await readRunConfig(this.options.eventStore, runId);
+    if (config.policy.kind === 'pretrained') {
+      const datasets = (event.payload as PayloadOf<'dataset.resolved'>).datasets;
+      await trainPretrained(
+        { ...this.options, append: (id, events) => this.append(id, events) },
+        { runId, config, seed, datasets },
+      );
+      return;
+    }
     if (config.policy.kind !== 'builtin') return; // external policies are evaluated, not trained
     const policy = config.policy;
     // Before SFT, so a missing reward service fails the run in seconds rather than after SFT.

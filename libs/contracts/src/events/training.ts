@@ -150,9 +150,28 @@ export const PolicyReady = defineEvent({
   }),
 });
 
+export const PolicySourceResolved = defineEvent({
+  type: 'policy.source.resolved',
+  version: 1,
+  owner: 'training',
+  description:
+    "The pretrained checkpoint a run starts from, pinned like a dataset: the directory's content hash over every file (path, size, sha256), so resume, replay and export refuse other weights.",
+  payload: z.strictObject({
+    kind: z.literal('pretrained'),
+    /** The directory as the config named it (resolved to an absolute path). */
+    path: z.string().min(1),
+    architecture: z.string().min(1),
+    sha256: sha256Hex,
+    files: z
+      .array(z.strictObject({ path: z.string().min(1), bytes: nonNegativeInt, sha256: sha256Hex }))
+      .min(1),
+  }),
+});
+
 export const trainingEvents = [
   PolicyReady,
   PolicyInitialised,
+  PolicySourceResolved,
   TokenizerTrained,
   SftStepCompleted,
   CheckpointSaved,

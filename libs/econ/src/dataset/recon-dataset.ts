@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { canonicalJson, sha256Hex } from '@recon/eventlog';
+import { canonicalJson, sha256Hex } from '@recon/canonical';
 import { goldShapeOf, type GoldShape } from '../grading/answer-shape';
 import { balancedBoxedAll, afterLastThink } from '../grading/extract';
 import { parsePythonLiteral, PythonLiteralError } from './python-literal';

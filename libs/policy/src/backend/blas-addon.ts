@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { readEnvironment } from '@recon/config';
 
 /** The Node-API addon built from native/blas-matmul (see its blas_matmul.c for the argument contract). */
 export interface BlasAddon {
@@ -50,20 +51,13 @@ export const DEFAULT_BLAS_THREADS = 1;
 
 /** native/blas-matmul/build/blas_matmul.node, found upwards from this file (libs/… or dist/libs/…). */
 function addonPath(): string | null {
-  const override = process.env.RECON_BLAS_ADDON;
+  const override = readEnvironment('RECON_BLAS_ADDON');
   if (override) return existsSync(override) ? override : null;
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, ADDON);
     if (existsSync(candidate)) return candidate;
     if (path.dirname(dir) === dir) return null;
   }
-}
-
-function positiveInt(value: string | undefined, name: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not '${value}'`);
-  return n;
 }
 
 /**
@@ -73,24 +67,24 @@ function positiveInt(value: string | undefined, name: string): number | undefine
  * Threads: `want.threads`, else RECON_BLAS_THREADS, else 1.
  */
 export function loadBlas(want: { kernels?: string; threads?: number } = {}): BlasInfo {
-  if (/^(off|0|false|no)$/i.test(process.env.RECON_BLAS ?? '')) throw new Error('disabled by RECON_BLAS=off');
+  if (/^(off|0|false|no)$/i.test(readEnvironment('RECON_BLAS') ?? '')) throw new Error('disabled by RECON_BLAS=off');
   const file = addonPath();
   if (!file)
     throw new Error(
-      `the addon is not built (${process.env.RECON_BLAS_ADDON || ADDON}; npm run setup builds it)`,
+      `the addon is not built (${readEnvironment('RECON_BLAS_ADDON') ?? ADDON}; npm run setup builds it)`,
     );
   const [version, coretype] = want.kernels ? splitKernels(want.kernels) : [undefined, undefined];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const addon = require(file) as BlasAddon;
-  const wantedCore = coretype ?? process.env.OPENBLAS_CORETYPE ?? '';
-  const info = addon.load(wantedCore, process.env.RECON_OPENBLAS_LIB ?? '');
+  const wantedCore = coretype ?? readEnvironment('OPENBLAS_CORETYPE') ?? '';
+  const info = addon.load(wantedCore, readEnvironment('RECON_OPENBLAS_LIB') ?? '');
   const loadedVersion = info.config.split(' ').slice(0, 2).join(' ');
   if (wantedCore && info.corename.toLowerCase() !== wantedCore.toLowerCase())
     throw new Error(`OpenBLAS could not pin its ${wantedCore} kernels (it chose ${info.corename})`);
   if (version && version !== loadedVersion)
     throw new Error(`the run used ${want.kernels}, this machine has ${loadedVersion} ${info.corename}`);
   const threads =
-    want.threads ?? positiveInt(process.env.RECON_BLAS_THREADS, 'RECON_BLAS_THREADS') ?? DEFAULT_BLAS_THREADS;
+    want.threads ?? readEnvironment('RECON_BLAS_THREADS') ?? DEFAULT_BLAS_THREADS;
   addon.setThreads(threads);
   return { addon, kernels: `${loadedVersion} ${info.corename}`, threads: addon.info().threads };
 }

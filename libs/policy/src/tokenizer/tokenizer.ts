@@ -1,4 +1,4 @@
-import { canonicalJson, sha256Hex } from '@recon/eventlog';
+import { canonicalJson, sha256Hex } from '@recon/canonical';
 import { mergePair, pairKey } from './pair-key';
 import { PRETOKENIZERS, pretokenize, pretokenizerNamed, type PretokenizerName } from './pretokenize';
 import { parseSerializedTokenizer, type SerializedTokenizer, TOKENIZER_FORMAT } from './serialize';

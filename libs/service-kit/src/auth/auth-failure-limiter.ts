@@ -1,14 +1,9 @@
+import { readEnvironment } from '@recon/config';
 export const DEFAULT_AUTH_FAILURES_PER_MINUTE = 30;
 
 /** RECON_AUTH_FAILURES_PER_MINUTE: refused tokens a client address may present per minute (default 30). */
 export function authFailuresPerMinuteFromEnv(): number {
-  const configured = process.env.RECON_AUTH_FAILURES_PER_MINUTE;
-  if (configured === undefined) return DEFAULT_AUTH_FAILURES_PER_MINUTE;
-  const limit = Number(configured);
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new Error(`RECON_AUTH_FAILURES_PER_MINUTE: expected a positive integer, got '${configured}'`);
-  }
-  return limit;
+  return readEnvironment('RECON_AUTH_FAILURES_PER_MINUTE') ?? DEFAULT_AUTH_FAILURES_PER_MINUTE;
 }
 
 interface Bucket {

@@ -1,17 +1,12 @@
 import { ThrottlerModule, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { ExecutionContext } from '@nestjs/common';
 import type { AuthenticatedRequest } from './guard';
+import { readEnvironment } from '@recon/config';
 
 export const DEFAULT_REQUESTS_PER_MINUTE = 600;
 
 export function requestsPerMinuteFromEnv(): number {
-  const configured = process.env.RECON_RATE_LIMIT_PER_MINUTE;
-  if (configured === undefined) return DEFAULT_REQUESTS_PER_MINUTE;
-  const limit = Number(configured);
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new Error(`RECON_RATE_LIMIT_PER_MINUTE: expected a positive integer, got '${configured}'`);
-  }
-  return limit;
+  return readEnvironment('RECON_RATE_LIMIT_PER_MINUTE') ?? DEFAULT_REQUESTS_PER_MINUTE;
 }
 
 /**

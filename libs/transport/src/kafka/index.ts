@@ -5,3 +5,4 @@ export * from './kafka-event-bus';
 export * from './event-log-relay';
 export * from './kafka-readiness';
 export * from './kafka-config';
+export * from './checkpoint-topic';

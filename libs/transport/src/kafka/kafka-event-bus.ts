@@ -9,9 +9,11 @@ import {
 } from 'kafkajs';
 import type { Pool } from 'pg';
 import pRetry from 'p-retry';
+import type { EventType } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
 import {
   HandlerFailedError,
+  isSubscribedType,
   type BusReadiness,
   type Consumer,
   type EventBus,
@@ -125,7 +127,7 @@ export class KafkaEventBus implements EventBus {
     return this.topicsReady;
   }
 
-  async subscribe(options: SubscribeOptions, handler: EventHandler): Promise<Consumer> {
+  async subscribe<T extends EventType = EventType>(options: SubscribeOptions<T>, handler: EventHandler<T>): Promise<Consumer> {
     await this.ensureTopics();
     const groupId = `${this.options.groupPrefix ?? ''}${options.group}`;
     if (options.startAt === 'latest') await this.startNewGroupAtEnd(groupId);
@@ -206,15 +208,15 @@ export class KafkaEventBus implements EventBus {
     await commitOffsetsOutsideGroup(this.kafka, group, this.topic, ends);
   }
 
-  private async handleBatch(
-    options: SubscribeOptions,
-    handler: EventHandler,
+  private async handleBatch<T extends EventType>(
+    options: SubscribeOptions<T>,
+    handler: EventHandler<T>,
     subscription: Subscription,
     { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }: EachBatchPayload,
   ): Promise<void> {
     const { topic, partition } = batch;
     const key = HandledPositions.partitionKey(options.group, topic, partition);
-    const wanted = (type: string) => !options.types || options.types.includes(type);
+    const wanted = (type: string) => !options.types || (options.types as readonly string[]).includes(type);
     const markEvery = this.options.markHandledEvery ?? DEFAULT_MARK_HANDLED_EVERY;
     const generation = subscription.handled.current();
     let handled = subscription.handled.get(partition) ?? (await this.positions.get(key));
@@ -255,7 +257,7 @@ export class KafkaEventBus implements EventBus {
           deadLettered = true;
           continue;
         }
-        if (wanted(event.type) && event.globalPosition > handled) {
+        if (isSubscribedType(options.types, event) && event.globalPosition > handled) {
           try {
             await handler(event);
           } catch (cause) {

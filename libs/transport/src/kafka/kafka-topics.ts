@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import pRetry from 'p-retry';
 import { DEAD_LETTER_TOPIC, EVENTS_TOPIC } from '@recon/contracts';
+import { readEnvironment } from '@recon/config';
 
 // The topic layout (one events topic keyed by run id, one dead-letter topic) is part of the protocol, so it
 // is declared in libs/contracts beside the AsyncAPI document.
@@ -37,7 +38,7 @@ export async function ensureKafkaTopics(kafka: Kafka, options: KafkaTopicsOption
       },
       { topic: options.dlqTopic ?? DEAD_LETTER_TOPIC, numPartitions: 1, replicationFactor },
     ].filter((t) => !existing.has(t.topic));
-    const create = options.create ?? process.env.RECON_KAFKA_CREATE_TOPICS?.trim().toLowerCase() !== 'false';
+    const create = options.create ?? readEnvironment('RECON_KAFKA_CREATE_TOPICS')?.trim().toLowerCase() !== 'false';
     if (!create && wanted.length > 0)
       throw new Error(
         `Kafka topic(s) ${wanted.map((t) => t.topic).join(', ')} do not exist, and RECON_KAFKA_CREATE_TOPICS=false leaves them to the Topic Operator (KafkaTopic resources)`,

@@ -15,7 +15,8 @@ import { serviceCommand } from './commands/service';
 import { upCommand } from './commands/up';
 import { evalCommand } from './commands/eval';
 import { serveCommand } from './commands/serve';
-import { datasetCommand } from '../../../data/src/cli';
+import { exportCommand } from './commands/export';
+import { datasetCommand } from '@recon/data';
 
 export function buildProgram(): Command {
   const program = new Command('recon')
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
     datasetCommand(),
     evalCommand(),
     serveCommand(),
+    exportCommand(),
   ]) {
     program.addCommand(command);
   }

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { PayloadOf } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
 import { explorerAssetsDir } from './explorer-assets.controller';
 import { buildRunView } from './run-view';
@@ -29,7 +28,7 @@ function runStatus(events: readonly RecordedEvent[]) {
     kind,
     status: failed ? 'failed' : completed ? 'completed' : 'requested',
     failure: failed
-      ? `${(failed.payload as PayloadOf<'run.failed'>).phase}: ${(failed.payload as PayloadOf<'run.failed'>).error}`
+      ? `${failed.payload.phase}: ${failed.payload.error}`
       : null,
   };
 }

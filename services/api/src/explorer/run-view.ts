@@ -60,7 +60,7 @@ export function trainingSeries(
 ): Pick<RunView, 'sft' | 'grpo' | 'rolloutSteps'> {
   const sftEvents = events.filter((e) => e.type === 'sft.step.completed');
   const sft = sftEvents.map((event, i) => {
-    const p = event.payload as PayloadOf<'sft.step.completed'>;
+    const p = event.payload;
     const point: SeriesPoint = {
       step: p.step,
       loss: p.loss,

@@ -1,5 +1,5 @@
 import { EXTERNAL_SUITES, type ExternalSuite } from '@recon/contracts';
-import type { OpponentName } from '../../../evaluation/src/opponents';
+import type { OpponentName } from '@recon/evaluation';
 
 /** A command-line value that is wrong; the message names the option and what it expected. */
 export class EvalUsageError extends Error {

@@ -5,9 +5,8 @@ import {
   runExternalEvaluation,
   type ExternalEvaluationOptions,
   type ReconEvalItem,
-} from '../../../evaluation/src/external';
-import { withGoldCorrections } from '../../../data/src/gold-corrections';
-import { importDataset } from '../../../data/src/import-dataset';
+} from '@recon/evaluation';
+import { importDataset, withGoldCorrections } from '@recon/data';
 
 /**
  * An external evaluation as `recon eval` and `recon run` (a config with `policy.kind: openai`) ask for it:

@@ -4,16 +4,19 @@ import {
   ForbiddenException,
   Get,
   Inject,
+  InternalServerErrorException,
   NotFoundException,
   Param,
   Query,
   Req,
   Res,
 } from '@nestjs/common';
-import { auditStream } from '@recon/eventlog';
+import { CheckpointError, SigningKeyError } from '@recon/eventlog';
 import { ACCESS_STREAM, isKnownEventType } from '@recon/contracts';
 import { RunEntity, type Platform } from '@recon/persistence';
 import { PLATFORM, RequireRole, roleAllows, type AuthenticatedRequest, type Role } from '@recon/service-kit';
+import { checkpointSources } from '../log-checkpoints';
+import { auditRun, auditSummary, type RunAudit } from '../run-audit';
 
 /** Streams whose events need more than the viewer role: the access stream holds every token's secret hash. */
 const STREAM_ROLES: Readonly<Record<string, Role>> = { [ACCESS_STREAM]: 'admin' };
@@ -158,11 +161,24 @@ export class RunsController {
     return events;
   }
 
+  /**
+   * The run audit of `recon audit <run> --json`: the hash chain, against the signed log checkpoints of the
+   * gateway's home, and every blob the run references. Checkpoints that cannot be trusted (a bad signature, a
+   * removed one) are no verdict on the run: the answer is 500 naming them.
+   */
   @Get(':runId/audit')
   async audit(@Req() request: AuthenticatedRequest, @Param('runId') runId: string) {
     checkStreamAccess(checkedRunId(runId), request);
-    const result = await auditStream(this.platform.pool, runId);
-    if (result.eventsChecked === 0 && result.ok) throw new NotFoundException(`run '${runId}' has no events`);
-    return result;
+    let audit: RunAudit;
+    try {
+      audit = await auditRun(this.platform, runId, { checkpoints: checkpointSources(this.platform.home, {}) });
+    } catch (error) {
+      if (error instanceof CheckpointError || error instanceof SigningKeyError)
+        throw new InternalServerErrorException(`the log checkpoints cannot be used: ${error.message}`);
+      throw error;
+    }
+    if (audit.chain.eventsChecked === 0 && audit.chain.ok)
+      throw new NotFoundException(`run '${runId}' has no events`);
+    return auditSummary(audit);
   }
 }

@@ -1,12 +1,12 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { REWARD_REGISTRY_STREAM, type PayloadOf } from '@recon/contracts';
+import { REWARD_REGISTRY_STREAM } from '@recon/contracts';
 import { CURRICULUM_CATEGORIES, isCurriculumCategory } from '@recon/econ';
 import type { EventStore } from '@recon/eventlog';
 import type { ExperimentConfig } from '@recon/experiment';
 import { FIRST_MERGE_ID, MAX_VOCAB_SIZE } from '@recon/policy';
 import { distinctRewards, loadRewardPlugins, rewardPluginSpecsFromEnv } from '@recon/reward-sdk';
-import { BUILT_IN_REWARDS } from '../../../reward/src/reward.module';
+import { BUILT_IN_REWARDS } from '@recon/reward';
 import { pretrainedProblems } from './pretrained-problems';
 
 /** Something wrong with a config that passed its schema: the dotted key and why. */
@@ -33,7 +33,7 @@ export function configProblems(config: ExperimentConfig, options: { fork?: boole
       key: 'datasets.curriculum.categories',
       reason: `unknown categor${unknown.length === 1 ? 'y' : 'ies'} ${quoted(unknown)}; known: ${Object.keys(CURRICULUM_CATEGORIES).join(', ')}`,
     });
-  if (config.policy.kind === 'pretrained') return [...problems, ...pretrainedProblems(config.policy)];
+  if (config.policy.kind === 'pretrained') return [...problems, ...pretrainedProblems(config, config.policy)];
   if (config.policy.kind !== 'builtin') return problems;
   const { dModel, nHeads } = config.policy;
   if (dModel % nHeads !== 0)
@@ -149,9 +149,7 @@ export async function registeredRewardIds(eventStore: EventStore): Promise<strin
   const registrations = await eventStore.readStream(REWARD_REGISTRY_STREAM, {
     types: ['reward.service.registered'],
   });
-  return [
-    ...new Set(registrations.map((e) => (e.payload as PayloadOf<'reward.service.registered'>).rewardId)),
-  ];
+  return [...new Set(registrations.map((e) => e.payload.rewardId))];
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { PayloadOf } from '@recon/contracts';
+import { payloadsOf } from '@recon/contracts';
 import {
   BlobCorruptedError,
   BlobNotFoundError,
@@ -23,8 +23,6 @@ export const BLOB_EVENT_TYPES = [
   'rollouts.requested',
 ] as const;
 
-const payloadsOf = <T extends (typeof BLOB_EVENT_TYPES)[number]>(events: readonly RecordedEvent[], type: T) =>
-  events.filter((e) => e.type === type).map((e) => e.payload as PayloadOf<T>);
 
 /**
  * What `recon resume` reads again: the datasets, the tokenizer, the checkpoint of each stage not evaluated yet

@@ -6,11 +6,11 @@ import { PlatformModule } from '@recon/service-kit';
 import type { EventBus } from '@recon/transport';
 import { selectBackend, type BackendName } from '@recon/policy';
 import { rewardPluginSpecsFromEnv } from '@recon/reward-sdk';
-import { DataModule } from '../../../data/src/data.module';
-import { EvaluationModule } from '../../../evaluation/src/evaluation.module';
-import { RewardModule } from '../../../reward/src/reward.module';
-import { RolloutModule } from '../../../rollout/src/rollout.module';
-import { TrainingModule } from '../../../training/src/training.module';
+import { DataModule } from '@recon/data';
+import { EvaluationModule } from '@recon/evaluation';
+import { RewardModule } from '@recon/reward';
+import { RolloutModule } from '@recon/rollout';
+import { TrainingModule } from '@recon/training';
 import { RunSupervisorModule } from './run-supervisor.module';
 
 /** Every service module in one Nest application: the embedded deployment (one process, in-process bus). */

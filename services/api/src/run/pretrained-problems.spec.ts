@@ -27,13 +27,19 @@ describe('a pretrained policy in the experiment config', () => {
     expect(() => config(`{ kind: pretrained, path: x, lora: { dropout: 0.05 } }`)).toThrow(/dropout/);
   });
 
-  it('is refused by a run, naming a checkpoint that does not load', () => {
-    expect(configProblems(config(`{ kind: pretrained, path: ${FIXTURE} }`))).toEqual([
-      { key: 'policy.kind', reason: expect.stringMatching(/does not schedule them yet/) },
-    ]);
-    expect(configProblems(config(`{ kind: pretrained, path: /nonexistent/ckpt }`))).toEqual([
+  it('runs LoRA SFT with held-out evaluation; GRPO, game suites and missing stages are refused', () => {
+    const stages = `evaluation: { stages: [untrained, sft], heldOut: { items: 2 } }\nsft: { steps: 1 }\n`;
+    expect(configProblems(config(`{ kind: pretrained, path: ${FIXTURE} }\n${stages}`))).toEqual([]);
+    expect(configProblems(config(`{ kind: pretrained, path: /nonexistent/ckpt }\n${stages}`))).toEqual([
       { key: 'policy.path', reason: '/nonexistent/ckpt/config.json: file not found' },
-      { key: 'policy.kind', reason: expect.any(String) },
+    ]);
+    expect(
+      configProblems(config(`{ kind: pretrained, path: ${FIXTURE} }\n${stages}grpo: { steps: 1 }\n`)).map(
+        (p) => p.key,
+      ),
+    ).toEqual(['grpo']);
+    expect(configProblems(config(`{ kind: pretrained, path: ${FIXTURE} }`))).toEqual([
+      { key: 'evaluation.stages', reason: expect.stringMatching(/^sft, grpo: not a stage/) },
     ]);
   });
 });

@@ -7,12 +7,11 @@ import type { ConfigProblem } from './check-experiment';
 type PretrainedPolicy = Extract<ExperimentConfig['policy'], { kind: 'pretrained' }>;
 
 /**
- * What is wrong with a `kind: pretrained` policy before anything is recorded: a checkpoint directory that
- * does not load (architecture, files), and, until the run pipeline schedules pretrained training, the
- * run itself. The model trains through libs/pretrained (LoRA SFT and GRPO with the shared trainers, PEFT
- * export); a run must not fall through to the paths of the built-in or OpenAI policies.
+ * What is wrong with a `kind: pretrained` run before anything is recorded: a checkpoint directory that does
+ * not load (architecture, files), and what the run pipeline does not schedule for a pretrained policy yet:
+ * GRPO and the game suites (it trains LoRA SFT in the training process and evaluates held-out problems).
  */
-export function pretrainedProblems(policy: PretrainedPolicy): ConfigProblem[] {
+export function pretrainedProblems(config: ExperimentConfig, policy: PretrainedPolicy): ConfigProblem[] {
   const dir = resolve(policy.path);
   const problems: ConfigProblem[] = [];
   try {
@@ -23,10 +22,25 @@ export function pretrainedProblems(policy: PretrainedPolicy): ConfigProblem[] {
   } catch (error) {
     problems.push({ key: 'policy.path', reason: (error as Error).message });
   }
-  problems.push({
-    key: 'policy.kind',
-    reason:
-      'pretrained checkpoints are loaded, LoRA-trained and exported by libs/pretrained, but `recon run` does not schedule them yet (issue 23)',
-  });
+  if (config.grpo)
+    problems.push({
+      key: 'grpo',
+      reason:
+        'GRPO on a pretrained policy is not scheduled by `recon run` yet (LoRA SFT is); remove the grpo section',
+    });
+  for (const suite of ['completeInformation', 'gtbench'] as const)
+    if (config.evaluation[suite])
+      problems.push({
+        key: `evaluation.${suite}`,
+        reason:
+          'a pretrained policy is evaluated on held-out problems only; the game suites run built-in policies',
+      });
+  const trained = ['untrained', ...(config.sft ? ['sft'] : [])];
+  const missing = config.evaluation.stages.filter((s) => !trained.includes(s));
+  if (missing.length > 0)
+    problems.push({
+      key: 'evaluation.stages',
+      reason: `${missing.join(', ')}: not a stage this run produces (it has ${trained.join(', ')})`,
+    });
   return problems;
 }

@@ -1,5 +1,3 @@
-import type { EventType, PayloadOf } from '@recon/contracts';
-import type { RecordedEvent } from '@recon/eventlog';
 import type { Proportion } from '@recon/games';
 
 /** Shared formatting of the run report's numbers and tables. */
@@ -37,6 +35,4 @@ export function sampleBlock(text: string, head = 240, tail = 160): string[] {
 }
 
 /** The payloads of a run's events of one type, in log order. */
-export function payloadsOf<T extends EventType>(events: readonly RecordedEvent[], type: T): Array<PayloadOf<T>> {
-  return events.filter((e) => e.type === type).map((e) => e.payload as PayloadOf<T>);
-}
+export { payloadsOf } from '@recon/contracts';

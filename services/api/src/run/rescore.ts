@@ -41,7 +41,7 @@ export async function resolveRescoreReward(
   const [rewardId, version] = spec.split('@');
   const registrations = (
     await eventStore.readStream(REWARD_REGISTRY_STREAM, { types: ['reward.service.registered'] })
-  ).map((e) => e.payload as PayloadOf<'reward.service.registered'>);
+  ).map((e) => e.payload);
   const match = registrations
     .filter((r) => r.rewardId === rewardId && (!version || r.rewardVersion === version))
     .at(-1);
@@ -111,8 +111,7 @@ export async function awaitRescore(
     const events = await eventStore.readStream(request.streamId, {
       types: ['reward.scored', 'reward.failed', 'run.failed'],
     });
-    const failed = events.find((e) => e.type === 'run.failed')?.payload as
-      PayloadOf<'run.failed'> | undefined;
+    const failed = events.find((e) => e.type === 'run.failed')?.payload;
     if (failed)
       throw new RescoreFailedError(
         `the reward service ${request.rewardId}@${request.rewardVersion} could not rescore ${request.sourceRunId} (${failed.phase}): ${failed.error}`,
@@ -138,26 +137,26 @@ export async function rescoreReport(eventStore: EventStore, request: RescoreRequ
   const prompts = new Map<string, PayloadOf<'rollouts.requested'>['prompts'][number]>();
   for (const e of events)
     if (e.type === 'rollouts.requested')
-      for (const p of (e.payload as PayloadOf<'rollouts.requested'>).prompts) prompts.set(p.promptId, p);
+      for (const p of e.payload.prompts) prompts.set(p.promptId, p);
   const rollouts = new Map(
     events
       .filter((e) => e.type === 'rollout.generated')
-      .map((e) => e.payload as PayloadOf<'rollout.generated'>)
+      .map((e) => e.payload)
       .map((r) => [r.rolloutId, r]),
   );
   const originalRewardId = config.rewards[0].id;
   const original = new Map<string, number>();
   for (const e of events) {
-    const s = e.payload as PayloadOf<'reward.scored'>;
-    if (e.type === 'reward.scored' && s.rewardId === originalRewardId) original.set(s.rolloutId, s.total);
+    if (e.type === 'reward.scored' && e.payload.rewardId === originalRewardId)
+      original.set(e.payload.rolloutId, e.payload.total);
   }
   const derived = await eventStore.readStream(streamId, { types: ['reward.scored', 'reward.failed'] });
   const failures = derived
     .filter((e) => e.type === 'reward.failed')
-    .map((e) => e.payload as PayloadOf<'reward.failed'>);
+    .map((e) => e.payload);
   const scores = derived
     .filter((e) => e.type === 'reward.scored')
-    .map((e) => e.payload as PayloadOf<'reward.scored'>)
+    .map((e) => e.payload)
     .flatMap((s) => {
       const rollout = rollouts.get(s.rolloutId);
       return rollout ? [{ rollout, total: s.total }] : [];

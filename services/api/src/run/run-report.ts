@@ -67,12 +67,9 @@ export function buildRunReport(
   events: readonly RecordedEvent[],
   options: RunReportOptions = {},
 ): string {
-  const request = events.find((e) => e.type === 'run.requested')?.payload as
-    PayloadOf<'run.requested'> | undefined;
-  const initialised = events.find((e) => e.type === 'policy.initialised')?.payload as
-    PayloadOf<'policy.initialised'> | undefined;
-  const resolved = events.find((e) => e.type === 'dataset.resolved')?.payload as
-    PayloadOf<'dataset.resolved'> | undefined;
+  const request = events.find((e) => e.type === 'run.requested')?.payload;
+  const initialised = events.find((e) => e.type === 'policy.initialised')?.payload;
+  const resolved = events.find((e) => e.type === 'dataset.resolved')?.payload;
   const sft = payloadsOf(events, 'sft.step.completed');
   const grpo = payloadsOf(events, 'grpo.step.completed');
   const completed = payloadsOf(events, 'evaluation.completed');
@@ -81,10 +78,8 @@ export function buildRunReport(
   const lifecycle = [...events]
     .reverse()
     .find((e) => ['run.failed', 'run.completed', 'external.evaluation.resumed'].includes(e.type));
-  const failed =
-    lifecycle?.type === 'run.failed' ? (lifecycle.payload as PayloadOf<'run.failed'>) : undefined;
-  const external = events.find((e) => e.type === 'external.evaluation.requested')?.payload as
-    PayloadOf<'external.evaluation.requested'> | undefined;
+  const failed = lifecycle?.type === 'run.failed' ? lifecycle.payload : undefined;
+  const external = events.find((e) => e.type === 'external.evaluation.requested')?.payload;
   const first = events[0]?.occurredAt;
   const last = events[events.length - 1]?.occurredAt;
   // The built-in stages in their order, then any other evaluated stage (e.g. `external` of `recon eval`).
@@ -115,7 +110,7 @@ export function buildRunReport(
       out.length - 1,
       0,
       `- external model: ${external.policy.model} at ${external.policy.baseUrl}; suites ${external.suites.join(', ')}${resumptions(events)}`,
-      `- requests: ${events.filter((e) => e.type === 'external.request.sent').length} sent, ${events.filter((e) => e.type === 'external.response.received' && (e.payload as PayloadOf<'external.response.received'>).outcome === 'ok').length} answered`,
+      `- requests: ${events.filter((e) => e.type === 'external.request.sent').length} sent, ${events.filter((e) => e.type === 'external.response.received' && e.payload.outcome === 'ok').length} answered`,
     );
 
   out.push(...dataQualitySection(events));

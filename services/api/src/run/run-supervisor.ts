@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
-import type { PayloadOf, Producer } from '@recon/contracts';
+import { ofType, type Producer } from '@recon/contracts';
 import { deterministicEventId, type EventStore, type RecordedEvent } from '@recon/eventlog';
 import { ownedStreamsHandler, type ExperimentConfig, type RunRequest } from '@recon/experiment';
 import type { Consumer, EventBus } from '@recon/transport';
 
 /** The policy stages a run produces and evaluates, in order. */
 export function expectedStages(config: ExperimentConfig, fork = false): Array<'untrained' | 'sft' | 'grpo'> {
-  if (config.policy.kind !== 'builtin') return ['untrained'];
+  if (config.policy.kind === 'openai') return ['untrained'];
   // A fork starts from its parent's SFT or GRPO checkpoint: it has no untrained stage of its own.
   if (fork) return (['sft', 'grpo'] as const).filter((stage) => config.evaluation.stages.includes(stage));
   const produced: Array<'untrained' | 'sft' | 'grpo'> = ['untrained'];
@@ -51,10 +51,7 @@ export class RunSupervisor {
     });
     if (evaluations.some((e) => e.type !== 'evaluation.completed')) return;
     const byStage = new Map(
-      evaluations.map((e) => [
-        (e.payload as PayloadOf<'evaluation.completed'>).stage,
-        e.payload as PayloadOf<'evaluation.completed'>,
-      ]),
+      evaluations.filter(ofType('evaluation.completed')).map((e) => [e.payload.stage, e.payload]),
     );
     const stages = expectedStages(config, request.parent !== undefined);
     if (!stages.every((s) => byStage.has(s))) return;

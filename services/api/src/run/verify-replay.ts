@@ -5,6 +5,7 @@ export const REPLAYED_TYPES = new Set([
   'dataset.resolved',
   'tokenizer.trained',
   'policy.initialised',
+  'policy.source.resolved',
   'sft.step.completed',
   'checkpoint.saved',
   'policy.ready',

@@ -1,5 +1,4 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import type { PayloadOf } from '@recon/contracts';
 import type { EventStore, RecordedEvent } from '@recon/eventlog';
 import { decodingModes, type ExperimentConfig } from '@recon/experiment';
 import { ProgressLines } from './progress-lines';
@@ -119,22 +118,22 @@ export async function watchRun(
             bump('GRPO', config.grpo?.steps ?? 0, 'steps');
             break;
           case 'policy.ready':
-            currentStage.value = (event.payload as PayloadOf<'policy.ready'>).stage;
+            currentStage.value = event.payload.stage;
             break;
           case 'evaluation.item.scored': {
-            const stage = (event.payload as PayloadOf<'evaluation.item.scored'>).stage;
+            const stage = event.payload.stage;
             if (evaluated.has(stage as never)) bump(`eval ${stage}`, units, 'items');
             break;
           }
           case 'game.finished': {
-            const stage = (event.payload as PayloadOf<'game.finished'>).stage;
+            const stage = event.payload.stage;
             if (evaluated.has(stage as never)) bump(`eval ${stage}`, units, 'items');
             break;
           }
           case 'run.completed':
-            return { status: 'completed', summary: (event.payload as PayloadOf<'run.completed'>).summary };
+            return { status: 'completed', summary: event.payload.summary };
           case 'run.failed': {
-            const failed = event.payload as PayloadOf<'run.failed'>;
+            const failed = event.payload;
             return { status: 'failed', phase: failed.phase, error: failed.error };
           }
         }

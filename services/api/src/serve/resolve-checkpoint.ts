@@ -1,4 +1,3 @@
-import type { PayloadOf } from '@recon/contracts';
 import type { BlobStore, EventStore } from '@recon/eventlog';
 
 const HASH = /^[0-9a-f]{64}$/;
@@ -34,9 +33,7 @@ export async function resolveCheckpoint(
     throw new CheckpointNotFoundError(
       `'${reference}' is neither a checkpoint hash (64 hex digits) nor a run with events`,
     );
-  const ready = (await stores.eventStore.readStream(runId, { types: ['policy.ready'] })).map(
-    (e) => e.payload as PayloadOf<'policy.ready'>,
-  );
+  const ready = (await stores.eventStore.readStream(runId, { types: ['policy.ready'] })).map((e) => e.payload);
   const chosen = stage ? ready.filter((r) => r.stage === stage).at(-1) : ready.at(-1);
   if (!chosen)
     throw new CheckpointNotFoundError(

@@ -6,6 +6,7 @@ import type { DataStores } from '../stores';
 import { NoAcceptedTracesError, registerDistilledDataset, type DistilledDataset } from './distilled-dataset';
 import { runDistillation, type DistillationSummary } from './job';
 import { DistillationSettingsConflictError } from './job-settings';
+import { readEnvironment } from '@recon/config';
 
 type OpenStores = () => Promise<DataStores & { close(): Promise<void> }>;
 
@@ -65,7 +66,7 @@ export function distillCommand(openStores: OpenStores, out: (text: string) => vo
             datasetVersion,
             baseUrl: o.baseUrl,
             model: o.model,
-            apiKey: process.env.TEACHER_API_KEY,
+            apiKey: readEnvironment('TEACHER_API_KEY'),
             concurrency: o.concurrency,
             retries: o.retries,
             timeoutMs: o.timeoutMs,

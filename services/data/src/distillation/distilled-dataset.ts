@@ -1,4 +1,3 @@
-import type { PayloadOf } from '@recon/contracts';
 import { importDataset as parseDataset, type ProblemRow, type RejectedRow } from '@recon/econ';
 import { deterministicEventId, type RecordedEvent } from '@recon/eventlog';
 import { datasetStreamId } from '@recon/persistence';
@@ -35,11 +34,10 @@ function sourceVersionOf(
 ): { versionHash: string; teacherModel: string } | null {
   const first = events[0];
   if (first?.type === 'distillation.requested') {
-    const request = first.payload as PayloadOf<'distillation.requested'>;
+    const request = first.payload;
     return { versionHash: request.source.versionHash, teacherModel: request.teacher.model };
   }
-  const sent = events.find((e) => e.type === 'teacher.request.sent')?.payload as
-    PayloadOf<'teacher.request.sent'> | undefined;
+  const sent = events.find((e) => e.type === 'teacher.request.sent')?.payload;
   return sent ? { versionHash: sent.datasetVersion, teacherModel: sent.model } : null;
 }
 

@@ -40,7 +40,7 @@ export function checkJobSettings(
   const first = events[0];
   if (first.type === 'distillation.requested') {
     const differences = payloadDifferences(
-      whatIsDistilled(first.payload as DistillationRequest),
+      whatIsDistilled(first.payload),
       whatIsDistilled(request),
     );
     if (differences.length > 0) throw new DistillationSettingsConflictError(request.jobId, differences);
@@ -48,7 +48,7 @@ export function checkJobSettings(
   }
   const requests = events
     .filter((e) => e.type === 'teacher.request.sent')
-    .map((e) => e.payload as PayloadOf<'teacher.request.sent'>);
+    .map((e) => e.payload);
   if (requests.length === 0)
     throw new DistillationSettingsConflictError(request.jobId, [
       `the stream is not a distillation job (its first event is ${first.type})`,

@@ -79,12 +79,12 @@ export function recordedProgress(
         progress.resumption += 1;
         break;
       case 'external.request.sent': {
-        const { requestId, attempt } = event.payload as PayloadOf<'external.request.sent'>;
+        const { requestId, attempt } = event.payload;
         progress.attempts.set(requestId, Math.max(attempt, progress.attempts.get(requestId) ?? 0));
         break;
       }
       case 'evaluation.item.scored': {
-        const item = event.payload as PayloadOf<'evaluation.item.scored'>;
+        const item = event.payload;
         if (item.stage !== 'external' || item.suite !== 'recon-eval') break;
         const { category, gold, correct } = item;
         const verdicts = 'verdicts' in item ? item.verdicts : undefined;
@@ -97,7 +97,7 @@ export function recordedProgress(
         break;
       }
       case 'evaluation.completed':
-        progress.completed = (event.payload as PayloadOf<'evaluation.completed'>).results;
+        progress.completed = event.payload.results;
         break;
     }
   }

@@ -4,17 +4,21 @@ import {
   auditLog,
   BlobReferenceCollector,
   CheckpointError,
-  databaseIdentity,
   describeBlobProblem,
   describeLogBreak,
-  readLogCheckpoints,
   SigningKeyError,
 } from '@recon/eventlog';
 import type { Platform } from '@recon/persistence';
 import { writeFileSync } from 'node:fs';
 import { buildAuditReport } from '../../audit-report';
-import { checkpointSources, signLogCheckpoint } from '../../log-checkpoints';
-import { auditRun, describeBlobs, describeCoverage } from '../../run-audit';
+import {
+  checkpointSources,
+  kafkaCheckpointSources,
+  readSignedLog,
+  signLogCheckpoint,
+  type CheckpointSources,
+} from '../../log-checkpoints';
+import { auditRun, auditSummary, describeBlobs, describeCoverage } from '../../run-audit';
 import { CliFailure, withPlatform } from '../context';
 import { printJsonOr } from '../output';
 
@@ -25,7 +29,19 @@ interface AuditOptions {
   all?: boolean;
   checkpoint?: boolean;
   checkpoints?: string;
+  checkpointsFromKafka?: boolean;
   publicKey?: string;
+}
+
+/** The checkpoints to verify against: the file (default), or the Kafka topic with --checkpoints-from-kafka. */
+async function auditSources(platform: Platform, options: AuditOptions): Promise<CheckpointSources> {
+  if (!options.checkpointsFromKafka) return checkpointSources(platform.home, options);
+  try {
+    return await kafkaCheckpointSources(platform.home, options);
+  } catch (error) {
+    if (error instanceof SigningKeyError) throw error;
+    throw new CliFailure(`audit --checkpoints-from-kafka: ${(error as Error).message}`);
+  }
 }
 
 export function auditCommand(): Command {
@@ -48,6 +64,10 @@ export function auditCommand(): Command {
       '--checkpoints <file>',
       'the log checkpoints to verify against (default: $RECON_HOME/log-checkpoints.jsonl)',
     )
+    .option(
+      '--checkpoints-from-kafka',
+      'verify against the checkpoints published to the Kafka topic (recon.log-checkpoints; needs KAFKA_BROKERS)',
+    )
     .option('--public-key <file>', 'the PEM public key that verifies them (default: the home key pair)')
     .option('--json', 'print JSON')
     .action(async (runId: string | undefined, options: AuditOptions) => {
@@ -57,6 +77,10 @@ export function auditCommand(): Command {
       if (modes !== 1)
         throw new CliFailure('audit: name a run, or pass --all or --checkpoint (one of them)', 2);
       if ((options.report || options.out) && !runId) throw new CliFailure('audit --report: name a run', 2);
+      if (options.checkpointsFromKafka && options.checkpoints)
+        throw new CliFailure('audit: pass --checkpoints <file> or --checkpoints-from-kafka, not both', 2);
+      if (options.checkpointsFromKafka && options.checkpoint)
+        throw new CliFailure('audit --checkpoint signs into the file and publishes to Kafka itself; drop --checkpoints-from-kafka', 2);
       await withPlatform(async (platform) => {
         try {
           if (options.checkpoint) return await checkpointCommand(platform, options);
@@ -72,7 +96,7 @@ export function auditCommand(): Command {
 }
 
 async function auditRunCommand(platform: Platform, runId: string, options: AuditOptions): Promise<void> {
-  const sources = checkpointSources(platform.home, options);
+  const sources = await auditSources(platform, options);
   if (options.report) {
     const report = await buildAuditReport(platform, runId, { checkpoints: sources });
     if (report.audit.chain.eventsChecked === 0 && report.audit.chain.ok)
@@ -88,7 +112,7 @@ async function auditRunCommand(platform: Platform, runId: string, options: Audit
   const { chain, blobs } = audit;
   if (chain.eventsChecked === 0 && chain.ok) throw new CliFailure(`run '${runId}' has no events`);
   printJsonOr(
-    { ...chain, ok: audit.ok, chainOk: chain.ok, checkpoint: audit.checkpoint, blobs },
+    auditSummary(audit),
     () => {
       const lines: string[] = [];
       if (chain.ok) {
@@ -118,8 +142,9 @@ async function auditRunCommand(platform: Platform, runId: string, options: Audit
 }
 
 async function auditAllCommand(platform: Platform, options: AuditOptions): Promise<void> {
-  const { file, key } = checkpointSources(platform.home, options);
-  const signed = readLogCheckpoints(file, await databaseIdentity(platform.pool), key);
+  const sources = await auditSources(platform, options);
+  const file = sources.file;
+  const signed = await readSignedLog(platform, sources);
   const references = new BlobReferenceCollector();
   const log = await auditLog(platform.pool, signed, (row) => references.visit(row));
   const blobs = await auditBlobs(platform.blobStore, references.references, references.withdrawn);
@@ -158,14 +183,26 @@ async function auditAllCommand(platform: Platform, options: AuditOptions): Promi
 async function checkpointCommand(platform: Platform, options: AuditOptions): Promise<void> {
   const published = await signLogCheckpoint(platform, options.checkpoints);
   const { checkpoint } = published;
+  const { kafka } = published;
   printJsonOr(
     { ...published },
     () =>
-      published.published
-        ? `signed log checkpoint #${checkpoint.sequence}: global position ${checkpoint.log.position}, ` +
-          `${Object.keys(checkpoint.streams).length} stream head(s), ${published.eventsVerified} new events verified ` +
-          `(key ${checkpoint.keyId}) -> ${published.file}`
-        : `the log has not grown since log checkpoint #${checkpoint.sequence} (global position ${checkpoint.log.position}); nothing to sign`,
+      [
+        published.published
+          ? `signed log checkpoint #${checkpoint.sequence}: global position ${checkpoint.log.position}, ` +
+            `${Object.keys(checkpoint.streams).length} stream head(s), ${published.eventsVerified} new events verified ` +
+            `(key ${checkpoint.keyId}) -> ${published.file}`
+          : `the log has not grown since log checkpoint #${checkpoint.sequence} (global position ${checkpoint.log.position}); nothing to sign`,
+        kafka === null
+          ? null
+          : 'error' in kafka
+            ? `not published to Kafka topic ${kafka.topic}: ${kafka.error} (kept in ${published.file}; the next checkpoint publishes it)`
+            : `Kafka topic ${kafka.topic}: ${kafka.published.length > 0 ? `published checkpoint(s) #${kafka.published.join(', #')}` : 'already holds every checkpoint'}`,
+      ]
+        .filter((line): line is string => line !== null)
+        .join('\n'),
     options,
   );
+  // The checkpoint is signed and kept in the file either way; a topic that missed it is a failure to report.
+  if (kafka && 'error' in kafka) process.exitCode = 1;
 }

@@ -7,7 +7,7 @@ import {
   ExternalEvaluationConflictError,
   ExternalModelError,
   headlineResults,
-} from '../../../../evaluation/src/external';
+} from '@recon/evaluation';
 import { evaluateExternalModel } from '../../external-eval/evaluate-external-model';
 import {
   defaultEvalId,
@@ -18,6 +18,7 @@ import {
 } from '../../external-eval/eval-options';
 import { CliFailure, cliExternalEvaluationContext, withPlatform } from '../context';
 import { printJsonOr } from '../output';
+import { signCheckpointAfterRun } from '../../log-checkpoints';
 
 const int = (min: number) => (value: string) => {
   const n = Number(value);
@@ -179,6 +180,10 @@ export function evalCommand(): Command {
           if (error instanceof ExternalModelError)
             throw new CliFailure(`evaluation ${evalId} failed: ${error.message} (recorded as run.failed)`);
           throw error;
+        } finally {
+          // Like run, resume, fork and demo: the evaluation's events are covered by a signed checkpoint,
+          // whether it completed, failed or was interrupted (all of them are recorded).
+          await signCheckpointAfterRun(platform);
         }
         const events = await platform.eventStore.streamVersion(evalId);
         printJsonOr(

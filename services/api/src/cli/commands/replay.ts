@@ -8,6 +8,7 @@ import { InProcessEventBus, type HandlerFailedError } from '@recon/transport';
 import { startEmbeddedServices } from '../../run/embedded-services';
 import { compareRuns } from '../../run/verify-replay';
 import { signCheckpointAfterRun } from '../../log-checkpoints';
+import { changedPretrainedSource } from '../../run/pretrained-source';
 import { awaitRescore, requestRescore, rescoreReport, resolveRescoreReward } from '../../run/rescore';
 import { progressModeFor, watchRun } from '../../run/watch-run';
 import { cliProducer, codeVersion } from '../context';
@@ -22,7 +23,7 @@ import {
 import { kafkaBrokersFromEnv, PlatformModule } from '@recon/service-kit';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { RewardModule } from '../../../../reward/src/reward.module';
+import { RewardModule } from '@recon/reward';
 import { printJsonOr } from '../output';
 
 interface ReplayOptions {
@@ -144,8 +145,10 @@ async function verifyRun(runId: string, options: ReplayOptions): Promise<void> {
     if ((await platform.eventStore.streamVersion(runId)) === 0)
       throw new CliFailure(`run '${runId}' has no events`);
     const { config, request } = await readRunConfig(platform.eventStore, runId);
+    const changed = await changedPretrainedSource(platform.eventStore, runId);
+    if (changed) throw new CliFailure(`run '${runId}' cannot be re-executed: ${changed}; nothing was recorded`);
     const [initialised] = await platform.eventStore.readStream(runId, { types: ['policy.initialised'] });
-    const recorded = (initialised?.payload as PayloadOf<'policy.initialised'> | undefined)?.backend;
+    const recorded = initialised?.payload.backend;
     const backend = recorded ? await selectRecordedBackend(runId, recorded) : 'auto';
     let failure: HandlerFailedError | null = null;
     const bus = new InProcessEventBus(platform.eventStore, platform.pool, {

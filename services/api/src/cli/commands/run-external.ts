@@ -2,7 +2,7 @@ import type { PayloadOf } from '@recon/contracts';
 import { WrongExpectedVersionError } from '@recon/eventlog';
 import { ConfigError, type ExperimentConfig } from '@recon/experiment';
 import { redactUrl } from '@recon/persistence';
-import { ExternalModelError } from '../../../../evaluation/src/external';
+import { ExternalModelError } from '@recon/evaluation';
 import { externalEvaluationFromConfig } from '../../external-eval/config-evaluation';
 import { evaluateExternalModel } from '../../external-eval/evaluate-external-model';
 import { writeRunReport } from '../../run/write-run-report';

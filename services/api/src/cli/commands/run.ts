@@ -36,6 +36,7 @@ import {
 import { printJsonOr } from '../output';
 import { runExternalPolicy } from './run-external';
 import { signCheckpointAfterRun } from '../../log-checkpoints';
+import { changedPretrainedSource } from '../../run/pretrained-source';
 import {
   configProblems,
   dataPathProblems,
@@ -127,7 +128,7 @@ export function runCommand(): Command {
                 onError: (error) => (busFailure = error),
               }),
             );
-        const backend = experiment.policy.kind === 'builtin' ? experiment.policy.backend : 'auto';
+        const backend = experiment.policy.kind === 'openai' ? 'auto' : experiment.policy.backend;
         const services = bus
           ? await startEmbeddedServices(platform, bus, {
               backend,
@@ -275,13 +276,15 @@ export function resumeCommand(): Command {
         const { config } = await readRunConfig(platform.eventStore, runId);
         const blobs = blobsToResume(await readBlobEvents(platform.eventStore, runId));
         await refuseUnreadableBlobs(platform, blobs, `run ${runId} cannot be resumed`);
+        const changed = await changedPretrainedSource(platform.eventStore, runId);
+        if (changed) throw new CliFailure(`run ${runId} cannot be resumed: ${changed}; nothing was recorded`);
         let busFailure: HandlerFailedError | null = null;
         const bus = instrumentEventBus(
           new InProcessEventBus(platform.eventStore, platform.pool, {
             onError: (error) => (busFailure = error),
           }),
         );
-        const backend = config.policy.kind === 'builtin' ? config.policy.backend : 'auto';
+        const backend = config.policy.kind === 'openai' ? 'auto' : config.policy.backend;
         const services = await startEmbeddedServices(platform, bus, {
           backend,
           rewardPlugins: checkRewardPlugins(options.rewardPlugin),

@@ -6,6 +6,7 @@ import { CheckpointNotFoundError, resolveCheckpoint } from '../../serve/resolve-
 import { createServeApp } from '../../serve/serve-app';
 import { SERVE_TOKEN_ENV, serveTokenFrom, ServeTokenError } from '../../serve/serve-auth';
 import { CliFailure, withPlatform } from '../context';
+import { readEnvironment } from '@recon/config';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -56,7 +57,7 @@ export function serveCommand(): Command {
           if (error instanceof CheckpointNotFoundError) throw new CliFailure(error.message);
           throw error;
         }
-        const preferred = process.env.RECON_BACKEND ?? 'auto';
+        const preferred = readEnvironment('RECON_BACKEND') ?? 'auto';
         await selectBackend(preferred === 'auto' || !isBackendName(preferred) ? 'auto' : preferred);
         const policy = await loadPolicyCheckpoint(platform.blobStore, resolved.checkpointHash);
         const modelName = options.modelName ?? `recon-${resolved.checkpointHash.slice(0, 12)}`;

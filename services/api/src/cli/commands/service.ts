@@ -3,14 +3,15 @@ import { Command } from 'commander';
 import { selectBackend, isBackendName } from '@recon/policy';
 import { hostService, kafkaBrokersFromEnv, kafkaNamesFromEnv } from '@recon/service-kit';
 import { EventLogRelay, createKafkaClient, kafkaSecurityFromEnv } from '@recon/transport';
-import { DataModule } from '../../../../data/src/data.module';
-import { EvaluationModule } from '../../../../evaluation/src/evaluation.module';
-import { RewardModule } from '../../../../reward/src/reward.module';
-import { RolloutModule } from '../../../../rollout/src/rollout.module';
-import { TrainingModule } from '../../../../training/src/training.module';
+import { DataModule } from '@recon/data';
+import { EvaluationModule } from '@recon/evaluation';
+import { RewardModule } from '@recon/reward';
+import { RolloutModule } from '@recon/rollout';
+import { TrainingModule } from '@recon/training';
 import { ApiModule } from '../../http/api.module';
 import { RunSupervisorModule } from '../../run/run-supervisor.module';
 import { CliFailure, withPlatform } from '../context';
+import { readEnvironment } from '@recon/config';
 
 const WORKERS: Record<string, () => Type | DynamicModule> = {
   data: () => DataModule,
@@ -35,7 +36,7 @@ export function serviceCommand(): Command {
       '--port <port>',
       'HTTP port (health, metrics; the gateway routes for api)',
       (v) => Number(v),
-      Number(process.env.PORT ?? 3000),
+      Number(readEnvironment('PORT') ?? 3000),
     )
     .option('--host <host>', 'address to listen on', '0.0.0.0')
     .action(async (name: string, options: { port: number; host: string }) => {
@@ -44,7 +45,7 @@ export function serviceCommand(): Command {
       process.env.RECON_SERVICE_NAME = name;
       await withPlatform(async (platform, signal) => {
         if (['training', 'rollout', 'evaluation'].includes(name)) {
-          const preferred = process.env.RECON_BACKEND ?? 'auto';
+          const preferred = readEnvironment('RECON_BACKEND') ?? 'auto';
           await selectBackend(preferred === 'auto' || !isBackendName(preferred) ? 'auto' : preferred);
         }
         const brokers = kafkaBrokersFromEnv();

@@ -1,0 +1,166 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { PayloadOf } from '@recon/contracts';
+import type { BlobStore, EventStore, NewEvent, RecordedEvent } from '@recon/eventlog';
+import type { ExperimentConfig } from '@recon/experiment';
+import { deriveSeed } from '@recon/games';
+import { loadRegisteredDataset } from '@recon/persistence';
+import { activeBackend, selectBackend, SftTrainer, weightsHash } from '@recon/policy';
+import {
+  assertSameCheckpoint,
+  checkpointContent,
+  encodeAdapterCheckpoint,
+  HfTokenizer,
+  loadPretrained,
+  PretrainedChatTokens,
+  type PretrainedCausalLM,
+  type PretrainedSource,
+} from '@recon/pretrained';
+import { runEvent, sftReady, sftStepCompleted, stagePlan, untrainedReady } from './training-process';
+import { sftExamples, type TraceRowLike } from './sft-examples';
+
+type PretrainedPolicy = Extract<ExperimentConfig['policy'], { kind: 'pretrained' }>;
+type Dataset = PayloadOf<'dataset.resolved'>['datasets'][number];
+
+export interface PretrainedTrainingDeps {
+  eventStore: EventStore;
+  blobStore: BlobStore;
+  append(runId: string, events: NewEvent[]): Promise<RecordedEvent[]>;
+  onProgress?: (runId: string, phase: 'sft' | 'grpo', step: number, total: number) => void;
+}
+
+/**
+ * The checkpoint directory a run trains: the one it recorded (refused when its files changed since), or,
+ * the first time, the configured directory, recorded now by its content hash like a dataset.
+ */
+export async function resolvePretrainedSource(
+  deps: PretrainedTrainingDeps,
+  runId: string,
+  policy: PretrainedPolicy,
+): Promise<PretrainedSource> {
+  const [recorded] = await deps.eventStore.readStream(runId, { types: ['policy.source.resolved'] });
+  if (recorded) {
+    const source = recorded.payload as PayloadOf<'policy.source.resolved'>;
+    assertSameCheckpoint(source.path, source);
+    return source;
+  }
+  const dir = path.resolve(policy.path);
+  const content = checkpointContent(dir);
+  const architecture = (
+    JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as {
+      architectures: string[];
+    }
+  ).architectures[0];
+  await deps.append(runId, [
+    runEvent(runId, 'policy.source.resolved', [], {
+      kind: 'pretrained',
+      path: dir,
+      architecture,
+      ...content,
+    }),
+  ]);
+  return { path: dir, ...content };
+}
+
+async function saveAdapters(
+  blobStore: BlobStore,
+  model: PretrainedCausalLM,
+  options: Parameters<typeof encodeAdapterCheckpoint>[1],
+) {
+  const { bytes, hash } = encodeAdapterCheckpoint(model, options);
+  const stored = await blobStore.put(bytes);
+  if (stored !== hash)
+    throw new Error(`checkpoint blob hash ${stored} differs from its content hash ${hash}`);
+  return {
+    checkpointHash: hash,
+    weightsHash: weightsHash(model.namedWeights()),
+    sizeBytes: bytes.byteLength,
+  };
+}
+
+/**
+ * A run whose policy is a pretrained checkpoint with LoRA, trained in this process (not on the compute
+ * pool, which runs the built-in transformer): the source is recorded, then the untrained stage, SFT steps
+ * and the SFT stage, with the same events as a built-in policy; checkpoints hold the adapters only.
+ */
+export async function trainPretrained(
+  deps: PretrainedTrainingDeps,
+  run: { runId: string; config: ExperimentConfig; seed: number; datasets: Dataset[] },
+): Promise<void> {
+  const { runId, config, seed, datasets } = run;
+  const policy = config.policy as PretrainedPolicy;
+  if (config.grpo) throw new Error('GRPO on a pretrained policy is not scheduled by recon run yet');
+  const source = await resolvePretrainedSource(deps, runId, policy);
+  const backend = activeBackend() ?? (await selectBackend(policy.backend));
+  const policySeed = deriveSeed(seed, 'policy-init');
+  const { model, spec } = loadPretrained(source.path, {
+    lora: policy.lora,
+    seed: policySeed,
+    ...(policy.context ? { context: policy.context } : {}),
+  });
+  try {
+    const tokenizer = new PretrainedChatTokens(HfTokenizer.load(source.path), spec);
+    // The tokenizer is a file of the recorded directory; stored as a blob so an audit finds what the run names.
+    const tokenizerHash = await deps.blobStore.put(fs.readFileSync(path.join(source.path, 'tokenizer.json')));
+    const saveOptions = { sourceSha256: source.sha256, backend: backend.name, tokenizerHash };
+    const untrained = await saveAdapters(deps.blobStore, model, saveOptions);
+    await deps.append(runId, [
+      runEvent(runId, 'policy.initialised', [], {
+        backend: { name: backend.name, threads: backend.threads ?? 1, simd: backend.simd ?? false },
+        modelConfig: {
+          pretrained: source.sha256,
+          architecture: spec.architecture,
+          context: model.config.context,
+          lora: { ...model.lora! },
+        },
+        tokenizerHash,
+        seed: policySeed,
+        weightsHash: untrained.weightsHash,
+      }),
+      untrainedReady(runId, config, untrained.checkpointHash),
+    ]);
+    if (!stagePlan(config).sft) return;
+    const sft = config.sft!;
+    const sftSet = datasets.find((d) => d.role === 'sft');
+    const traces = sftSet ? (await loadRegisteredDataset<TraceRowLike>(deps, sftSet.versionHash)).rows : [];
+    const context = model.config.context;
+    const examples = sftExamples(tokenizer, traces, context);
+    if (examples.sequences.length === 0)
+      throw new Error(`SFT: none of the ${traces.length} traces fits the context of ${context} tokens`);
+    const trainer = new SftTrainer(model, examples.sequences, {
+      batchSize: sft.batchSize,
+      gradientAccumulationSteps: sft.gradientAccumulation,
+      maxGradNorm: sft.maxGradNorm,
+      padId: tokenizer.specialTokens.pad,
+      maxLength: context,
+      seed: deriveSeed(seed, 'sft-data'),
+      lengthGroupWindow: sft.lengthGroupWindow,
+      schedule: {
+        type: sft.schedule,
+        learningRate: sft.learningRate,
+        totalSteps: Math.max(sft.steps, 1),
+        warmupSteps: sft.warmupSteps,
+      },
+      optimizer: { weightDecay: sft.weightDecay },
+    });
+    try {
+      for (let step = 1; step <= sft.steps; step++) {
+        const metrics = trainer.trainStep();
+        await deps.append(runId, [sftStepCompleted(runId, sft, step, metrics, examples, 1)]);
+        deps.onProgress?.(runId, 'sft', step, sft.steps);
+      }
+      const saved = await saveAdapters(deps.blobStore, model, {
+        ...saveOptions,
+        trainer: trainer.getState(),
+      });
+      await deps.append(runId, [
+        runEvent(runId, 'checkpoint.saved', ['sft', sft.steps], { phase: 'sft', step: sft.steps, ...saved }),
+        sftReady(runId, config, saved.checkpointHash),
+      ]);
+    } finally {
+      trainer.dispose();
+    }
+  } finally {
+    model.dispose();
+  }
+}
