@@ -34,7 +34,9 @@ describe('GET /runs/:runId/audit', () => {
     url.pathname = `/${platform.databaseName}`;
     databaseUrl = url.toString();
     const bus = new InProcessEventBus(platform.eventStore, platform.pool);
-    @Module({ imports: [PlatformModule.forRoot(platform, bus), ApiModule.forRoot({ requestsPerMinute: 1000 })] })
+    @Module({
+      imports: [PlatformModule.forRoot(platform, bus), ApiModule.forRoot({ requestsPerMinute: 1000 })],
+    })
     class TestAppModule {}
     app = await createServiceApp(TestAppModule, { logger: false });
     await app.listen(0, '127.0.0.1');
@@ -46,8 +48,13 @@ describe('GET /runs/:runId/audit', () => {
         producer: TEST_PRODUCER,
       });
     }
-    token = (await issueToken(platform, { name: 'v', role: 'viewer', expiresInMs: null, actor: 'test' }, TEST_PRODUCER))
-      .token;
+    token = (
+      await issueToken(
+        platform,
+        { name: 'v', role: 'viewer', expiresInMs: null, actor: 'test' },
+        TEST_PRODUCER,
+      )
+    ).token;
     expect((await signLogCheckpoint(platform)).published).toBe(true);
   });
 
@@ -58,7 +65,9 @@ describe('GET /runs/:runId/audit', () => {
   });
 
   const audit = async (runId: string) => {
-    const response = await fetch(`${base}/runs/${runId}/audit`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await fetch(`${base}/runs/${runId}/audit`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response shapes are asserted below
     return { status: response.status, body: (await response.json()) as any };
   };
@@ -75,7 +84,9 @@ describe('GET /runs/:runId/audit', () => {
   });
 
   it('fails a run whose checkpoint blob is gone, naming it', async () => {
-    const [hash] = await Promise.all(syntheticRunBlobs('blobless').map((blob) => platform.blobStore.put(blob)));
+    const [hash] = await Promise.all(
+      syntheticRunBlobs('blobless').map((blob) => platform.blobStore.put(blob)),
+    );
     rmSync(join(platform.blobDir, hash.slice(0, 2), hash.slice(2)));
     const { status, body } = await audit('blobless');
     expect(status).toBe(200);
@@ -91,13 +102,17 @@ describe('GET /runs/:runId/audit', () => {
         WHERE s.stream_id = 'truncated' AND e.stream_id = 'truncated' AND e.position = 3`,
     );
     const { body } = await audit('truncated');
-    expect(body).toMatchObject({ ok: false, chainOk: false, firstBroken: { position: 4, check: 'signed-head' } });
+    expect(body).toMatchObject({
+      ok: false,
+      chainOk: false,
+      firstBroken: { position: 4, check: 'signed-head' },
+    });
   });
 
   it('reports the checkpoint blobs after a chain break as not checked, not as missing', async () => {
     await tamper(
       databaseUrl,
-      `UPDATE recon_events SET payload = replace(payload, '"seed":42', '"seed":43') WHERE stream_id = 'edited' AND position = 1`,
+      `UPDATE recon_events SET payload = replace(payload::text, '"seed":42', '"seed":43')::json WHERE stream_id = 'edited' AND position = 1`,
     );
     const { status, body } = await audit('edited');
     expect(status).toBe(200);

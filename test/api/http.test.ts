@@ -13,6 +13,7 @@ import {
 } from '@recon/service-kit';
 import { ApiModule } from '../../services/api/src/http/api.module';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
+import { syntheticRunBlobs } from '../../services/api/src/demo/synthetic-run';
 import { syntheticRunEvents, TEST_PRODUCER } from '../support/synthetic-run';
 
 /** The least role each route needs; a new route must be added here (the enumeration test fails until it is). */
@@ -53,6 +54,8 @@ describe('api gateway over HTTP', () => {
     app = await createServiceApp(TestAppModule, { logger: false });
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
+    // The run audit reads back every blob the run names (its checkpoint).
+    for (const blob of syntheticRunBlobs('http-run')) await platform.blobStore.put(blob);
     await platform.eventStore.append('http-run', syntheticRunEvents('http-run'), {
       expectedVersion: 'no-stream',
       producer: TEST_PRODUCER,

@@ -128,7 +128,10 @@ describe('log checkpoints on the Kafka topic', () => {
     expect(audit.stdout).toMatch(/signed: matches log checkpoint #4 of .* at position 2/);
     const usage = await runRecon(['audit', 'kc-cli', '--checkpoints-from-kafka', '--checkpoints', 'x'], env);
     expect(usage.code).toBe(2);
-    const noKafka = await runRecon(['audit', 'kc-cli', '--checkpoints-from-kafka'], { ...env, KAFKA_BROKERS: '' });
+    const noKafka = await runRecon(['audit', 'kc-cli', '--checkpoints-from-kafka'], {
+      ...env,
+      KAFKA_BROKERS: '',
+    });
     expect(noKafka.code).toBe(1);
     expect(noKafka.stderr).toContain('--checkpoints-from-kafka: KAFKA_BROKERS is not set');
   });

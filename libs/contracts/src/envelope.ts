@@ -54,11 +54,22 @@ export function ofType<T extends EventType>(...types: readonly T[]) {
     (types as readonly string[]).includes(event.type);
 }
 
-/** The payloads of the events of one type, in their order. */
-export function payloadsOf<T extends EventType>(events: readonly Envelope[], type: T): Array<PayloadOf<T>> {
-  // The one cast of the typed dispatch: TypeScript cannot relate a generic T's envelope to its payload
+/** Anything carrying a typed event's type and payload (an envelope, a recorded event, a decider's event). */
+export type TypedPayload = { [K in EventType]: { type: K; payload: PayloadOf<K> } }[EventType];
+
+/** The events of one type, in their order, with their payload typed, for helpers generic in the type. */
+export function eventsOf<T extends EventType, E extends TypedPayload>(
+  events: readonly E[],
+  type: T,
+): Array<Extract<E, { type: T }> & { payload: PayloadOf<T> }> {
+  // The one cast of the typed dispatch: TypeScript cannot relate a generic T's event to its payload
   // (microsoft/TypeScript#30581); the filter on `type` is what makes it hold.
-  return events.filter((e) => e.type === type).map((e) => e.payload as PayloadOf<T>);
+  return events.filter((e) => e.type === type) as Array<Extract<E, { type: T }> & { payload: PayloadOf<T> }>;
+}
+
+/** The payloads of the events of one type, in their order. */
+export function payloadsOf<T extends EventType>(events: readonly TypedPayload[], type: T): Array<PayloadOf<T>> {
+  return eventsOf(events, type).map((e) => e.payload);
 }
 
 /** Validates an envelope arriving at a boundary (transport, file, HTTP): its shape, then its payload. */

@@ -17,3 +17,5 @@ export * from './signing-key';
 export * from './log-checkpoint';
 export * from './log-audit';
 export * from './blob-audit';
+export * from './merkle';
+export * from './log-proof';

@@ -11,6 +11,7 @@ import {
   type LogCheckpoint,
   type SignedLog,
 } from './log-checkpoint';
+import { eventLeaf, MerkleFrontier } from './merkle';
 import { EVENT_COLUMNS, type StoredRow } from './rows';
 import type { LogSigningKey } from './signing-key';
 
@@ -32,11 +33,18 @@ export interface LogAuditResult {
   /** The latest checkpoint whose log head the log was found to match. */
   signedThrough: (Pick<LogCheckpoint, 'sequence' | 'signedAt'> & { position: number }) | null;
   firstBroken: LogBrokenLink | null;
+  /** The RFC 9162 Merkle root and frontier at `position`, when the verifier kept the tree. */
+  merkle: { root: string; frontier: string[] } | null;
 }
 
 interface LogVerifierOptions {
   /** Verify only what follows this signed state (a checkpoint's log head and stream heads). */
   from?: { position: number; hash: string | null; streams: Map<string, { version: number; hash: string }> };
+  /**
+   * Keep the Merkle tree of the log (its frontier at `from.position`, an empty one from the start): each
+   * signed Merkle root passed is then checked too, and finish() returns the root reached.
+   */
+  merkle?: MerkleFrontier;
   /** The kept checkpoints the log and every stream must pass through. */
   signed?: SignedLog;
 }
@@ -55,8 +63,10 @@ export class LogVerifier {
   private readonly checkpoints: LogCheckpoint[];
   private nextCheckpoint = 0;
   private matched: LogCheckpoint | null = null;
+  private readonly merkle: MerkleFrontier | null;
 
   constructor(private readonly options: LogVerifierOptions = {}) {
+    this.merkle = options.merkle ?? null;
     this.position = options.from?.position ?? 0;
     this.hash = options.from?.hash ?? null;
     this.checkpoints = (options.signed?.checkpoints ?? []).filter((c) => c.log.position > this.position);
@@ -107,8 +117,23 @@ export class LogVerifier {
     this.count += 1;
     this.position = global;
     this.hash = foldLogHash(this.hash, global, verifier.lastHash as string);
+    this.merkle?.append(eventLeaf(verifier.lastHash as string));
     const checkpoint = this.checkpoints[this.nextCheckpoint];
     if (checkpoint && checkpoint.log.position === global) {
+      const signedRoot = checkpoint.log.merkle?.root;
+      const root = this.merkle?.root().toString('hex');
+      if (signedRoot && root && signedRoot !== root) {
+        this.broken = {
+          position: row.position,
+          eventId: row.event_id,
+          check: 'signed-log-head',
+          expected: `Merkle root ${signedRoot} at global position ${global} (log checkpoint #${checkpoint.sequence} of ${checkpoint.signedAt})`,
+          found: `Merkle root ${root}: the log up to here is not the one that was signed`,
+          streamId: row.stream_id,
+          globalPosition: global,
+        };
+        return false;
+      }
       if (checkpoint.log.hash !== this.hash) {
         this.broken = {
           position: row.position,
@@ -194,6 +219,9 @@ export class LogVerifier {
               position: this.matched.log.position,
             },
       firstBroken: this.broken,
+      merkle: this.merkle
+        ? { root: this.merkle.root().toString('hex'), frontier: this.merkle.toHex() }
+        : null,
     };
   }
 
@@ -268,7 +296,9 @@ export async function auditLog(
       'SELECT global_position FROM recon_log_head WHERE id = 1',
     );
     const position = Number(head.rows[0]?.global_position ?? 0);
-    const verifier = new LogVerifier({ signed });
+    // The Merkle roots are recomputed only when a checkpoint signed one (the running hash covers the rest).
+    const merkle = signed?.checkpoints.some((c) => c.log.merkle) ? new MerkleFrontier() : undefined;
+    const verifier = new LogVerifier({ signed, merkle });
     await feed(client, verifier, 0, Number.MAX_SAFE_INTEGER, visit);
     const streams = await client.query<{ stream_id: string; version: number; last_hash: string }>(
       'SELECT stream_id, version, last_hash FROM recon_streams',
@@ -333,7 +363,8 @@ export async function publishLogCheckpoint(
             streams: new Map([...signed.streams].map(([id, heads]) => [id, heads[heads.length - 1]])),
           }
         : undefined;
-      const verifier = new LogVerifier({ from });
+      const merkle = latest ? await merkleFrontierAt(client, latest) : new MerkleFrontier();
+      const verifier = new LogVerifier({ from, merkle });
       await feed(client, verifier, from?.position ?? 0, position);
       const result = verifier.finish();
       if (!result.ok) throw new CheckpointError(`refusing to sign: ${describeLogBreak(result.firstBroken!)}`);
@@ -348,7 +379,7 @@ export async function publishLogCheckpoint(
           sequence: (latest?.sequence ?? 0) + 1,
           previous: latest ? checkpointDigest(latest) : null,
           signedAt: (options.now ?? new Date()).toISOString(),
-          log: { position, hash: result.logHash },
+          log: { position, hash: result.logHash, merkle: result.merkle! },
           streams: verifier.grownStreams(),
         },
         options.key,
@@ -361,6 +392,56 @@ export async function publishLogCheckpoint(
     }
   } finally {
     client.release();
+  }
+}
+
+/**
+ * The Merkle frontier at a checkpoint: the one it signed, or, for a checkpoint from before the Merkle tree
+ * (format 1), rebuilt from the event hashes up to its position, which must fold to the log hash it signed.
+ */
+async function merkleFrontierAt(
+  client: Pick<PoolClient, 'query'>,
+  checkpoint: LogCheckpoint,
+): Promise<MerkleFrontier> {
+  const { position, merkle } = checkpoint.log;
+  if (merkle) return MerkleFrontier.fromHex(position, merkle.frontier);
+  const frontier = new MerkleFrontier();
+  let hash: string | null = null;
+  await eventHashes(client, 0, position, (global, eventHash) => {
+    hash = foldLogHash(hash, global, eventHash);
+    frontier.append(eventLeaf(eventHash));
+  });
+  if (frontier.size !== position || hash !== checkpoint.log.hash)
+    throw new CheckpointError(
+      `refusing to sign: the log up to global position ${position} is not the one log checkpoint #${checkpoint.sequence} signed`,
+    );
+  return frontier;
+}
+
+/**
+ * The event hashes of global positions (after, upTo], in order, page by page; a gap in the positions stops
+ * the reading (the caller sees fewer than it asked for).
+ */
+export async function eventHashes(
+  client: Pick<PoolClient, 'query'> | Pool,
+  after: number,
+  upTo: number,
+  visit: (globalPosition: number, hash: string) => void,
+  pageSize = 50_000,
+): Promise<void> {
+  for (let from = after; from < upTo;) {
+    const page = await client.query<{ global_position: string; hash: string }>(
+      `SELECT global_position, hash FROM recon_events WHERE global_position > $1 AND global_position <= $2
+        ORDER BY global_position LIMIT $3`,
+      [from, upTo, pageSize],
+    );
+    for (const row of page.rows) {
+      const global = Number(row.global_position);
+      if (global !== from + 1) return;
+      visit(global, row.hash);
+      from = global;
+    }
+    if (page.rows.length < pageSize) return;
   }
 }
 

@@ -3,32 +3,60 @@ import { sign, verify } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from './canonical';
+import { frontierLength } from './merkle';
 import type { SignedHead } from './audit';
 import type { LogSigningKey, LogVerifyKey } from './signing-key';
 
-export const CHECKPOINT_FORMAT = 'recon.log-checkpoint/1';
+/** Checkpoints before the Merkle tree: still read and verified, never written any more. */
+export const CHECKPOINT_FORMAT_V1 = 'recon.log-checkpoint/1';
+/** Adds `log.merkle`: the RFC 9162 root over every event hash of the log, and the frontier to extend it. */
+export const CHECKPOINT_FORMAT = 'recon.log-checkpoint/2';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const head = z.strictObject({ version: z.number().int().positive(), hash: sha256 });
 
 /**
  * A signed checkpoint of the log, one JSON line of the checkpoint file. It signs the head of the whole log
- * (`log`: its global position and the running hash over every event hash in global order) and the heads of
+ * (`log`: its global position, the running hash over every event hash in global order and, from format 2
+ * on, the RFC 9162 Merkle root over the same hashes with the frontier that extends it) and the heads of
  * the streams that changed since the previous checkpoint of the same database, which it names by digest, so
  * the checkpoints of a database form a chain: none can be removed or reordered unnoticed.
  */
-const checkpointSchema = z.strictObject({
-  format: z.literal(CHECKPOINT_FORMAT),
-  /** The PostgreSQL database whose log this is (cluster system identifier, database oid and name). */
-  database: z.string().min(1),
-  sequence: z.number().int().positive(),
-  previous: sha256.nullable(),
-  signedAt: z.string().min(1),
-  log: z.strictObject({ position: z.number().int().nonnegative(), hash: sha256.nullable() }),
-  streams: z.record(z.string(), head),
-  keyId: z.string().regex(/^[0-9a-f]{16}$/),
-  signature: z.string().min(1),
-});
+const checkpointSchema = z
+  .strictObject({
+    format: z.enum([CHECKPOINT_FORMAT_V1, CHECKPOINT_FORMAT]),
+    /** The PostgreSQL database whose log this is (cluster system identifier, database oid and name). */
+    database: z.string().min(1),
+    sequence: z.number().int().positive(),
+    previous: sha256.nullable(),
+    signedAt: z.string().min(1),
+    log: z.strictObject({
+      position: z.number().int().nonnegative(),
+      hash: sha256.nullable(),
+      /** The tree's size is `position` (leaf i is the event at global position i + 1). */
+      merkle: z.strictObject({ root: sha256, frontier: z.array(sha256) }).optional(),
+    }),
+    streams: z.record(z.string(), head),
+    keyId: z.string().regex(/^[0-9a-f]{16}$/),
+    signature: z.string().min(1),
+  })
+  .superRefine((checkpoint, ctx) => {
+    const { merkle, position } = checkpoint.log;
+    if (checkpoint.format === CHECKPOINT_FORMAT_V1 && merkle)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['log', 'merkle'],
+        message: `not part of ${CHECKPOINT_FORMAT_V1}`,
+      });
+    if (checkpoint.format === CHECKPOINT_FORMAT && !merkle)
+      ctx.addIssue({ code: 'custom', path: ['log', 'merkle'], message: `required by ${CHECKPOINT_FORMAT}` });
+    if (merkle && merkle.frontier.length !== frontierLength(position))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['log', 'merkle', 'frontier'],
+        message: `a tree of ${position} leaves has ${frontierLength(position)} frontier node(s), not ${merkle.frontier.length}`,
+      });
+  });
 
 export type LogCheckpoint = z.infer<typeof checkpointSchema>;
 export type UnsignedCheckpoint = Omit<LogCheckpoint, 'signature' | 'keyId'>;
@@ -44,6 +72,16 @@ export class CheckpointError extends Error {
 /** Where checkpoints are kept by default: `<home>/log-checkpoints.jsonl` (RECON_LOG_CHECKPOINTS overrides). */
 export function defaultCheckpointFile(home: string, env: NodeJS.ProcessEnv = process.env): string {
   return env.RECON_LOG_CHECKPOINTS ?? join(home, 'log-checkpoints.jsonl');
+}
+
+/** Parses one checkpoint (a line of the file, or of a proof), naming the first problem. */
+export function parseCheckpoint(json: unknown, where: string): LogCheckpoint {
+  const parsed = checkpointSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new CheckpointError(
+    `${where}: not a log checkpoint: ${issue.path.join('.') || '(line)'}: ${issue.message}`,
+  );
 }
 
 /** The bytes a checkpoint's signature covers: the canonical JSON of everything but the signature. */
@@ -128,14 +166,7 @@ export function verifyLogCheckpoints(
       throw new CheckpointError(`${where}: not JSON (${(error as Error).message})`);
     }
     if ((json as { database?: unknown })?.database !== database) continue;
-    const parsed = checkpointSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new CheckpointError(
-        `${where}: not a log checkpoint: ${issue.path.join('.') || '(line)'}: ${issue.message}`,
-      );
-    }
-    const checkpoint = parsed.data;
+    const checkpoint = parseCheckpoint(json, where);
     if (!key)
       throw new CheckpointError(`${where}: no public key to verify the checkpoints with (--public-key)`);
     if (checkpoint.keyId !== key.keyId)

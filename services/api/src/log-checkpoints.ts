@@ -23,9 +23,7 @@ import {
 } from '@recon/transport';
 
 /** Where a signed checkpoint went besides the file: the Kafka topic, when the process has a Kafka bus. */
-export type KafkaPublication =
-  | { topic: string; published: number[] }
-  | { topic: string; error: string };
+export type KafkaPublication = { topic: string; published: number[] } | { topic: string; error: string };
 
 export interface SignedCheckpoint extends PublishedCheckpoint {
   /** Null without KAFKA_BROKERS (the in-process deployment publishes to the file only). */

@@ -40,7 +40,7 @@ export async function resolvePretrainedSource(
 ): Promise<PretrainedSource> {
   const [recorded] = await deps.eventStore.readStream(runId, { types: ['policy.source.resolved'] });
   if (recorded) {
-    const source = recorded.payload as PayloadOf<'policy.source.resolved'>;
+    const source = recorded.payload;
     assertSameCheckpoint(source.path, source);
     return source;
   }

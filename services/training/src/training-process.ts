@@ -1,4 +1,4 @@
-import type { EventType, PayloadOf } from '@recon/contracts';
+import { eventsOf, payloadsOf, type EventType, type PayloadOf } from '@recon/contracts';
 import { deterministicEventId, type NewEvent } from '@recon/eventlog';
 import type { ExperimentConfig } from '@recon/experiment';
 import { deriveSeed } from '@recon/games';
@@ -392,13 +392,10 @@ export function resumePoint(
   run: { grpoSteps: number; forkedFromStep: number },
 ): GrpoResumePoint | null {
   if (!isGrpoInFlight(events)) return null;
-  const last = <T extends EventType>(
-    type: T,
-    where: (p: PayloadOf<T>) => boolean = () => true,
-  ): Extract<RunEvent, { type: T }> | undefined =>
-    [...events]
-      .reverse()
-      .find((e): e is Extract<RunEvent, { type: T }> => e.type === type && where(e.payload as PayloadOf<T>));
+  const last = <T extends EventType>(type: T, where: (p: PayloadOf<T>) => boolean = () => true) =>
+    eventsOf(events, type)
+      .filter((e) => where(e.payload))
+      .at(-1);
   const requests = events.filter(
     (e): e is Extract<RunEvent, { type: 'rollouts.requested' }> => e.type === 'rollouts.requested',
   );
@@ -453,10 +450,7 @@ export function forkStart(
   parentEvents: readonly RunEvent[],
 ): ForkStart {
   const payloads = <T extends EventType>(type: T, where: (p: PayloadOf<T>) => boolean = () => true) =>
-    parentEvents
-      .filter((e): e is Extract<RunEvent, { type: T }> => e.type === type)
-      .map((e) => e.payload as PayloadOf<T>)
-      .filter(where);
+    payloadsOf(parentEvents, type).filter(where);
   const [tokenizerTrained] = payloads('tokenizer.trained');
   const [initialised] = payloads('policy.initialised');
   const ready =

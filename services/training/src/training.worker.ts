@@ -1,5 +1,11 @@
 import type { PayloadOf } from '@recon/contracts';
-import { type BlobStore, type EventStore, type NewEvent, type RecordedEvent } from '@recon/eventlog';
+import {
+  type BlobStore,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+  type RecordedEventOf,
+} from '@recon/eventlog';
 import { ownedStreamsHandler, readRunConfig, runHasEnded, type ExperimentConfig } from '@recon/experiment';
 import { deriveSeed } from '@recon/games';
 import { loadRegisteredDataset } from '@recon/persistence';
@@ -80,6 +86,8 @@ interface GrpoRun {
 }
 
 /** A recorded event as the training process reads it (its payload was validated when it was appended). */
+const SUBSCRIBED_TYPES = ['dataset.resolved', 'reward.scored', 'reward.failed'] as const;
+type SubscribedType = (typeof SUBSCRIBED_TYPES)[number];
 const asRunEvent = (event: RecordedEvent) => event as unknown as RunEvent;
 
 export interface TrainingWorkerOptions {
@@ -106,7 +114,7 @@ export class TrainingWorker {
 
   async start(): Promise<void> {
     this.consumer = await this.options.bus.subscribe(
-      { group: 'training', types: ['dataset.resolved', 'reward.scored', 'reward.failed'] },
+      { group: 'training', types: SUBSCRIBED_TYPES },
       // Training runs only: a rescore stream's scores are not a run's.
       ownedStreamsHandler(
         { eventStore: this.options.eventStore, group: 'training', producer: trainingProducer() },
@@ -128,7 +136,7 @@ export class TrainingWorker {
     });
   }
 
-  private async handle(event: RecordedEvent): Promise<void> {
+  private async handle(event: RecordedEventOf<SubscribedType>): Promise<void> {
     try {
       if (event.type === 'dataset.resolved') await this.beginRun(event);
       else await this.onRewardScored(event);
@@ -145,12 +153,12 @@ export class TrainingWorker {
     }
   }
 
-  private async beginRun(event: RecordedEvent): Promise<void> {
+  private async beginRun(event: RecordedEventOf<'dataset.resolved'>): Promise<void> {
     const runId = event.streamId;
     if (await runHasEnded(this.options.eventStore, runId)) return;
     const { config, seed, request } = await readRunConfig(this.options.eventStore, runId);
     if (config.policy.kind === 'pretrained') {
-      const datasets = (event.payload as PayloadOf<'dataset.resolved'>).datasets;
+      const datasets = event.payload.datasets;
       await trainPretrained(
         { ...this.options, append: (id, events) => this.append(id, events) },
         { runId, config, seed, datasets },
@@ -166,7 +174,7 @@ export class TrainingWorker {
         config.rewards,
         config.grpo.rewardWaitSeconds * 1000,
       );
-    const datasets = (event.payload as PayloadOf<'dataset.resolved'>).datasets;
+    const datasets = event.payload.datasets;
     if (request.parent) {
       await this.beginFork(runId, config, seed, request.parent, datasets);
       return;
@@ -520,7 +528,7 @@ export class TrainingWorker {
     run.state = recorded.map(asRunEvent).reduce(evolve, run.state);
   }
 
-  private async onRewardScored(event: RecordedEvent): Promise<void> {
+  private async onRewardScored(event: RecordedEventOf<'reward.scored' | 'reward.failed'>): Promise<void> {
     const run = this.runs.get(event.streamId) ?? (await this.restore(event.streamId));
     if (!run) return;
     const delivered = asRunEvent(event) as Extract<RunEvent, { type: 'reward.scored' | 'reward.failed' }>;
@@ -549,15 +557,18 @@ export class TrainingWorker {
       fromPosition: run.state.requestPosition,
       types: ['rollouts.requested', 'rollout.generated', 'reward.scored'],
     });
-    const request = events[0].payload as PayloadOf<'rollouts.requested'>;
+    const [opening] = events;
+    if (opening?.type !== 'rollouts.requested')
+      throw new Error(`training: step ${step} of ${run.runId} does not begin with its rollouts.requested`);
+    const request = opening.payload;
     const rollouts = events
       .filter((e) => e.type === 'rollout.generated')
-      .map((e) => e.payload as PayloadOf<'rollout.generated'>)
+      .map((e) => e.payload)
       .filter((r) => r.step === step);
     const rewards = new Map<string, Record<string, number>>();
     for (const e of events) {
       if (e.type !== 'reward.scored') continue;
-      const s = e.payload as PayloadOf<'reward.scored'>;
+      const s = e.payload;
       if (s.step !== step) continue;
       rewards.set(s.rolloutId, { ...(rewards.get(s.rolloutId) ?? {}), [s.rewardId]: s.total });
     }

@@ -76,7 +76,11 @@ export class ComputePool {
       slot.pending.delete(message.id);
       if (slot.pending.size === 0) thread.unref();
       if (message.ok) pending.resolve(message.result);
-      else pending.reject(new Error(`policy compute worker ${index}: ${message.error}`));
+      else {
+        const error = new Error(`policy compute worker ${index}: ${message.error}`);
+        pending.reject(error);
+        if (message.fatal) this.fail(error);
+      }
     });
     thread.on('error', (error) =>
       this.fail(new Error(`policy compute worker ${index} crashed: ${error.message || String(error)}`)),

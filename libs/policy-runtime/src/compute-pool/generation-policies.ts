@@ -8,6 +8,7 @@ import {
   type SampleRequest,
   type SamplingOptionsInput,
 } from '@recon/policy';
+import { checkGeneration } from './heap-guard';
 import { GENERATION_POLICIES_PER_WORKER, type PolicyContent } from './protocol';
 import { assignWeights } from './weight-arrays';
 
@@ -27,6 +28,11 @@ export class GenerationPolicies {
     options: SamplingOptionsInput,
   ): SampledCompletion[] {
     const policy = this.take(key, content);
+    checkGeneration(policy.model.config, {
+      rows: requests.length,
+      promptLength: Math.max(0, ...requests.map((r) => r.promptIds.length)),
+      maxTokens: options.maxTokens,
+    });
     return generate(policy.model, policy.tokenizer, requests, options);
   }
 
@@ -38,6 +44,11 @@ export class GenerationPolicies {
     options: ConstrainedOptionsInput,
   ): SampledCompletion {
     const policy = this.take(key, content);
+    checkGeneration(policy.model.config, {
+      rows: 1,
+      promptLength: request.promptIds.length,
+      maxTokens: policy.model.config.context,
+    });
     return generateConstrained(policy.model, policy.tokenizer, request, allowed, options);
   }
 

@@ -16,6 +16,7 @@ import {
   writeGradients,
   type GradientLayout,
 } from './gradient-layout';
+import { checkTrainingPass } from './heap-guard';
 import type { GrpoGradientsReply, GrpoOpen } from './protocol';
 import { assignWeights, weightArrays } from './weight-arrays';
 
@@ -95,6 +96,15 @@ export class GrpoReplica {
       throw new Error(
         `grpo.gradients: ${plan.microBatches.length} micro-batches need ${needed} bytes of gradients`,
       );
+    for (let k = this.open.worker; k < plan.microBatches.length; k += this.open.workers) {
+      const [start, end] = plan.microBatches[k];
+      const rows = plan.rows.slice(start, end);
+      checkTrainingPass(`GRPO step ${this.trainer.step + 1}, micro-batch ${k}`, this.model.config, {
+        rows: rows.length,
+        length: Math.max(...rows.map((r) => r.promptIds.length + r.completion.completionIds.length - 1)),
+        grpo: true,
+      });
+    }
     const prepared = new Map<number, PreparedMicroBatch>();
     this.batch = { plan, prepared, iteration: 0, applied: true };
     // Old and reference log-probs of this worker's micro-batches, before the batch's first update.

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '@recon/policy';
 import { GenerationPolicies } from './generation-policies';
 import { GrpoReplica } from './grpo-replica';
+import { wasmFailure } from './heap-guard';
 import type { PoolRequest, WorkerMessage } from './protocol';
 import { SftReplica } from './sft-replica';
 
@@ -84,8 +85,13 @@ port.on('message', ({ id, request }: { id: number; request: PoolRequest }) => {
     try {
       reply = { id, ok: true, result: await handle(request) };
     } catch (error) {
-      reply = { id, ok: false, error: (error as Error)?.message ?? String(error) };
+      const failure = wasmFailure(error);
+      reply = failure
+        ? { id, ok: false, fatal: true, error: `${request.kind}: ${failure}; the worker ends` }
+        : { id, ok: false, error: (error as Error)?.message ?? String(error) };
     }
     port.postMessage(reply);
+    // An aborted wasm instance answers nothing correctly again: end this thread (the pool fails with the reply).
+    if (!reply.ok && reply.fatal) process.exit(1);
   });
 });

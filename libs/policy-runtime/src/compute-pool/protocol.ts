@@ -135,8 +135,9 @@ export interface PoolReplies {
 
 export type ReplyOf<K extends PoolRequest['kind']> = PoolReplies[K];
 
+/** `fatal`: the worker's numeric backend is unusable (a wasm abort) and the worker ends after this reply. */
 export type WorkerMessage =
-  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string; fatal?: boolean };
 
 /** Policies a worker keeps for generation; the pool's mirror of each worker's cache uses the same bound. */
 export const GENERATION_POLICIES_PER_WORKER = 2;

@@ -6,6 +6,7 @@ import {
   writeGradients,
   type GradientLayout,
 } from './gradient-layout';
+import { checkTrainingPass } from './heap-guard';
 import type { SftApplyReply, SftGradientsReply, SftOpen, WeightArrays } from './protocol';
 import { assignWeights, weightArrays } from './weight-arrays';
 
@@ -46,6 +47,13 @@ export class SftReplica {
       throw new Error(
         `sft.gradients: ${plan.microBatches.length} micro-batches need ${needed} bytes of gradients`,
       );
+    for (let k = this.open.worker; k < plan.microBatches.length; k += this.open.workers) {
+      const sequences = plan.microBatches[k];
+      checkTrainingPass(`SFT step ${this.trainer.step + 1}, micro-batch ${k}`, this.model.config, {
+        rows: sequences.length,
+        length: Math.max(...sequences.map((s) => s.tokens.length - 1)),
+      });
+    }
     this.plan = plan;
     const losses: Array<[number, number]> = [];
     for (let k = this.open.worker; k < plan.microBatches.length; k += this.open.workers) {

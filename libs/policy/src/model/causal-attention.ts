@@ -10,6 +10,25 @@ export function causalMask(queries: number, keys: number): tf.Tensor2D {
   return tf.tensor2d(values, [queries, keys]);
 }
 
+/** Bytes of one [H, T, T] float32 score tensor per chunk of sequences the OpenBLAS attention aims for. */
+export const ATTENTION_CHUNK_BYTES = 64 * 2 ** 20;
+
+/** Sequences whose [H, T, T] scores the OpenBLAS attention computes at once (at least one). */
+export function attentionChunkSequences(length: number, heads: number): number {
+  return Math.max(1, Math.floor(ATTENTION_CHUNK_BYTES / (4 * heads * length * length)));
+}
+
+/**
+ * Longest [H, T, T] of one sequence the all-heads OpenBLAS attention takes (T 4,096 at 4 heads): its backward
+ * pass holds about seven of them. Longer sequences take the per-head blocks, which hold seven [T, T].
+ */
+export const BLAS_ATTENTION_MAX_SEQUENCE_BYTES = 256 * 2 ** 20;
+
+/** Whether the all-heads OpenBLAS attention takes sequences of `length`. */
+export function blasAttentionFits(length: number, heads: number): boolean {
+  return 4 * heads * length * length <= BLAS_ATTENTION_MAX_SEQUENCE_BYTES;
+}
+
 /**
  * Causal multi-head attention of q, k, v [B*T, D] (heads side by side in D) -> [B*T, D].
  *
@@ -29,7 +48,9 @@ export function causalSelfAttention(
   batch: number,
   heads: number,
 ): tf.Tensor2D {
-  if (wasmBlasActive()) return blasCausalSelfAttention(q, k, v, batch, heads);
+  // Sequences too long for the all-heads scores take the per-head blocks below.
+  if (wasmBlasActive() && blasAttentionFits(q.shape[0] / batch, heads))
+    return blasCausalSelfAttention(q, k, v, batch, heads);
   const [rows, dModel] = q.shape;
   const t = rows / batch;
   const dh = dModel / heads;
@@ -104,7 +125,10 @@ export function causalSelfAttention(
  * causalSelfAttention on OpenBLAS (wasm-openblas): the same formula and recomputing backward pass, but
  * all heads at once: the products read each (sequence, head) block in place from [B*T, D] and write
  * outputs straight into their columns (backend/wasm-blas-head-matmul-kernel), so there is no slice,
- * concat or transpose, and softmax runs once over [B*H, T, T] instead of once per block.
+ * concat or transpose, and softmax runs once over [C*H, T, T] instead of once per block. C is a chunk of
+ * sequences (attentionChunkSequences): the backward pass holds several score tensors at once, and over
+ * the whole batch of long sequences they outgrow the wasm heap. Every row is computed by the same kernels
+ * with the same operands whatever the chunk, so chunking does not change a bit of the result.
  */
 function blasCausalSelfAttention(
   q: tf.Tensor2D,
@@ -116,10 +140,23 @@ function blasCausalSelfAttention(
   const [rows, dModel] = q.shape;
   const t = rows / batch;
   const scale = 1 / Math.sqrt(dModel / heads);
-  const product = (a: tf.Tensor, b: tf.Tensor, kind: HeadMatMulKind) =>
-    headMatMulOp(a, b, { kind, batch, heads });
-  const probabilities = (qs: tf.Tensor, ks: tf.Tensor, mask: tf.Tensor) =>
-    tf.softmax(tf.add(product(qs, ks, 'blocks-blocksT'), mask));
+  const product = (a: tf.Tensor, b: tf.Tensor, kind: HeadMatMulKind, sequences: number) =>
+    headMatMulOp(a, b, { kind, batch: sequences, heads });
+  const probabilities = (qs: tf.Tensor, ks: tf.Tensor, mask: tf.Tensor, sequences: number) =>
+    tf.softmax(tf.add(product(qs, ks, 'blocks-blocksT', sequences), mask));
+  const chunk = attentionChunkSequences(t, heads);
+  /** Runs `f` on each chunk's rows of the [B*T, D] inputs (sequences c.., `size` of them), concatenating its outputs' rows. */
+  const chunked = (inputs: tf.Tensor[], f: (rows: tf.Tensor[], size: number) => tf.Tensor[]): tf.Tensor[] => {
+    if (chunk >= batch) return tf.tidy(() => f(inputs, batch));
+    const parts: tf.Tensor[][] = [];
+    for (let first = 0; first < batch; first += chunk) {
+      const size = Math.min(chunk, batch - first);
+      parts.push(tf.tidy(() => f(inputs.map((x) => tf.slice(x, [first * t, 0], [size * t, dModel])), size)));
+    }
+    const joined = parts[0].map((_, i) => tf.concat(parts.map((p) => p[i]), 0));
+    for (const x of parts.flat()) x.dispose();
+    return joined;
+  };
   const attention = tf.customGrad(((
     qIn: tf.Tensor,
     kIn: tf.Tensor,
@@ -128,22 +165,25 @@ function blasCausalSelfAttention(
   ) => {
     const mask = causalMask(t, t);
     const qs = tf.mul(qIn, scale);
-    const value = tf.tidy(() => product(probabilities(qs, kIn, mask), vIn, 'scores-blocks'));
+    const [value] = chunked([qs, kIn, vIn], ([qc, kc, vc], size) => [
+      product(probabilities(qc, kc, mask, size), vc, 'scores-blocks', size),
+    ]);
     save([qs, kIn, vIn, mask]);
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.tidy(() => {
-          const [qsS, kS, vS, maskS] = saved;
-          const p = probabilities(qsS, kS, maskS);
-          const dp = product(dy, vS, 'blocks-blocksT');
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [qsS, kS, vS, maskS] = saved;
+        return chunked([qsS, kS, vS, dy], ([qc, kc, vc, dyc], size) => {
+          const p = probabilities(qc, kc, maskS, size);
+          const dp = product(dyc, vc, 'blocks-blocksT', size);
           const ds = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true)));
           return [
-            tf.mul(product(ds, kS, 'scores-blocks'), scale),
-            product(ds, qsS, 'scoresT-blocks'),
-            product(p, dy, 'scoresT-blocks'),
+            tf.mul(product(ds, kc, 'scores-blocks', size), scale),
+            product(ds, qc, 'scoresT-blocks', size),
+            product(p, dyc, 'scoresT-blocks', size),
           ];
-        }),
+        });
+      },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return attention(q, k, v) as tf.Tensor2D;

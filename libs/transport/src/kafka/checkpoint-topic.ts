@@ -96,7 +96,10 @@ export async function readCheckpointTopic(
             lines.push({
               partition,
               offset,
-              line: { text: message.value?.toString('utf8') ?? '', where: `kafka ${topic}[${partition}]@${message.offset}` },
+              line: {
+                text: message.value?.toString('utf8') ?? '',
+                where: `kafka ${topic}[${partition}]@${message.offset}`,
+              },
             });
             const last = pending.get(partition);
             if (last !== undefined && offset >= last) pending.delete(partition);

@@ -7,6 +7,7 @@ import type { ExperimentConfig } from '@recon/experiment';
 import { FIRST_MERGE_ID, MAX_VOCAB_SIZE } from '@recon/policy';
 import { distinctRewards, loadRewardPlugins, rewardPluginSpecsFromEnv } from '@recon/reward-sdk';
 import { BUILT_IN_REWARDS } from '@recon/reward';
+import { memoryProblems } from './memory-problems';
 import { pretrainedProblems } from './pretrained-problems';
 
 /** Something wrong with a config that passed its schema: the dotted key and why. */
@@ -52,6 +53,7 @@ export function configProblems(config: ExperimentConfig, options: { fork?: boole
       key: 'tokenizer.vocabSize',
       reason: `${vocabSize} is above the largest vocabulary, ${MAX_VOCAB_SIZE}`,
     });
+  problems.push(...memoryProblems(config));
   return [...problems, ...(options.fork ? forkStageProblems(config) : stageProblems(config))];
 }
 

@@ -8,7 +8,7 @@ export async function recordedPretrainedSource(
   runId: string,
 ): Promise<PayloadOf<'policy.source.resolved'> | null> {
   const [recorded] = await eventStore.readStream(runId, { types: ['policy.source.resolved'] });
-  return recorded ? (recorded.payload as PayloadOf<'policy.source.resolved'>) : null;
+  return recorded ? recorded.payload : null;
 }
 
 /**

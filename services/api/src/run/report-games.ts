@@ -201,11 +201,16 @@ export function gtbenchSection(
     const cellOf = (list: readonly Finished[]) => {
       if (list.length === 0) return '–';
       const wins = list.filter((f) => f.status === 'normal' && f.outcome === 'win').length;
-      return `${num(wins / list.length, 2)} (${list.filter((f) => f.status === 'abnormal').length})`;
+      return `${interval(wins, list.length)} (${list.filter((f) => f.status === 'abnormal').length})`;
     };
     out.push(
       table(
-        ['game', 'opponent', 'matches per stage', ...shownStages],
+        [
+          'game',
+          'opponent',
+          'matches per stage',
+          ...shownStages.map((s) => `${s}: win rate [95% CI] (abnormal)`),
+        ],
         cells.map(([game, opponent]) => {
           const of = (s: string) => byStage.get(s)!.filter((f) => f.game === game && f.opponent === opponent);
           return [

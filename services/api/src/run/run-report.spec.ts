@@ -319,7 +319,7 @@ describe('run report: games, samples and charts', () => {
   it('collapses a stage whose GTBench matches were all abnormal', () => {
     const table5 = section(report, 'Table 5');
     expect(table5).toContain('- untrained: all 2 matches abnormal (no valid move)');
-    expect(table5).toContain('| nim | random | 2 | 0.50 (1) |');
+    expect(table5).toContain('| nim | random | 2 | 0.50 [0.09, 0.91] (1) |');
   });
 
   it('shows a right and a wrong completion and a game reply per stage, and links the charts', () => {

@@ -11,6 +11,7 @@ import {
 import type { Platform } from '@recon/persistence';
 import { writeFileSync } from 'node:fs';
 import { buildAuditReport } from '../../audit-report';
+import { auditProofCommand, auditVerifyProofCommand } from './audit-proof';
 import {
   checkpointSources,
   kafkaCheckpointSources,
@@ -70,6 +71,8 @@ export function auditCommand(): Command {
     )
     .option('--public-key <file>', 'the PEM public key that verifies them (default: the home key pair)')
     .option('--json', 'print JSON')
+    .addCommand(auditProofCommand())
+    .addCommand(auditVerifyProofCommand())
     .action(async (runId: string | undefined, options: AuditOptions) => {
       const modes = [runId !== undefined, options.all === true, options.checkpoint === true].filter(
         Boolean,

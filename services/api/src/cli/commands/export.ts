@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import type { PayloadOf } from '@recon/contracts';
 import { activeBackend, selectBackend } from '@recon/policy';
 import { loadAdapterCheckpoint, savePeftAdapter } from '@recon/pretrained';
 import { CliFailure, withPlatform } from '../context';
@@ -30,7 +29,7 @@ export function exportCommand(): Command {
             2,
           );
         const stages = (await platform.eventStore.readStream(runId, { types: ['policy.ready'] })).map(
-          (e) => e.payload as PayloadOf<'policy.ready'>,
+          (e) => e.payload,
         );
         const ready = options.stage
           ? stages.find((s) => s.stage === options.stage)

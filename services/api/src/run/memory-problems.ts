@@ -1,0 +1,99 @@
+import type { ExperimentConfig } from '@recon/experiment';
+import {
+  backendMemoryLimit,
+  formatBytes,
+  generationBytes,
+  trainingPassBytes,
+  type BackendName,
+  type ModelShape,
+} from '@recon/policy';
+import { GENERATION_SPLIT, GRPO_MICRO_BATCH_SPLIT, SFT_MICRO_BATCH_SPLIT } from '@recon/policy-runtime';
+import type { ConfigProblem } from './check-experiment';
+
+type BuiltinPolicy = Extract<ExperimentConfig['policy'], { kind: 'builtin' }>;
+
+/** Whether a native TensorFlow package is installed (then `auto` takes it, and it has no wasm heap limit). */
+function nativeTensorflowInstalled(): boolean {
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'])
+    try {
+      require.resolve(pkg);
+      return true;
+    } catch {
+      // not installed
+    }
+  return false;
+}
+
+/** The backend whose heap limit the run would meet: `auto` without a native package ends on wasm. */
+function limitedBackend(policy: BuiltinPolicy, nativeInstalled: () => boolean): BackendName | null {
+  if (policy.backend === 'auto') return nativeInstalled() ? null : 'wasm';
+  return backendMemoryLimit(policy.backend) === null ? null : policy.backend;
+}
+
+/**
+ * Training passes and generation batches of a built-in policy that could not fit the wasm heap (4 GB; past
+ * it the backend aborts mid-run), estimated at their worst case: every sequence as long as
+ * policy.contextLength. Each names the keys that set the pass's size and what to lower.
+ */
+export function memoryProblems(
+  config: ExperimentConfig,
+  options: { nativeInstalled?: () => boolean } = {},
+): ConfigProblem[] {
+  const policy = config.policy;
+  if (policy.kind !== 'builtin') return [];
+  const backend = limitedBackend(policy, options.nativeInstalled ?? nativeTensorflowInstalled);
+  const limit = backend ? backendMemoryLimit(backend) : null;
+  if (!backend || limit === null) return [];
+  const model: ModelShape = {
+    vocabSize: config.tokenizer.vocabSize,
+    dModel: policy.dModel,
+    layers: policy.nLayers,
+    heads: policy.nHeads,
+  };
+  const context = policy.contextLength;
+  const openblas = backend === 'wasm-openblas';
+  const needs = (bytes: number) =>
+    `needs about ${formatBytes(bytes)} of the ${backend} backend's heap, whose limit is ${formatBytes(limit)}`;
+  const problems: ConfigProblem[] = [];
+  if (config.sft) {
+    const rows = Math.ceil(config.sft.batchSize / SFT_MICRO_BATCH_SPLIT);
+    const bytes = trainingPassBytes(model, { rows, length: context, openblas });
+    if (bytes > limit)
+      problems.push({
+        key: 'sft.batchSize',
+        reason:
+          `${config.sft.batchSize} at policy.contextLength ${context}: a pass over ${rows} sequences of up to ${context} tokens ${needs(bytes)}; ` +
+          'lower sft.batchSize (raise sft.gradientAccumulation to keep the step size) or policy.contextLength',
+      });
+  }
+  if (config.grpo) {
+    const grpo = config.grpo;
+    const completions = grpo.promptsPerStep * grpo.numGenerations;
+    const rows = Math.ceil(Math.ceil(completions / grpo.gradientAccumulation) / GRPO_MICRO_BATCH_SPLIT);
+    const bytes = trainingPassBytes(model, { rows, length: context, openblas, grpo: true });
+    if (bytes > limit)
+      problems.push({
+        key: 'grpo.gradientAccumulation',
+        reason:
+          `${grpo.gradientAccumulation} micro-batches of grpo.promptsPerStep x grpo.numGenerations = ${completions} completions at policy.contextLength ${context}: ` +
+          `a pass over ${rows} sequences of prompt + completion up to ${context} tokens ${needs(bytes)}; ` +
+          'raise grpo.gradientAccumulation, or lower grpo.promptsPerStep, grpo.numGenerations or policy.contextLength',
+      });
+    const maxTokens = Math.min(grpo.maxCompletionTokens, context - 2);
+    const shardCompletions = Math.ceil(grpo.promptsPerStep / grpo.rolloutShards) * grpo.numGenerations;
+    const generationRows = Math.ceil(shardCompletions / GENERATION_SPLIT);
+    const generation = generationBytes(model, {
+      rows: generationRows,
+      promptLength: context - maxTokens,
+      length: context,
+    });
+    if (generation > limit)
+      problems.push({
+        key: 'grpo.rolloutShards',
+        reason:
+          `${grpo.rolloutShards}: a rollout batch of ${generationRows} completions of up to ${context} tokens ${needs(generation)}; ` +
+          'raise grpo.rolloutShards, or lower grpo.promptsPerStep, grpo.numGenerations or policy.contextLength',
+      });
+  }
+  return problems;
+}
