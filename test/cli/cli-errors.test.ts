@@ -76,6 +76,15 @@ const BAD_CONFIGS: Array<{ name: string; change: [string, string]; message: stri
     change: [GRPO, ''],
     message: "'evaluation.stages': [grpo] names no stage this config produces",
   },
+  {
+    name: 'an SFT batch of 6,144-token sequences larger than the wasm heap',
+    change: [
+      'contextLength: 256, backend: wasm }\ntokenizer: { vocabSize: 300 }\nsft: { steps: 2, batchSize: 2,',
+      'contextLength: 6144, backend: wasm }\ntokenizer: { vocabSize: 300 }\nsft: { steps: 2, batchSize: 64,',
+    ],
+    message:
+      "'sft.batchSize': 64 at policy.contextLength 6144: a pass over 32 sequences of up to 6144 tokens needs about",
+  },
 ];
 
 /** Exit code, a fragment of stderr, and no stack trace. */

@@ -1,2 +1,3 @@
+export { blasUnavailableReason } from './blas-addon';
 export * from './select-backend';
 export { wasmBlasActive } from './wasm-blas-matmul-kernel';

@@ -37,10 +37,11 @@ const BASE_BYTES = 128 * MIB;
 
 /**
  * Peak wasm heap of one training pass (forward, backward, update), an upper estimate fitted on measured
- * heaps (wasm and wasm-openblas, T 1,024 to 2,048, 4 to 16 rows, dModel 32 to 128, 1 to 3 layers, vocab
- * 256 to 1,024; docs/policy.md), 5-20% above them: per token, (24 x mlpRatio + 40) x dModel floats per
+ * heaps (wasm and wasm-openblas, T 768 to 2,048, 4 to 32 rows, dModel 32 to 128, 1 to 3 layers, vocab
+ * 256 to 1,024; docs/policy.md), 0-10% above them: per token, (24 x mlpRatio + 40) x dModel floats per
  * layer on wasm, (24 x mlpRatio + 8) on wasm-openblas (activations kept for the backward pass and its
- * transients), and 12 (SFT) or 18 (GRPO: entropy, KL) x vocab floats (logits, softmax, their gradients);
+ * transients), and vocab x 12 (SFT) or 18 (GRPO: entropy, KL) floats on wasm, 8 or 14 on wasm-openblas
+ * (logits, softmax, their gradients);
  * the attention's backward holds about 8 score tensors at once (per head [T, T], or [chunk x H, T, T] on
  * OpenBLAS); the weights with their gradient, AdamW moments and accumulated gradients, 8 copies.
  */
@@ -49,7 +50,8 @@ export function trainingPassBytes(model: ModelShape, pass: TrainingPassShape): n
   const tokens = pass.rows * pass.length;
   const allHeads = pass.openblas === true && blasAttentionFits(pass.length, model.heads);
   const perLayer = (24 * mlpRatio + (pass.openblas ? 8 : 40)) * model.dModel;
-  const perToken = model.layers * perLayer + (pass.grpo ? 18 : 12) * model.vocabSize;
+  const perVocab = (pass.openblas ? 8 : 12) + (pass.grpo ? 6 : 0);
+  const perToken = model.layers * perLayer + perVocab * model.vocabSize;
   const square = 4 * pass.length * pass.length;
   const scores = allHeads
     ? Math.min(pass.rows, attentionChunkSequences(pass.length, model.heads)) * model.heads * square

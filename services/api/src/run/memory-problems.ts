@@ -1,6 +1,7 @@
 import type { ExperimentConfig } from '@recon/experiment';
 import {
   backendMemoryLimit,
+  blasUnavailableReason,
   formatBytes,
   generationBytes,
   trainingPassBytes,
@@ -24,9 +25,23 @@ function nativeTensorflowInstalled(): boolean {
   return false;
 }
 
-/** The backend whose heap limit the run would meet: `auto` without a native package ends on wasm. */
-function limitedBackend(policy: BuiltinPolicy, nativeInstalled: () => boolean): BackendName | null {
-  if (policy.backend === 'auto') return nativeInstalled() ? null : 'wasm';
+/** Where `auto` would end here: a native TensorFlow package, else wasm-openblas when its addon loads, else wasm. */
+export interface AutoBackendProbe {
+  nativeInstalled: () => boolean;
+  blasLoads: () => boolean;
+}
+
+const MACHINE: AutoBackendProbe = {
+  nativeInstalled: nativeTensorflowInstalled,
+  blasLoads: () => blasUnavailableReason() === null,
+};
+
+/** The backend whose heap limit the run would meet, or null when it would run on one without such a limit. */
+function limitedBackend(policy: BuiltinPolicy, probe: AutoBackendProbe): BackendName | null {
+  if (policy.backend === 'auto') {
+    if (probe.nativeInstalled()) return null;
+    return probe.blasLoads() ? 'wasm-openblas' : 'wasm';
+  }
   return backendMemoryLimit(policy.backend) === null ? null : policy.backend;
 }
 
@@ -37,11 +52,11 @@ function limitedBackend(policy: BuiltinPolicy, nativeInstalled: () => boolean): 
  */
 export function memoryProblems(
   config: ExperimentConfig,
-  options: { nativeInstalled?: () => boolean } = {},
+  probe: AutoBackendProbe = MACHINE,
 ): ConfigProblem[] {
   const policy = config.policy;
   if (policy.kind !== 'builtin') return [];
-  const backend = limitedBackend(policy, options.nativeInstalled ?? nativeTensorflowInstalled);
+  const backend = limitedBackend(policy, probe);
   const limit = backend ? backendMemoryLimit(backend) : null;
   if (!backend || limit === null) return [];
   const model: ModelShape = {
