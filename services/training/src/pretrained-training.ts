@@ -17,6 +17,7 @@ import {
   type PretrainedSource,
 } from '@recon/pretrained';
 import { runEvent, sftReady, sftStepCompleted, stagePlan, untrainedReady } from './training-process';
+import { sftTrainerConfig } from './sft-trainer-config';
 import { sftExamples, type TraceRowLike } from './sft-examples';
 
 type PretrainedPolicy = Extract<ExperimentConfig['policy'], { kind: 'pretrained' }>;
@@ -127,22 +128,15 @@ export async function trainPretrained(
     const examples = sftExamples(tokenizer, traces, context);
     if (examples.sequences.length === 0)
       throw new Error(`SFT: none of the ${traces.length} traces fits the context of ${context} tokens`);
-    const trainer = new SftTrainer(model, examples.sequences, {
-      batchSize: sft.batchSize,
-      gradientAccumulationSteps: sft.gradientAccumulation,
-      maxGradNorm: sft.maxGradNorm,
-      padId: tokenizer.specialTokens.pad,
-      maxLength: context,
-      seed: deriveSeed(seed, 'sft-data'),
-      lengthGroupWindow: sft.lengthGroupWindow,
-      schedule: {
-        type: sft.schedule,
-        learningRate: sft.learningRate,
-        totalSteps: Math.max(sft.steps, 1),
-        warmupSteps: sft.warmupSteps,
-      },
-      optimizer: { weightDecay: sft.weightDecay },
-    });
+    const trainer = new SftTrainer(
+      model,
+      examples.sequences,
+      sftTrainerConfig(sft, {
+        padId: tokenizer.specialTokens.pad,
+        context,
+        dataSeed: deriveSeed(seed, 'sft-data'),
+      }),
+    );
     try {
       for (let step = 1; step <= sft.steps; step++) {
         const metrics = trainer.trainStep();

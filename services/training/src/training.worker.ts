@@ -40,6 +40,7 @@ import { trainingProducer } from './producer';
 import { trainPretrained } from './pretrained-training';
 import { awaitRewardServices } from './reward-services';
 import { grpoTrainerConfig } from './grpo-trainer-config';
+import { sftTrainerConfig } from './sft-trainer-config';
 import { sftExamples, type TraceRowLike } from './sft-examples';
 import {
   checkFork,
@@ -461,22 +462,16 @@ export class TrainingWorker {
     if (sequences.length === 0)
       throw new Error(`SFT: none of the ${traces.length} traces fits the context of ${context} tokens`);
     // The steps run on the compute pool's workers (model replicas), off this event loop.
-    const trainer = await DataParallelSft.open(pool, model, sequences, {
-      batchSize: sft.batchSize,
-      gradientAccumulationSteps: sft.gradientAccumulation,
-      maxGradNorm: sft.maxGradNorm,
-      padId: tokenizer.specialTokens.pad,
-      maxLength: context,
-      seed: deriveSeed(seed, 'sft-data'),
-      lengthGroupWindow: sft.lengthGroupWindow,
-      schedule: {
-        type: sft.schedule,
-        learningRate: sft.learningRate,
-        totalSteps: Math.max(sft.steps, 1),
-        warmupSteps: sft.warmupSteps,
-      },
-      optimizer: { weightDecay: sft.weightDecay },
-    });
+    const trainer = await DataParallelSft.open(
+      pool,
+      model,
+      sequences,
+      sftTrainerConfig(sft, {
+        padId: tokenizer.specialTokens.pad,
+        context,
+        dataSeed: deriveSeed(seed, 'sft-data'),
+      }),
+    );
     // The workers compute the next step while this thread records the last one.
     const startStep = () => {
       const started = trainer.step();
