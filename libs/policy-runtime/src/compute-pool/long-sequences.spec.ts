@@ -28,9 +28,14 @@ afterAll(async () => {
 
 describe('long sequences on the compute pool (wasm)', () => {
   test('a tiny model with a 2,048-token context trains SFT and GRPO steps and generates at 1,600 tokens', async () => {
-    const config = { vocabSize: 300, dModel: 32, layers: 1, heads: 4, context: 2048, seed: 3 };
+    const tokenizer = trainTokenizer({
+      corpus: ['a long enough text to learn a few merges from'],
+      vocabSize: 300,
+    });
+    const vocab = tokenizer.vocabSize;
+    const config = { vocabSize: vocab, dModel: 32, layers: 1, heads: 4, context: 2048, seed: 3 };
     const model = new TransformerPolicy(config);
-    const sft = await DataParallelSft.open(computePool, model, sequences(4, 1601, 300), {
+    const sft = await DataParallelSft.open(computePool, model, sequences(4, 1601, vocab), {
       batchSize: 4,
       padId: 0,
       maxLength: 2048,
@@ -50,15 +55,14 @@ describe('long sequences on the compute pool (wasm)', () => {
       { maxRows: 4 },
     );
     const groups = [0, 1].map((g) => ({
-      promptIds: sequences(1, 40, 300)[0].tokens.map((t) => t + g),
-      completions: sequences(2, 1560, 300).map((s, c) => ({ completionIds: s.tokens, rewards: { r: c } })),
+      promptIds: sequences(1, 40, vocab - 1)[0].tokens.map((t) => t + g),
+      completions: sequences(2, 1560, vocab).map((s, c) => ({ completionIds: s.tokens, rewards: { r: c } })),
     }));
     const [metrics] = await grpo.train(groups);
     expect(metrics.completionLength.max).toBe(1560);
     expect(Number.isFinite(metrics.loss) && Number.isFinite(metrics.gradNorm)).toBe(true);
     await grpo.close();
 
-    const tokenizer = trainTokenizer({ corpus: ['a long enough text to learn a few merges from'], vocabSize: 300 });
     const policy = {
       key: 'long-context',
       content: () => ({
@@ -70,7 +74,7 @@ describe('long sequences on the compute pool (wasm)', () => {
     const completions = await generateOnPool(
       computePool,
       policy,
-      [0, 1].map((seed) => ({ promptIds: sequences(1, 40, 300)[0].tokens, seed })),
+      [0, 1].map((seed) => ({ promptIds: sequences(1, 40, vocab)[0].tokens, seed })),
       { temperature: 1, maxTokens: 1600 },
     );
     expect(completions.map((c) => [c.tokens.length, c.finishReason])).toEqual([

@@ -74,7 +74,13 @@ async function handle(request: PoolRequest): Promise<unknown> {
     case 'generate':
       return policies.generate(request.key, request.policy, request.requests, request.options);
     case 'generate.constrained':
-      return policies.generateConstrained(request.key, request.policy, request.request, request.allowed, request.options);
+      return policies.generateConstrained(
+        request.key,
+        request.policy,
+        request.request,
+        request.allowed,
+        request.options,
+      );
   }
 }
 

@@ -151,9 +151,10 @@ function blasCausalSelfAttention(
     const parts: tf.Tensor[][] = [];
     for (let first = 0; first < batch; first += chunk) {
       const size = Math.min(chunk, batch - first);
-      parts.push(tf.tidy(() => f(inputs.map((x) => tf.slice(x, [first * t, 0], [size * t, dModel])), size)));
+      const rows = (x: tf.Tensor) => tf.slice(x, [first * t, 0], [size * t, dModel]);
+      parts.push(tf.tidy(() => f(inputs.map(rows), size)));
     }
-    const joined = parts[0].map((_, i) => tf.concat(parts.map((p) => p[i]), 0));
+    const joined = parts[0].map((_, i) => tf.concat(parts.map((part) => part[i])));
     for (const x of parts.flat()) x.dispose();
     return joined;
   };

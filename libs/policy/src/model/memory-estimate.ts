@@ -41,22 +41,24 @@ const BASE_BYTES = 128 * MIB;
  * 256 to 1,024; docs/policy.md), 0-10% above them: per token, (24 x mlpRatio + 40) x dModel floats per
  * layer on wasm, (24 x mlpRatio + 8) on wasm-openblas (activations kept for the backward pass and its
  * transients), and vocab x 12 (SFT) or 18 (GRPO: entropy, KL) floats on wasm, 8 or 14 on wasm-openblas
- * (logits, softmax, their gradients);
- * the attention's backward holds about 8 score tensors at once (per head [T, T], or [chunk x H, T, T] on
- * OpenBLAS); the weights with their gradient, AdamW moments and accumulated gradients, 8 copies.
+ * (logits, softmax, their gradients); the attention's backward holds about 10 score tensors [T, T] per head
+ * at once, or 8 [chunk x H, T, T] on OpenBLAS; each layer keeps a causal mask [T, T]; the weights with
+ * their gradient, AdamW moments and accumulated gradients, 8 copies. Checked at T 6,144 x 2 rows too.
  */
 export function trainingPassBytes(model: ModelShape, pass: TrainingPassShape): number {
   const mlpRatio = model.mlpRatio ?? 4;
   const tokens = pass.rows * pass.length;
   const allHeads = pass.openblas === true && blasAttentionFits(pass.length, model.heads);
-  const perLayer = (24 * mlpRatio + (pass.openblas ? 8 : 40)) * model.dModel;
+  const perLayer = (24 * mlpRatio + (allHeads ? 8 : 40)) * model.dModel;
   const perVocab = (pass.openblas ? 8 : 12) + (pass.grpo ? 6 : 0);
   const perToken = model.layers * perLayer + perVocab * model.vocabSize;
   const square = 4 * pass.length * pass.length;
   const scores = allHeads
-    ? Math.min(pass.rows, attentionChunkSequences(pass.length, model.heads)) * model.heads * square
-    : square;
-  return BASE_BYTES + 4 * tokens * perToken + 8 * scores + 8 * 4 * parameters(model, pass.length);
+    ? 8 * Math.min(pass.rows, attentionChunkSequences(pass.length, model.heads)) * model.heads * square
+    : 10 * square;
+  // Each layer keeps its causal mask [T, T] for the backward pass, and the model makes one more.
+  const masks = (model.layers + 1) * square;
+  return BASE_BYTES + 4 * tokens * perToken + scores + masks + 8 * 4 * parameters(model, pass.length);
 }
 
 /** One batch of generation: `rows` prompts of up to `promptLength` tokens, continued up to `length` tokens. */
@@ -85,7 +87,9 @@ export function generationBytes(model: ModelShape, shape: GenerationShape): numb
 function parameters(model: ModelShape, context: number): number {
   const d = model.dModel;
   const hidden = (model.mlpRatio ?? 4) * d;
-  return 2 * model.vocabSize * d + context * d + model.layers * (4 * d * d + 2 * d * hidden + 10 * d + hidden);
+  return (
+    2 * model.vocabSize * d + context * d + model.layers * (4 * d * d + 2 * d * hidden + 10 * d + hidden)
+  );
 }
 
 /** A byte count for messages: `3.2 GB`, `410 MB`. */

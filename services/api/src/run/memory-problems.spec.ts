@@ -36,7 +36,10 @@ describe('memoryProblems', () => {
 
   it('refuses GRPO micro-batches and rollout batches that exceed it, naming what to raise', () => {
     const problems = memoryProblems(
-      config('backend: wasm-openblas', 'grpo: { promptsPerStep: 8, numGenerations: 8, gradientAccumulation: 1 }'),
+      config(
+        'backend: wasm-openblas',
+        'grpo: { promptsPerStep: 8, numGenerations: 8, gradientAccumulation: 1 }',
+      ),
     );
     expect(problems.map((p) => p.key)).toEqual(['grpo.gradientAccumulation']);
     expect(problems[0].reason).toContain('1 micro-batches of grpo.promptsPerStep x grpo.numGenerations = 64');
@@ -59,7 +62,9 @@ describe('memoryProblems', () => {
     const big = config('backend: auto', 'sft: { batchSize: 16 }');
     for (const blasLoads of [false, true])
       expect(
-        memoryProblems(big, { nativeInstalled: () => false, blasLoads: () => blasLoads }).map((p) => p.reason),
+        memoryProblems(big, { nativeInstalled: () => false, blasLoads: () => blasLoads }).map(
+          (p) => p.reason,
+        ),
       ).toEqual([expect.stringContaining(`of the ${blasLoads ? 'wasm-openblas' : 'wasm'} backend's heap`)]);
     expect(memoryProblems(big, { nativeInstalled: () => true, blasLoads: () => true })).toEqual([]);
     expect(memoryProblems(config('backend: cpu', 'sft: { batchSize: 16 }'))).toEqual([]);

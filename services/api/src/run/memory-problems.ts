@@ -50,10 +50,7 @@ function limitedBackend(policy: BuiltinPolicy, probe: AutoBackendProbe): Backend
  * it the backend aborts mid-run), estimated at their worst case: every sequence as long as
  * policy.contextLength. Each names the keys that set the pass's size and what to lower.
  */
-export function memoryProblems(
-  config: ExperimentConfig,
-  probe: AutoBackendProbe = MACHINE,
-): ConfigProblem[] {
+export function memoryProblems(config: ExperimentConfig, probe: AutoBackendProbe = MACHINE): ConfigProblem[] {
   const policy = config.policy;
   if (policy.kind !== 'builtin') return [];
   const backend = limitedBackend(policy, probe);
