@@ -18,6 +18,8 @@ export const EXPERIMENT_CONFIG_DESCRIPTIONS: Record<string, string> = {
   'datasets.curriculum.testItems': 'generated held-out problems',
   'datasets.curriculum.gameTrainItems':
     "game-format train items (the complete-information games' exact prompts on generated games, answered `<s>choice_k</s>`), half simultaneous and half sequential; absent: none",
+  'datasets.curriculum.grpoItems':
+    "GRPO problems of their own, none of them an SFT row (the paper's GRPO set is not its SFT set): this many more items of the same categories, plus games in gameTrainItems' proportion; the SFT rows stay the same; absent: GRPO prompts come from the SFT rows' problems",
   'datasets.recon':
     'the Recon CSVs: SFT on Recon-CoT (traces cut to the context), GRPO on the train set, Recon-Eval graded per tagged category; with `curriculum` too, both sources are trained on and both eval sets evaluated',
   'datasets.recon.path':

@@ -156,6 +156,12 @@ const curriculumSchema = z.strictObject({
    * Absent means none, as before the option existed.
    */
   gameTrainItems: z.number().int().nonnegative().optional(),
+  /**
+   * GRPO problems of their own, none of them an SFT row (as the paper trains GRPO on other problems than its
+   * SFT traces): this many more items of the same categories (and games, in gameTrainItems' proportion).
+   * Absent: GRPO draws its prompts from the SFT rows' problems, as before the option existed.
+   */
+  grpoItems: positiveInt.optional(),
 });
 
 const reconDataSchema = z.strictObject({

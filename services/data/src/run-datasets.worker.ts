@@ -1,18 +1,10 @@
 import type { PayloadOf } from '@recon/contracts';
 import { deterministicEventId, isConnectionLoss, type RecordedEvent } from '@recon/eventlog';
 import { datasetStreamId } from '@recon/persistence';
-import {
-  CURRICULUM_CATEGORY_NAMES,
-  GAME_CURRICULUM_CATEGORY_NAMES,
-  generateCurriculum,
-  goldShapeOf,
-  isCurriculumCategory,
-  type CurriculumCategory,
-  type CurriculumItem,
-  type ProblemRow,
-} from '@recon/econ';
+import { goldShapeOf, type CurriculumItem, type ProblemRow } from '@recon/econ';
 import { ownedStreamsHandler, type ExperimentConfig, type RunRequest } from '@recon/experiment';
 import type { Consumer, EventBus } from '@recon/transport';
+import { curriculumSplits } from './curriculum-splits';
 import { assessQuality, type AnyRow, type AssessedDataset, type GoldSource } from './assess-quality';
 import { withGoldCorrections } from './gold-corrections';
 import { importDataset } from './import-dataset';
@@ -199,38 +191,7 @@ export class RunDatasetsWorker {
     curriculum: NonNullable<ExperimentConfig['datasets']['curriculum']>,
     seed: number,
   ): Promise<Part[]> {
-    const unknown = (curriculum.categories ?? []).filter((c) => !isCurriculumCategory(c));
-    if (unknown.length > 0)
-      throw new Error(`datasets.curriculum.categories: unknown ${unknown.map((c) => `'${c}'`).join(', ')}`);
-    const categories = curriculum.categories as CurriculumCategory[] | undefined;
-    // Items per category so that the split holds the configured total (rounded up to a whole round).
-    const perCategory = (total: number) =>
-      Math.ceil(total / (categories ?? CURRICULUM_CATEGORY_NAMES).length);
-    const test = generateCurriculum({
-      categories,
-      split: 'test',
-      perCategory: perCategory(curriculum.testItems),
-      seed,
-    });
-    const train = generateCurriculum({
-      categories,
-      split: 'train',
-      perCategory: perCategory(curriculum.trainItems),
-      seed,
-      exclude: new Set(test.map((i) => i.prompt)),
-    });
-    // Categories the run names already are not drawn twice.
-    const games = GAME_CURRICULUM_CATEGORY_NAMES.filter((c) => !categories?.includes(c));
-    if (curriculum.gameTrainItems && games.length > 0) {
-      train.push(
-        ...generateCurriculum({
-          categories: games,
-          split: 'train',
-          count: Math.ceil(curriculum.gameTrainItems / games.length),
-          seed,
-        }),
-      );
-    }
+    const { test, train, grpo: grpoRows } = curriculumSplits(curriculum, seed);
     const common = { source: `curriculum seed ${seed}`, format: 'generated' as const };
     return [
       {
@@ -248,11 +209,11 @@ export class RunDatasetsWorker {
         role: 'grpo',
         registration: await registerDatasetRows(this.stores, {
           ...common,
-          name: 'curriculum-train',
+          name: curriculum.grpoItems ? 'curriculum-grpo' : 'curriculum-train',
           kind: 'problems',
           split: 'train',
-          rows: train.map(problemRow),
-          categories: countBy(train),
+          rows: grpoRows.map(problemRow),
+          categories: countBy(grpoRows),
         }),
       },
       {
