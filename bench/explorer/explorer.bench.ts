@@ -42,10 +42,12 @@ async function main(): Promise<void> {
       sftSteps: Number(options.sft),
       grpoSteps: Number(options.grpo),
     });
-    await platform.eventStore.append(runId, events, {
-      expectedVersion: 'no-stream',
-      producer: TEST_PRODUCER,
-    });
+    // An append carries at most 10,000 events: a large run is recorded in consecutive batches.
+    for (let from = 0; from < events.length; from += 10_000)
+      await platform.eventStore.append(runId, events.slice(from, from + 10_000), {
+        expectedVersion: from === 0 ? 'no-stream' : from,
+        producer: TEST_PRODUCER,
+      });
     const { token } = await issueToken(
       platform,
       { name: 'bench', role: 'viewer', expiresInMs: null, actor: 'bench' },
