@@ -479,13 +479,21 @@ describe('run explorer in Chromium', () => {
       ),
     );
     // The synthetic run has no trainable config: the re-execution fails, saying why, and the page shows it.
-    await page.waitForFunction(
-      () => /Failed|Identical|DIVERGED/.test(document.querySelector('#verify-status')?.textContent ?? ''),
+    // When it ends the audit page is drawn again (the outcome is now recorded on the run): read the finished
+    // state from one snapshot of the page.
+    const finished = await page.waitForFunction(
+      () => {
+        const status = document.querySelector('#verify-status')?.textContent ?? '';
+        return /Failed|Identical|DIVERGED/.test(status)
+          ? { status, output: document.querySelector('#verify-output')?.textContent ?? '' }
+          : null;
+      },
       undefined,
       { timeout: 90_000 },
     );
-    expect(await page.textContent('#verify-status')).toContain('Failed (exit 1');
-    expect(await page.textContent('#verify-output')).toMatch(/config|run/);
+    const { status, output } = (await finished.jsonValue()) as { status: string; output: string };
+    expect(status).toContain('Failed (exit 1');
+    expect(output).toMatch(/config|run/);
     await shot('audit-verify');
     expect(consoleErrors).toEqual([]);
   }, 120_000);

@@ -6,7 +6,12 @@ import type { AuditView, VerificationJob } from './types';
 const runPath = (runId: string) => `/runs/${encodeURIComponent(runId)}`;
 
 /** The verification panel: the latest `recon replay --verify` and, for operators, a button to start one. */
-function verificationPanel(runId: string, signal: AbortSignal, onFinished: () => void): HTMLElement {
+function verificationPanel(
+  runId: string,
+  signal: AbortSignal,
+  onFinished: () => void,
+  latest: VerificationJob | Record<string, never>,
+): HTMLElement {
   const status = h('p', { id: 'verify-status', role: 'status' }, 'No verification started from here yet.');
   const output = h('pre', { id: 'verify-output', class: 'output', hidden: true });
   const button = h('button', { type: 'button', id: 'verify-start' }, 'Start replay --verify');
@@ -53,7 +58,11 @@ function verificationPanel(runId: string, signal: AbortSignal, onFinished: () =>
             : String(error);
     }
   });
-  void poll(false).catch(() => undefined);
+  // The page is drawn with the latest verification already in it (a redraw after one finished must not flash
+  // "none yet"); a running one is followed from here.
+  render(latest);
+  if ('state' in latest && latest.state === 'running')
+    timer = window.setTimeout(() => void poll(true).catch(() => undefined), 1000);
   return h(
     'section',
     { class: 'verification' },
@@ -72,7 +81,10 @@ function verificationPanel(runId: string, signal: AbortSignal, onFinished: () =>
 
 /** The audit page: the verdict (chain, signed checkpoint, blobs) first, then the audit report's sections. */
 export async function auditView(main: HTMLElement, runId: string, signal: AbortSignal): Promise<void> {
-  const { body: audit } = await getJson<AuditView>(`${runPath(runId)}/audit/report`, signal);
+  const [{ body: audit }, { body: latest }] = await Promise.all([
+    getJson<AuditView>(`${runPath(runId)}/audit/report`, signal),
+    getJson<VerificationJob | Record<string, never>>(`${runPath(runId)}/audit/verification`, signal),
+  ]);
   const { chain } = audit;
   const broken = chain.firstBroken;
   show(
@@ -115,7 +127,12 @@ export async function auditView(main: HTMLElement, runId: string, signal: AbortS
         chain.ok ? '' : ` (only the events before position ${broken!.position} were read)`,
       ),
     ),
-    verificationPanel(runId, signal, () => void auditView(main, runId, signal).catch(() => undefined)),
+    verificationPanel(
+      runId,
+      signal,
+      () => void auditView(main, runId, signal).catch(() => undefined),
+      latest,
+    ),
     h(
       'div',
       { class: 'report-blocks' },
