@@ -271,7 +271,11 @@ describe('recon api (embedded single-user mode)', () => {
       const exited = new Promise((resolve) => child.on('exit', resolve));
       child.kill('SIGINT');
       await exited;
+      // Ctrl-C closes the platform, and the last process out stops the embedded server (on a fresh home too,
+      // where the server was just initialised).
+      const stopped = !existsSync(join(home, 'pg', 'postmaster.pid'));
       rmSync(home, { recursive: true, force: true });
+      expect(stopped).toBe(true);
     }
   });
 });

