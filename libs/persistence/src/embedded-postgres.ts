@@ -41,37 +41,47 @@ export function embeddedPort(home: string): number {
   return 55000 + (digest.readUInt16BE(0) % 2000);
 }
 
-function runningPort(dataDir: string): number | null {
+/**
+ * The server running on `dataDir`, from its pid file; null when there is none or the file is stale (its
+ * process is gone, and the server cleans the file up on its next start).
+ */
+function postmaster(dataDir: string): { pid: number; port: number } | null {
   const pidFile = join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return null;
   const lines = readFileSync(pidFile, 'utf8').split('\n');
   const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
   try {
     process.kill(pid, 0);
   } catch {
-    return null; // stale pid file: the server is gone and will clean it up on its next start
+    return null;
   }
-  return Number(lines[3]);
+  return { pid, port: Number(lines[3]) };
 }
 
-async function ensureDatabase(port: number): Promise<void> {
-  const client = new Client({
+function client(port: number, database: string, applicationName?: string): Client {
+  return new Client({
     host: '127.0.0.1',
     port,
     user: USER,
     password: PASSWORD,
-    database: 'postgres',
+    database,
+    ...(applicationName ? { application_name: applicationName } : {}),
   });
-  await client.connect();
+}
+
+async function ensureDatabase(port: number): Promise<void> {
+  const admin = client(port, 'postgres');
+  await admin.connect();
   try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
     if (found.rowCount === 0)
-      await client.query(`CREATE DATABASE ${DATABASE}`).catch((error: { code?: string }) => {
+      await admin.query(`CREATE DATABASE ${DATABASE}`).catch((error: { code?: string }) => {
         // 42P04 duplicate_database, 23505 unique_violation: a process starting beside this one created it.
         if (error.code !== '42P04' && error.code !== '23505') throw error;
       });
   } finally {
-    await client.end();
+    await admin.end();
   }
 }
 
@@ -83,14 +93,7 @@ function messageOf(error: unknown): string {
 const presencesHere = new Map<string, Set<Client>>();
 
 async function openPresence(port: number, dataDir: string): Promise<Client> {
-  const presence = new Client({
-    host: '127.0.0.1',
-    port,
-    user: USER,
-    password: PASSWORD,
-    database: DATABASE,
-    application_name: `${PRESENCE}:${process.pid}`,
-  });
+  const presence = client(port, DATABASE, `${PRESENCE}:${process.pid}`);
   // The server going away (its last user stopped it, or an operator did) must not crash this process.
   presence.on('error', () => undefined);
   await presence.connect();
@@ -121,16 +124,16 @@ async function otherUsers(presence: Client, dataDir: string): Promise<number> {
   }
 }
 
-/** Until the server has removed its pid file (a zombie left unreaped, as under a bare PID 1, still "exists"). */
+/** Until the server is gone or has removed its pid file (a zombie left unreaped, as under a bare PID 1, still "exists"). */
 async function waitForExit(dataDir: string, pid: number, timeoutMs: number): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
-    if (!processAlive(pid) || postmasterPid(dataDir) !== pid) return;
+    if (postmaster(dataDir)?.pid !== pid) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
 /**
- * Joins the server on `port`: this process becomes one of its users, and on stop() the last user out shuts it
+ * Joins the server on `port` (its database created): this process becomes one of its users, and on stop() the last user out shuts it
  * down (PostgreSQL's fast shutdown, waited for).
  */
 async function useServer(
@@ -139,7 +142,6 @@ async function useServer(
   owned: boolean,
   lock: string,
 ): Promise<EmbeddedDatabase> {
-  await ensureDatabase(port);
   const presence = await openPresence(port, dataDir);
   let stopped = false;
   return {
@@ -153,8 +155,8 @@ async function useServer(
         presencesHere.get(dataDir)?.delete(presence);
         await presence.end().catch(() => undefined);
         if (others > 0) return;
-        const pid = postmasterPid(dataDir);
-        if (pid === null) return;
+        const pid = postmaster(dataDir)?.pid;
+        if (pid === undefined) return;
         try {
           process.kill(pid, 'SIGINT'); // PostgreSQL's fast shutdown
         } catch {
@@ -164,13 +166,6 @@ async function useServer(
       });
     },
   };
-}
-
-function postmasterPid(dataDir: string): number | null {
-  const pidFile = join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return null;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
 /**
@@ -187,8 +182,11 @@ export async function startEmbeddedPostgres(home: string): Promise<EmbeddedDatab
   // Joining, starting and the last user's stop take one lock, so that no process joins a server being stopped.
   const lock = join(resolve(home), 'pg.lock');
   return withLock(lock, async () => {
-    const existing = runningPort(dataDir);
-    if (existing) return useServer(existing, dataDir, false, lock);
+    const existing = postmaster(dataDir);
+    if (existing) {
+      await ensureDatabase(existing.port);
+      return useServer(existing.port, dataDir, false, lock);
+    }
     const port = embeddedPort(home);
     const logs: string[] = [];
     try {
