@@ -10,6 +10,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { Command } from 'commander';
 import { chromium } from 'playwright-core';
+import { MAX_EVENTS_PER_APPEND } from '@recon/eventlog';
 import { createScratchPlatform } from '@recon/persistence';
 import { createServiceApp, issueToken, PlatformModule } from '@recon/service-kit';
 import { InProcessEventBus } from '@recon/transport';
@@ -42,9 +43,9 @@ async function main(): Promise<void> {
       sftSteps: Number(options.sft),
       grpoSteps: Number(options.grpo),
     });
-    // An append carries at most 10,000 events: a large run is recorded in consecutive batches.
-    for (let from = 0; from < events.length; from += 10_000)
-      await platform.eventStore.append(runId, events.slice(from, from + 10_000), {
+    // An append carries at most MAX_EVENTS_PER_APPEND events: a large run is recorded in consecutive batches.
+    for (let from = 0; from < events.length; from += MAX_EVENTS_PER_APPEND)
+      await platform.eventStore.append(runId, events.slice(from, from + MAX_EVENTS_PER_APPEND), {
         expectedVersion: from === 0 ? 'no-stream' : from,
         producer: TEST_PRODUCER,
       });
