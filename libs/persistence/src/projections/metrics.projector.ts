@@ -1,36 +1,38 @@
-import type { EntityManager } from 'typeorm';
+import { IsNull, MoreThanOrEqual, type EntityManager } from 'typeorm';
 import type { RecordedEvent } from '@recon/eventlog';
-import type { PayloadOf } from '@recon/contracts';
-import { insertRows, type Projector } from './projector';
-
-interface Point {
-  run_id: string;
-  name: string;
-  step: number;
-  global_position: number;
-  value: number;
-  superseded_by: number | null;
-}
+import { MetricPointEntity } from '../entities';
+import { insertRows, readModelTable, type Projector } from './projector';
 
 /** The metric series an event contributes, as (name, value) at the event's step. */
 export function metricPointsOf(event: RecordedEvent): Array<{ name: string; step: number; value: number }> {
-  const points = (prefix: string, step: number, base: Record<string, number>, extra: Record<string, number>) => {
+  const points = (
+    prefix: string,
+    step: number,
+    base: Record<string, number>,
+    extra: Record<string, number>,
+  ) => {
     const merged = { ...extra, ...base };
     return Object.keys(merged)
       .sort()
       .map((key) => ({ name: `${prefix}/${key}`, step, value: merged[key] }));
   };
   if (event.type === 'sft.step.completed') {
-    const p = event.payload as PayloadOf<'sft.step.completed'>;
+    const p = event.payload;
     return points(
       'sft',
       p.step,
-      { loss: p.loss, learning_rate: p.learningRate, grad_norm: p.gradNorm, tokens: p.tokens, examples: p.examples },
+      {
+        loss: p.loss,
+        learning_rate: p.learningRate,
+        grad_norm: p.gradNorm,
+        tokens: p.tokens,
+        examples: p.examples,
+      },
       p.metrics,
     );
   }
   if (event.type === 'grpo.step.completed') {
-    const p = event.payload as PayloadOf<'grpo.step.completed'>;
+    const p = event.payload;
     return points(
       'grpo',
       p.step,
@@ -56,7 +58,7 @@ export function metricPointsOf(event: RecordedEvent): Array<{ name: string; step
  */
 export class MetricsProjector implements Projector {
   readonly name = 'metrics';
-  readonly tables = [{ name: 'metric_points', orderBy: 'run_id, name, global_position' }];
+  readonly tables = [readModelTable(MetricPointEntity)];
   private readonly lastStep = new Map<string, number>();
 
   readonly eventTypes = ['sft.step.completed', 'grpo.step.completed'];
@@ -75,46 +77,44 @@ export class MetricsProjector implements Projector {
   }
 
   async apply(manager: EntityManager, events: RecordedEvent[]): Promise<void> {
-    const pending: Point[] = [];
+    const pending: MetricPointEntity[] = [];
     for (const event of events) {
+      const position = String(event.globalPosition);
       for (const point of metricPointsOf(event)) {
         const last = await this.lastStepOf(manager, event.streamId, point.name);
         if (point.step <= last) {
           for (const earlier of pending) {
-            if (earlier.run_id === event.streamId && earlier.name === point.name && earlier.step >= point.step) {
-              earlier.superseded_by ??= event.globalPosition;
+            if (
+              earlier.runId === event.streamId &&
+              earlier.name === point.name &&
+              earlier.step >= point.step
+            ) {
+              earlier.supersededBy ??= position;
             }
           }
-          await manager.query(
-            `UPDATE metric_points SET superseded_by = $4
-              WHERE run_id = $1 AND name = $2 AND step >= $3 AND superseded_by IS NULL`,
-            [event.streamId, point.name, point.step, event.globalPosition],
+          await manager.update(
+            MetricPointEntity,
+            {
+              runId: event.streamId,
+              name: point.name,
+              step: MoreThanOrEqual(point.step),
+              supersededBy: IsNull(),
+            },
+            { supersededBy: position },
           );
         }
         this.lastStep.set(`${event.streamId}\u0000${point.name}`, point.step);
         pending.push({
-          run_id: event.streamId,
+          runId: event.streamId,
           name: point.name,
           step: point.step,
-          global_position: event.globalPosition,
+          globalPosition: position,
           value: point.value,
-          superseded_by: null,
+          supersededBy: null,
         });
       }
     }
-    await insertRows(
-      manager,
-      'metric_points',
-      [
-        ['run_id', 'text'],
-        ['name', 'text'],
-        ['step', 'integer'],
-        ['global_position', 'bigint'],
-        ['value', 'double precision'],
-        ['superseded_by', 'bigint'],
-      ],
-      pending as unknown as Array<Record<string, unknown>>,
-    );
+    await insertRows(manager, MetricPointEntity, pending);
   }
 
   async applyRange(): Promise<void> {}

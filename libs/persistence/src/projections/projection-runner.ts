@@ -1,5 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { sha256Hex, type EventStore } from '@recon/eventlog';
+import { ProjectionCheckpointEntity } from '../entities';
+import { columnNames, tableDefinition } from '../entities/table-definition';
 import type { LogRange, Projector } from './projector';
 import { PROJECTION_PROCESSOR_LOCK } from './projection-processor';
 import { MetricsProjector } from './metrics.projector';
@@ -64,10 +66,8 @@ export class ProjectionRunner {
   }
 
   private async checkpoints(manager: EntityManager): Promise<Map<string, number>> {
-    const rows: Array<{ projector: string; global_position: string }> = await manager.query(
-      'SELECT projector, global_position FROM projection_checkpoints',
-    );
-    return new Map(rows.map((row) => [row.projector, Number(row.global_position)]));
+    const rows = await manager.find(ProjectionCheckpointEntity);
+    return new Map(rows.map((row) => [row.projector, Number(row.globalPosition)]));
   }
 
   /** Projects every committed event not yet projected; returns how many positions were covered. */
@@ -95,7 +95,10 @@ export class ProjectionRunner {
    */
   async awaitProjected(
     position?: number,
-    { timeoutMs = 5000, onTimeout = 'catch-up' }: { timeoutMs?: number; onTimeout?: 'catch-up' | 'return' } = {},
+    {
+      timeoutMs = 5000,
+      onTimeout = 'catch-up',
+    }: { timeoutMs?: number; onTimeout?: 'catch-up' | 'return' } = {},
   ): Promise<void> {
     const target = position ?? (await this.headPosition());
     if ((await this.projectedPosition()) >= target) return;
@@ -103,7 +106,7 @@ export class ProjectionRunner {
       await this.catchUp();
       return;
     }
-    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
       await new Promise((r) => setTimeout(r, 25));
       if ((await this.projectedPosition()) >= target) return;
     }
@@ -140,10 +143,12 @@ export class ProjectionRunner {
         const upTo = Math.min(Number(head), from + this.batchSize);
         if (upTo <= from) return 0;
         await this.applyRange(manager, { after: from, upTo }, positions);
+        const table = tableDefinition(ProjectionCheckpointEntity).name;
+        const { projector: key, globalPosition } = columnNames(ProjectionCheckpointEntity);
         for (const projector of this.projectors) {
           await manager.query(
-            `INSERT INTO projection_checkpoints (projector, global_position) VALUES ($1, $2)
-             ON CONFLICT (projector) DO UPDATE SET global_position = GREATEST(projection_checkpoints.global_position, $2)`,
+            `INSERT INTO ${table} (${key}, ${globalPosition}) VALUES ($1, $2)
+             ON CONFLICT (${key}) DO UPDATE SET ${globalPosition} = GREATEST(${table}.${globalPosition}, $2)`,
             [projector.name, upTo],
           );
         }
@@ -156,7 +161,11 @@ export class ProjectionRunner {
   }
 
   /** Applies a range of the log to every projector, each from its own checkpoint when one is given. */
-  private async applyRange(manager: EntityManager, range: LogRange, positions?: Map<string, number>): Promise<void> {
+  private async applyRange(
+    manager: EntityManager,
+    range: LogRange,
+    positions?: Map<string, number>,
+  ): Promise<void> {
     const decoded =
       this.decodedTypes.length === 0
         ? []
@@ -170,7 +179,9 @@ export class ProjectionRunner {
       if (after >= range.upTo) continue;
       await projector.apply(
         manager,
-        decoded.filter((e) => e.globalPosition > after && !e.tombstonedBy && projector.eventTypes.includes(e.type)),
+        decoded.filter(
+          (e) => e.globalPosition > after && !e.tombstonedBy && projector.eventTypes.includes(e.type),
+        ),
       );
       await projector.applyRange(manager, { ...range, after });
     }

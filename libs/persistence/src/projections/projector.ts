@@ -1,10 +1,20 @@
 import type { EntityManager } from 'typeorm';
 import type { RecordedEvent } from '@recon/eventlog';
+import { primaryKeyOrder, tableDefinition, type EntityClass } from '../entities/table-definition';
 
+/** A table a projector owns: its entity (the table's one declaration), name and digest order. */
 export interface ReadModelTable {
+  entity: EntityClass;
   name: string;
+  /** Its primary key: the ORDER BY that makes its digest deterministic. */
   orderBy: string;
   perRun?: boolean;
+}
+
+/** The read-model table an entity declares; rows keyed by `run_id` unless `perRun: false`. */
+export function readModelTable(entity: EntityClass, options: { perRun?: false } = {}): ReadModelTable {
+  const definition = tableDefinition(entity);
+  return { entity, name: definition.name, orderBy: primaryKeyOrder(definition), ...options };
 }
 
 /** A slice of the log: events with after < global_position <= upTo, optionally of one run only. */
@@ -33,7 +43,7 @@ export function rangeCondition(range: LogRange): { sql: string; params: unknown[
  */
 export interface Projector {
   readonly name: string;
-  /** Owned tables with the ORDER BY that makes their digest deterministic. */
+  /** Owned tables (see readModelTable). */
   readonly tables: ReadonlyArray<ReadModelTable>;
   /** Types delivered to `apply`, decoded; empty for a projector that works only in SQL. */
   readonly eventTypes: readonly string[];
@@ -43,18 +53,22 @@ export interface Projector {
   reset(): void;
 }
 
-/** Inserts rows through one statement: the rows travel as a JSON array and are expanded by PostgreSQL. */
-export async function insertRows(
+/**
+ * Inserts rows of an entity's table through one statement: every column the entity declares, the rows
+ * travelling as one JSON array (keyed by property) that PostgreSQL expands with the declared types.
+ */
+export async function insertRows<E extends object>(
   manager: EntityManager,
-  table: string,
-  columns: ReadonlyArray<[name: string, type: string]>,
-  rows: Array<Record<string, unknown>>,
+  entity: EntityClass<E>,
+  rows: readonly E[],
 ): Promise<void> {
   if (rows.length === 0) return;
-  const names = columns.map(([name]) => name).join(', ');
-  const definitions = columns.map(([name, type]) => `${name} ${type}`).join(', ');
+  const { name, columns } = tableDefinition(entity);
+  const names = columns.map((c) => c.name).join(', ');
+  const fields = columns.map((c) => `x."${c.property}"`).join(', ');
+  const record = columns.map((c) => `"${c.property}" ${c.type}`).join(', ');
   await manager.query(
-    `INSERT INTO ${table} (${names}) SELECT ${names} FROM jsonb_to_recordset($1::jsonb) AS x(${definitions})`,
+    `INSERT INTO ${name} (${names}) SELECT ${fields} FROM jsonb_to_recordset($1::jsonb) AS x(${record})`,
     [JSON.stringify(rows)],
   );
 }
