@@ -270,6 +270,28 @@ export function gtbenchOpponentName(opponent: GtbenchOpponentSetting): string {
   return `checkpoint:${opponent.run ? `${opponent.run}/` : ''}${opponent.stage}`;
 }
 
+/**
+ * The opponents of a GTBench suite, each a name or an object as above, named apart (results are keyed by
+ * name). `evaluation.gtbench.opponents` and `recon eval --opponents` are both checked by it.
+ */
+export const gtbenchOpponentsSchema = z
+  .array(gtbenchOpponentSchema)
+  .min(1)
+  .superRefine((opponents, context) => {
+    const seen = new Map<string, number>();
+    opponents.forEach((opponent, i) => {
+      const name = gtbenchOpponentName(opponent);
+      const first = seen.get(name);
+      if (first !== undefined)
+        context.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `opponent '${name}' is also opponent ${first}: give one of them another name`,
+        });
+      seen.set(name, i);
+    });
+  });
+
 const evaluationSchema = z.strictObject({
   stages: z
     .array(z.enum(['untrained', 'sft', 'grpo']))
@@ -301,24 +323,7 @@ const evaluationSchema = z.strictObject({
     .strictObject({
       matches: positiveInt.default(10),
       temperature: z.number().min(0).default(0.6),
-      opponents: z
-        .array(gtbenchOpponentSchema)
-        .min(1)
-        .default(['random', 'mcts'])
-        .superRefine((opponents, context) => {
-          const seen = new Map<string, number>();
-          opponents.forEach((opponent, i) => {
-            const name = gtbenchOpponentName(opponent);
-            const first = seen.get(name);
-            if (first !== undefined)
-              context.addIssue({
-                code: 'custom',
-                path: [i],
-                message: `opponent '${name}' is also opponent ${first}: give one of them another name`,
-              });
-            seen.set(name, i);
-          });
-        }),
+      opponents: gtbenchOpponentsSchema.default(['random', 'mcts']),
       /** The games to play (all ten of GTBench when absent), in GTBench's order whatever the order here. */
       games: z
         .array(z.enum(GTBENCH_GAMES))

@@ -21,8 +21,13 @@ const STAGE_ORDER: readonly Stage[] = ['untrained', 'sft', 'grpo'];
 
 /** An opponent named in `evaluation.gtbench.opponents` cannot play: the message names it and says why. */
 export class OpponentSettingError extends Error {
-  constructor(index: number, name: string, reason: string) {
-    super(`evaluation.gtbench.opponents[${index}] (${name}): ${reason}`);
+  constructor(
+    /** Its place in the settings (`--opponents` lists them in the same order). */
+    readonly index: number,
+    readonly opponent: string,
+    readonly reason: string,
+  ) {
+    super(`evaluation.gtbench.opponents[${index}] (${opponent}): ${reason}`);
     this.name = 'OpponentSettingError';
   }
 }

@@ -1,4 +1,5 @@
 import { DatasetImportError } from '@recon/econ';
+import { OpponentSettingError } from '@recon/evaluation';
 import { BlobNotFoundError, type RecordedEvent } from '@recon/eventlog';
 import { ConfigError } from '@recon/experiment';
 import { HandlerFailedError } from '@recon/transport';
@@ -21,6 +22,11 @@ describe('describeFailure', () => {
       1,
     ],
     [new BlobNotFoundError('ab'.repeat(32)), `recon: blob ${'ab'.repeat(32)} is not in the blob store\n`, 1],
+    [
+      new OpponentSettingError(1, 'checkpoint:r9/sft', 'no run r9 in this home'),
+      'recon: evaluation.gtbench.opponents[1] (checkpoint:r9/sft): no run r9 in this home\n',
+      2,
+    ],
   ] as const)('prints a known failure as its message alone: %s', (error, text, exitCode) => {
     const failure = describeFailure(error, false);
     expect(failure.text).toContain(text);

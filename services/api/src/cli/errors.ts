@@ -14,6 +14,7 @@ import {
   DatasetNotRegisteredError,
   PendingMigrationsError,
 } from '@recon/persistence';
+import { OpponentSettingError } from '@recon/evaluation';
 import { TokenizerFormatError } from '@recon/policy';
 import { TokenRejectedError } from '@recon/service-kit';
 import { HandlerFailedError, KafkaConfigError } from '@recon/transport';
@@ -24,6 +25,8 @@ import { CliFailure } from './context';
 /** Failures whose message already says what is wrong and where: the user's to fix, not a bug. */
 const USER_FACING: ReadonlyArray<readonly [abstract new (...args: never[]) => Error, number]> = [
   [ConfigError, 2],
+  // A GTBench opponent of the config that cannot play (a checkpoint of no run, an unset key variable).
+  [OpponentSettingError, 2],
   [DatasetImportError, 1],
   [RecordedConfigError, 1],
   [ContractViolationError, 1],

@@ -1,4 +1,4 @@
-import { defaultEvalId, EvalUsageError, parseOpponents, parsePolicySpec, parseSuites } from './eval-options';
+import { defaultEvalId, EvalUsageError, parsePolicySpec, parseSuites } from './eval-options';
 
 describe('recon eval options', () => {
   it('reads openai:<base-url> policies and names what is wrong in others', () => {
@@ -18,14 +18,12 @@ describe('recon eval options', () => {
     expect(() => parsePolicySpec('builtin:x')).toThrow(EvalUsageError);
   });
 
-  it('reads suite and opponent lists in order, without repeats, refusing unknown names', () => {
+  it('reads suite lists in order, without repeats, refusing unknown names', () => {
     expect(parseSuites('gtbench, recon-eval,gtbench')).toEqual(['gtbench', 'recon-eval']);
     expect(() => parseSuites('recon-eval,chess')).toThrow(
       "--suite: unknown suite 'chess' (known: recon-eval, complete-info, gtbench)",
     );
     expect(() => parseSuites(' , ')).toThrow(/--suite: name at least one of/);
-    expect(parseOpponents('random,mcts')).toEqual(['random', 'mcts']);
-    expect(() => parseOpponents('stockfish')).toThrow(/unknown opponents 'stockfish'/);
   });
 
   it('derives a valid stream id from any model name', () => {

@@ -1,5 +1,4 @@
 import { EXTERNAL_SUITES, type ExternalSuite } from '@recon/contracts';
-import type { OpponentName } from '@recon/evaluation';
 
 /** A command-line value that is wrong; the message names the option and what it expected. */
 export class EvalUsageError extends Error {
@@ -44,12 +43,6 @@ function parseList<T extends string>(option: string, value: string, known: reado
 /** `--suite a,b`: suite names, each known, in the order given, without repeats. */
 export function parseSuites(value: string): ExternalSuite[] {
   return parseList('--suite', value, EXTERNAL_SUITES);
-}
-
-export const OPPONENTS: readonly OpponentName[] = ['random', 'mcts', 'mcts-fair', 'tit-for-tat'];
-
-export function parseOpponents(value: string): OpponentName[] {
-  return parseList('--opponents', value, OPPONENTS);
 }
 
 /** A stream id for an evaluation: `eval-<model>-<time>` with the model's name made safe. */

@@ -27,6 +27,65 @@ describe('configProblems', () => {
     expect(rewardProblems(preset, embeddedRewards([]), [])).toEqual([]);
   });
 
+  it("holds the paper's settings in recon-lab (recon-reference.md), on all of the Recon data", () => {
+    const lab = loadExperimentConfig(resolveConfigPath('recon-lab'));
+    expect(lab.datasets).toEqual({
+      recon: {
+        path: '../shared/recon-data',
+        sft: 'sft_cot_dataset.csv',
+        train: 'train_dataset.csv',
+        eval: 'eval_dataset.csv',
+      },
+    });
+    expect(lab.sft).toMatchObject({
+      steps: 2700,
+      batchSize: 8,
+      gradientAccumulation: 1,
+      learningRate: 2e-4,
+      schedule: 'linear',
+      warmupSteps: 5,
+      weightDecay: 0.01,
+    });
+    expect(lab.grpo).toMatchObject({
+      steps: 2250,
+      promptsPerStep: 4,
+      numGenerations: 8,
+      // 4 x 8 = 32 completions per optimizer step, cut into the paper's 4 micro-batches of 8.
+      gradientAccumulation: 4,
+      learningRate: 5e-6,
+      schedule: 'cosine',
+      warmupRatio: 0.1,
+      adamBetas: [0.9, 0.99],
+      weightDecay: 0.1,
+      maxGradNorm: 0.1,
+      lossType: 'grpo',
+    });
+    expect(lab.rewards).toEqual([{ id: 'recon-hierarchical', weight: 1 }]);
+    expect(lab.evaluation).toMatchObject({
+      stages: ['untrained', 'sft', 'grpo'],
+      maxNewTokens: 6144,
+      reconEval: { temperature: 0 },
+      completeInformation: { trials: 20, temperature: 0.6 },
+      gtbench: { matches: 10, temperature: 0.6, opponents: ['random', 'mcts'] },
+    });
+    // All of Recon-Eval and all ten GTBench games, free-form.
+    expect(lab.evaluation.reconEval?.items).toBeUndefined();
+    expect(lab.evaluation.heldOut).toBeUndefined();
+    expect(lab.evaluation.gtbench?.games).toBeUndefined();
+    expect(lab.evaluation.gtbench?.decoding).toBeUndefined();
+    // The context holds the longest Recon prompt (1,889 characters, so at most as many tokens) and 6,144 more.
+    if (lab.policy.kind !== 'builtin') throw new Error('recon-lab trains the built-in policy');
+    expect(lab.policy.contextLength).toBeGreaterThanOrEqual(6144 + 1889 + 64);
+    expect(lab.grpo!.maxCompletionTokens).toBe(6144);
+    // Its GPU backend is what lets it pass the memory check: on a wasm heap every pass would abort.
+    expect(lab.policy.backend).toBe('tensorflow-gpu');
+    expect(keys(configProblems({ ...lab, policy: { ...lab.policy, backend: 'wasm' } }))).toEqual([
+      'sft.batchSize',
+      'grpo.gradientAccumulation',
+      'grpo.rolloutShards',
+    ]);
+  });
+
   it('names heads that do not divide dModel, a too small vocabulary and unknown categories', () => {
     const problems = configProblems(
       parseExperimentConfig(`name: t

@@ -86,6 +86,10 @@ export async function runExternalEvaluation(
   const { evalId } = options;
   const append = (events: NewEvent[], expectedVersion: 'any' | 'no-stream' = 'any') =>
     stores.eventStore.append(evalId, events, { expectedVersion, producer: evaluationProducer() });
+  // An opponent that cannot play (a checkpoint of a run not in this home, an unset key variable) is refused
+  // before anything is recorded, not once the games start: built here to check it (no request, no policy load).
+  if (options.suites.includes('gtbench'))
+    await gtbenchOpponents(options, stores, new Map(), new PolicyCache(stores.blobStore, 1));
   const progress = await startOrResume(options, stores, append);
   if (progress.completed) return progress.completed;
 
@@ -370,6 +374,25 @@ async function completeInformation(context: SuiteContext): Promise<Record<string
   );
 }
 
+/** The GTBench opponents of an evaluation; an LLM opponent's requests number on from `attempts`. */
+function gtbenchOpponents(
+  options: ExternalEvaluationOptions,
+  stores: ExternalEvaluationStores,
+  attempts: Map<string, number>,
+  policies: PolicyCache,
+  signal?: AbortSignal,
+) {
+  const settings = options.gtbench;
+  return suiteOpponents(settings.opponents, {
+    stores,
+    streamId: options.evalId,
+    suite: { temperature: settings.temperature, maxTokens: options.maxTokens },
+    loadPolicy: (hash) => policies.get(hash),
+    recorded: { attempts, answered: new Map() },
+    signal,
+  });
+}
+
 async function gtbench(context: SuiteContext): Promise<Record<string, number>> {
   const { options, model } = context;
   const settings = options.gtbench;
@@ -378,14 +401,13 @@ async function gtbench(context: SuiteContext): Promise<Record<string, number>> {
   );
   // LLM opponents record their requests on this stream; checkpoint opponents (of a named run) stay loaded.
   const policies = new PolicyCache(context.stores.blobStore, Math.max(1, settings.opponents.length));
-  const opponents = await suiteOpponents(settings.opponents, {
-    stores: context.stores,
-    streamId: options.evalId,
-    suite: { temperature: settings.temperature, maxTokens: options.maxTokens },
-    loadPolicy: (hash) => policies.get(hash),
-    recorded: { attempts: context.progress.attempts, answered: new Map() },
-    signal: context.stop.signal,
-  });
+  const opponents = await gtbenchOpponents(
+    options,
+    context.stores,
+    context.progress.attempts,
+    policies,
+    context.stop.signal,
+  );
   const games = GTBENCH_TEXT_GAMES.filter((t) => !settings.games || settings.games.includes(t.game.name));
   const cells = (
     await Promise.all(

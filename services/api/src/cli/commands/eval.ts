@@ -7,15 +7,16 @@ import {
   ExternalEvaluationConflictError,
   ExternalModelError,
   headlineResults,
+  OpponentSettingError,
 } from '@recon/evaluation';
 import { evaluateExternalModel } from '../../external-eval/evaluate-external-model';
 import {
   defaultEvalId,
   EvalUsageError,
-  parseOpponents,
   parsePolicySpec,
   parseSuites,
 } from '../../external-eval/eval-options';
+import { OPPONENT_SPEC_FORMS, parseOpponentSpecs } from '../../external-eval/opponent-specs';
 import { CliFailure, cliExternalEvaluationContext, withPlatform } from '../context';
 import { printJsonOr } from '../output';
 import { signCheckpointAfterRun } from '../../log-checkpoints';
@@ -89,7 +90,13 @@ export function evalCommand(): Command {
     .option('--limit <n>', 'recon-eval: n items, a seeded draw stratified by category (--seed)', int(1))
     .option('--trials <n>', 'complete-info: self-play trials per game', int(1), 20)
     .option('--matches <n>', 'gtbench: matches per game and opponent', int(1), 10)
-    .option('--opponents <names>', 'gtbench opponents: random, mcts, mcts-fair, tit-for-tat', 'random,mcts')
+    .option(
+      '--opponents <specs>',
+      `gtbench opponents, comma-separated, as evaluation.gtbench.opponents of a config: ${OPPONENT_SPEC_FORMS}; ` +
+        'an LLM or checkpoint takes its other settings as &key=value after the model, #key=value&… after the checkpoint ' +
+        '(e.g. openai:https://api.openai.com/v1#gpt-4o-mini&apiKeyEnv=OPENAI_API_KEY); every LLM request is recorded',
+      'random,mcts',
+    )
     .addOption(
       new Option(
         '--invalid-policy <policy>',
@@ -123,11 +130,19 @@ export function evalCommand(): Command {
       try {
         policy = parsePolicySpec(options.policy);
         suites = parseSuites(options.suite);
-        opponents = parseOpponents(options.opponents);
+        opponents = parseOpponentSpecs(options.opponents);
       } catch (error) {
         if (error instanceof EvalUsageError) throw new CliFailure(error.message, 2);
         throw error;
       }
+      const ownStage = opponents.find(
+        ({ setting }) => typeof setting !== 'string' && setting.kind === 'checkpoint' && !setting.run,
+      );
+      if (ownStage)
+        throw new CliFailure(
+          `--opponents '${ownStage.spec}': an external model has no stages of its own: name the run, checkpoint:<run>/<stage>`,
+          2,
+        );
       const apiKey = options.apiKeyEnv ? process.env[options.apiKeyEnv] : undefined;
       if (options.apiKeyEnv && !apiKey)
         throw new CliFailure(`--api-key-env ${options.apiKeyEnv}: the variable is not set`, 2);
@@ -164,7 +179,7 @@ export function evalCommand(): Command {
               gtbench: {
                 matches: options.matches,
                 temperature: options.temperature,
-                opponents,
+                opponents: opponents.map(({ setting }) => setting),
                 invalidPolicy: options.invalidPolicy,
                 reasks: 3,
               },
@@ -173,6 +188,8 @@ export function evalCommand(): Command {
           );
         } catch (error) {
           if (error instanceof ExternalEvaluationConflictError) throw new CliFailure(error.message, 1);
+          if (error instanceof OpponentSettingError)
+            throw new CliFailure(`--opponents '${opponents[error.index].spec}': ${error.reason}`, 2);
           if (error instanceof WrongExpectedVersionError && error.streamId === evalId)
             throw new CliFailure(`--eval-id ${evalId}: that stream already has events; choose another id`, 2);
           if (signal.aborted)
