@@ -47,6 +47,8 @@ const FRAMEWORKS = [
   'express/*',
   'prom-client',
   'reflect-metadata',
+  'nestjs-pino',
+  'pino-http',
 ];
 
 const alternatives = (names) => names.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');

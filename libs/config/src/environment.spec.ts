@@ -13,6 +13,8 @@ describe('readEnvironment', () => {
     );
     expect(readEnvironment('RECON_PG_PORT', { RECON_PG_PORT: '55432' })).toBe(55432);
     expect(readEnvironment('RECON_KAFKA_NAMESPACE', { RECON_KAFKA_NAMESPACE: ' ci-7 ' })).toBe('ci-7');
+    expect(readEnvironment('RECON_LOG_LEVEL', { RECON_LOG_LEVEL: ' Debug ' })).toBe('debug');
+    expect(readEnvironment('RECON_LOG_FORMAT', { RECON_LOG_FORMAT: 'JSON' })).toBe('json');
   });
 
   it('treats a blank value as unset only where the variable says so', () => {
@@ -48,6 +50,7 @@ describe('readEnvironment', () => {
       "RECON_ERROR_EXIT_GRACE_SECONDS: expected a number of seconds >= 0, got 'Infinity'",
     ],
     ['RECON_PG_PORT', '70000', "RECON_PG_PORT: expected a port number, got '70000'"],
+    ['RECON_LOG_FORMAT', 'xml', "RECON_LOG_FORMAT: expected json or pretty, got 'xml'"],
     [
       'RECON_KAFKA_NAMESPACE',
       'a b',

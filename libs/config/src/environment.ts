@@ -57,6 +57,19 @@ const kafkaNamespace = z
   .transform((value) => value.trim())
   .pipe(z.string().regex(/^[A-Za-z0-9._-]{0,100}$/, "use letters, digits, '.', '_' and '-' (at most 100)"));
 
+const logLevel = z
+  .string()
+  .transform((value) => value.trim().toLowerCase())
+  .pipe(
+    z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+      error: 'expected trace, debug, info, warn, error, fatal or silent',
+    }),
+  );
+const logFormat = z
+  .string()
+  .transform((value) => value.trim().toLowerCase())
+  .pipe(z.enum(['json', 'pretty'], { error: 'expected json or pretty' }));
+
 const STORAGE = 'Storage: database, home, blobs';
 const AUDIT = 'Audit: signed log checkpoints, code version';
 const HTTP = 'HTTP gateway, model server and access';
@@ -210,7 +223,8 @@ export const ENVIRONMENT_VARIABLES = {
   RECON_SERVICE_NAME: {
     group: SERVICES,
     default: '`api`; set by `recon service <name>`',
-    description: 'the `service` label on every metric series of the process',
+    description:
+      'the `service` label on every metric series of the process, and the `service` field of its log lines',
   },
   RECON_ERROR_EXIT_GRACE_SECONDS: {
     group: SERVICES,
@@ -225,6 +239,22 @@ export const ENVIRONMENT_VARIABLES = {
     default: '`300`',
     description: "seconds a finished run's metric series stay exported",
     schema: seconds,
+    blankIsUnset: true,
+  },
+  RECON_LOG_LEVEL: {
+    group: SERVICES,
+    default: '`info`',
+    description:
+      'least severe level of the logs written to stderr (pino): `trace`, `debug` (each event a consumer handles), `info`, `warn`, `error`, `fatal` or `silent`. A line logged while an event is handled carries its run id, event id, type, causation and correlation ids',
+    schema: logLevel,
+    blankIsUnset: true,
+  },
+  RECON_LOG_FORMAT: {
+    group: SERVICES,
+    default: '`pretty` when stderr is a terminal, else `json`',
+    description:
+      '`json`: one JSON object per line (pino, for log collectors); `pretty`: readable lines (pino-pretty)',
+    schema: logFormat,
     blankIsUnset: true,
   },
   RECON_REWARD_PLUGINS: {

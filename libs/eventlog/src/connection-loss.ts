@@ -1,4 +1,5 @@
 import pRetry from 'p-retry';
+import { logger } from '@recon/logging';
 
 /** Socket errors of a server that is down, restarting or unreachable. */
 const SOCKET_CODES = new Set([
@@ -56,7 +57,7 @@ function messageOf(error: unknown): string {
 export interface ConnectionRetryOptions {
   /** How long an operation keeps retrying before it fails with the last error (default 60 s). */
   maxRetryMs?: number;
-  /** Where retries and recoveries are reported (default: console.warn). */
+  /** Where retries and recoveries are reported (default: a warning of the logger in scope). */
   log?: (line: string) => void;
   /** Whether this failure may be retried (default: isConnectionLoss). */
   retryable?: (error: unknown) => boolean;
@@ -81,7 +82,7 @@ export async function retryOnConnectionLoss<T>(
 ): Promise<T> {
   const maxRetryMs = options.maxRetryMs ?? connectionRetryMsFromEnv();
   const retryable = options.retryable ?? isConnectionLoss;
-  const log = options.log ?? ((line: string) => console.warn(line));
+  const log = options.log ?? ((line: string) => logger().warn(line));
   const started = Date.now();
   let failures = 0;
   // p-retry sees errors of its own making; the operation's own error is what the caller gets.
@@ -105,7 +106,7 @@ export async function retryOnConnectionLoss<T>(
       failures += 1;
       if (failures === 1 || failures % 10 === 0)
         log(
-          `recon: PostgreSQL unreachable during ${what} (${error.message}); retrying for up to ${Math.round(maxRetryMs / 1000)} s (attempt ${failures})`,
+          `PostgreSQL unreachable during ${what} (${error.message}); retrying for up to ${Math.round(maxRetryMs / 1000)} s (attempt ${failures})`,
         );
     },
   }).catch((error: unknown) => {
@@ -113,7 +114,7 @@ export async function retryOnConnectionLoss<T>(
   });
   if (failures > 0)
     log(
-      `recon: PostgreSQL reachable again: ${what} succeeded after ${failures} failed attempt(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `PostgreSQL reachable again: ${what} succeeded after ${failures} failed attempt(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
   return result;
 }

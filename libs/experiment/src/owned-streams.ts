@@ -6,6 +6,7 @@ import {
   type EventStore,
   type RecordedEvent,
 } from '@recon/eventlog';
+import { logger, rootLogger, withEventLogger } from '@recon/logging';
 import { runHasEnded, runRequestOf, type RunRequest } from './run-config';
 
 /**
@@ -42,6 +43,8 @@ const REMEMBERED_STREAMS = 4096;
  * - a handler error fails that stream (`run.failed`), not the group; only a lost database connection is
  *   thrown, so that the service exits and its restart continues from the log.
  * The stream's kind and the run's request are read once per stream (its first event never changes).
+ * The event is handled in its log scope: every line logged meanwhile, in whatever module, carries the group,
+ * the run id and the event's ids (withEventLogger); at debug level each handled event is a line.
  */
 export function ownedStreamsHandler<T extends EventType = EventType>(
   options: OwnedStreamsOptions,
@@ -61,7 +64,8 @@ export function ownedStreamsHandler<T extends EventType = EventType>(
   };
   const fail = (event: RecordedEvent<T>, error: unknown) => failStream(options, event, error);
 
-  return async (event) => {
+  const handle = async (event: RecordedEvent<T>) => {
+    if (rootLogger().isLevelEnabled('debug')) logger().debug('handling event');
     const state = await stateOf(event.streamId);
     try {
       if (state.kind === 'run' && handlers.run) {
@@ -75,6 +79,7 @@ export function ownedStreamsHandler<T extends EventType = EventType>(
       await fail(event, error);
     }
   };
+  return (event) => withEventLogger(event, { group: options.group }, () => handle(event));
 }
 
 async function readStreamState(eventStore: EventStore, streamId: string): Promise<StreamState> {
@@ -88,7 +93,10 @@ async function readStreamState(eventStore: EventStore, streamId: string): Promis
   }
 }
 
-/** Records `run.failed` on the stream, naming the group, unless the stream has ended already. */
+/**
+ * Records `run.failed` on the stream, naming the group, unless the stream has ended already; logs it (the
+ * line carries the run and the event that failed it, from the event's log scope).
+ */
 async function failStream(
   options: OwnedStreamsOptions,
   cause: Pick<RecordedEvent, 'streamId' | 'eventId'>,
@@ -114,5 +122,7 @@ async function failStream(
   } catch (appendError) {
     // Another member of the group failed the stream first (its message may differ): it has failed.
     if (!(appendError instanceof IdempotencyConflictError)) throw appendError;
+    return;
   }
+  logger().warn(`run failed in ${group}: ${message}`);
 }

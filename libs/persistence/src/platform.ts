@@ -13,6 +13,7 @@ import { ProjectionRunner } from './projections';
 import { retryOnConnectionLossPool } from './retrying-pool';
 import { redactUrl } from './redact-url';
 import { readEnvironment } from '@recon/config';
+import { rootLogger } from '@recon/logging';
 
 export { redactUrl } from './redact-url';
 
@@ -114,7 +115,8 @@ export async function openPlatform(options: PlatformOptions = {}): Promise<Platf
   // A brief outage (a restart, a failover) is waited out rather than failing the operations that meet it.
   const pool = retryOnConnectionLossPool(new Pool({ connectionString: databaseUrl, max: 8 }));
   // An idle connection the server closes (restart, admin termination) must cost a reconnect, not the process.
-  pool.on('error', (error) => console.warn(`recon: idle PostgreSQL connection lost: ${error.message}`));
+  // Logged without any run's ids: the connection may have been opened while some event was handled.
+  pool.on('error', (error) => rootLogger().warn(`idle PostgreSQL connection lost: ${error.message}`));
   const eventStore = new PostgresEventStore(pool, options.eventStoreHooks);
   const blobStore = new FileBlobStore(
     options.blobDir ?? readEnvironment('RECON_BLOB_DIR') ?? join(home, 'blobs'),

@@ -3,6 +3,7 @@ import { hostService } from '@recon/service-kit';
 import type { RewardDefinition } from './define-reward';
 import { rewardWorkersModule } from './reward-workers.module';
 import { readEnvironment } from '@recon/config';
+import { rootLogger } from '@recon/logging';
 
 /**
  * The whole main of a reward service deployable: opens the platform (DATABASE_URL; migrations must have
@@ -35,12 +36,12 @@ export async function serveReward(
   }
 }
 
-/** Runs serveReward as a process's main: a failure is printed and exits with status 1. */
+/** Runs serveReward as a process's main: a failure is logged (fatal) and exits with status 1. */
 export function runRewardService(rewards: Array<RewardDefinition<never, never>>): void {
   serveReward(rewards).then(
     () => process.exit(0),
     (error: unknown) => {
-      process.stderr.write(`recon reward service: ${(error as Error).message}\n`);
+      rootLogger().fatal({ err: error }, `reward service failed: ${(error as Error).message}`);
       process.exit(1);
     },
   );

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ProjectionProcessor, type Platform } from '@recon/persistence';
+import { rootLogger } from '@recon/logging';
 import { PLATFORM } from './tokens';
 
 /**
@@ -12,7 +13,7 @@ export class ProjectionProcessorService implements OnApplicationBootstrap, OnApp
 
   constructor(@Inject(PLATFORM) platform: Platform) {
     this.processor = new ProjectionProcessor(platform.projections, platform.databaseUrl, {
-      onError: (error) => process.stderr.write(`recon projections: ${error.message}; retrying in 1 s\n`),
+      onError: (error) => rootLogger().warn(`projection catch-up failed: ${error.message}; retrying in 1 s`),
     });
   }
 

@@ -1,16 +1,13 @@
-import {
-  Module,
-  type DynamicModule,
-  type INestApplication,
-  type NestApplicationOptions,
-  type Type,
-} from '@nestjs/common';
+import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { logLevel } from 'kafkajs';
+import { Logger, LoggerModule } from 'nestjs-pino';
 import { DEAD_LETTER_TOPIC, EVENTS_TOPIC } from '@recon/contracts';
 import { instrumentEventBus, type InstrumentedEventBus } from '@recon/observability';
 import type { Platform } from '@recon/persistence';
+import { atLeast, eventLogger, rootLogger } from '@recon/logging';
 import {
+  HandlerFailedError,
   InProcessEventBus,
   KafkaEventBus,
   createKafkaClient,
@@ -36,7 +33,11 @@ export { kafkaBrokersFromEnv };
 export function kafkaNamesFromEnv(): { topic: string; dlqTopic: string; groupPrefix: string } {
   const namespace = readEnvironment('RECON_KAFKA_NAMESPACE');
   const prefix = namespace ? `${namespace}.` : '';
-  return { topic: `${prefix}${EVENTS_TOPIC}`, dlqTopic: `${prefix}${DEAD_LETTER_TOPIC}`, groupPrefix: prefix };
+  return {
+    topic: `${prefix}${EVENTS_TOPIC}`,
+    dlqTopic: `${prefix}${DEAD_LETTER_TOPIC}`,
+    groupPrefix: prefix,
+  };
 }
 
 /**
@@ -72,7 +73,8 @@ export function eventBusFor(
     brokers
       ? kafkaEventBusFor(serviceName, brokers, platform, kafkaSecurityFromEnv(), {
           onError,
-          onConsumerCrash: (group, error) => onBusError(`the consumer of group '${group}' crashed for good`, error),
+          onConsumerCrash: (group, error) =>
+            onBusError(`the consumer of group '${group}' crashed for good`, error),
           // kafkajs restarts it: counted, and the process carries on.
           onConsumerRestart: () => instrumented?.busError(),
         })
@@ -97,7 +99,13 @@ export function exitOnStoppedConsumer(
 ): (what: string, error: Error) => void {
   let exiting = false;
   return (what, error) => {
-    process.stderr.write(`recon ${serviceName}: ${what}: ${error.message}; exiting (1) to be restarted\n`);
+    // A handler's failure is logged with its event's run and ids (the bus reports it outside the handler).
+    const log =
+      error instanceof HandlerFailedError ? eventLogger(error.event, { group: error.group }) : rootLogger();
+    log.fatal(
+      { err: error instanceof HandlerFailedError ? error.reason : error },
+      `${serviceName}: ${what}: ${error.message}; exiting (1) to be restarted`,
+    );
     if (exiting) return;
     exiting = true;
     void Promise.resolve(beforeExit())
@@ -166,14 +174,42 @@ export interface HostServiceOptions {
 }
 
 /**
+ * The Nest side of a service's logs (nestjs-pino): the framework's own lines go through the process's pino
+ * logger, as JSON like every other line, and a line logged while a request is handled carries its request
+ * id. Requests themselves are not logged, and Nest's start-up chatter stays out: the framework logs
+ * warnings and errors only, as before (or less, when RECON_LOG_LEVEL asks for less).
+ */
+function nestLogging(): DynamicModule {
+  const root = rootLogger();
+  return LoggerModule.forRoot({
+    pinoHttp: {
+      logger: root.child({ component: 'nest' }, { level: atLeast(root.level, 'warn') }),
+      autoLogging: false,
+      quietReqLogger: true,
+    },
+  });
+}
+
+/** The root of a service application: its own module beside the logging. */
+@Module({})
+class ServiceApplication {}
+
+/**
  * A service's HTTP application. No route of a service takes a request body, so none is parsed: a request is
  * authenticated before anything reads its body, and a body without a valid token costs the server nothing.
+ * Nest logs through pino (see nestLogging) unless `logger: false` silences it.
  */
-export function createServiceApp(
+export async function createServiceApp(
   module: Type | DynamicModule,
-  options: Pick<NestApplicationOptions, 'logger'> = { logger: ['error', 'warn'] },
+  options: { logger?: false } = {},
 ): Promise<INestApplication> {
-  return NestFactory.create(module, { ...options, bodyParser: false });
+  if (options.logger === false) return NestFactory.create(module, { logger: false, bodyParser: false });
+  const app = await NestFactory.create(
+    { module: ServiceApplication, imports: [module, nestLogging()] },
+    { bodyParser: false, bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
+  return app;
 }
 
 /**
