@@ -36,9 +36,10 @@ COPY libs libs
 COPY services services
 COPY migrations migrations
 COPY native native
-# The run explorer (served by `recon api`): bundled by esbuild into dist/explorer, which the runtime copies with dist.
+# The CLI (apps/cli, compiled with the rest) and the run explorer (served by `recon api`: bundled by esbuild
+# into dist/explorer, which the runtime copies with dist).
 COPY apps apps
-RUN npx swc libs services migrations -d dist --only "**/*.ts" --ignore "**/*.spec.ts" -q \
+RUN npx swc apps/cli libs services migrations -d dist --only "**/*.ts" --ignore "**/*.spec.ts" -q \
   && node apps/explorer/build.js \
   && test -f dist/explorer/app.js \
   && rm -rf native/blas-matmul/build \

@@ -4,10 +4,11 @@
  *
  * - Domain libs (the economics, games, policy and their contracts) import no framework, database or
  *   transport: no Nest, TypeORM, pg, Kafka, Express, metrics, and none of the infrastructure libs.
- * - Libs import no service.
- * - A service imports no other service. Only the composition roots (the CLI and the embedded deployment in
- *   services/api, and apps/) wire services together, each through its public entry `@recon/<service>`
- *   (services/<service>/src/index.ts), never through a path into its folder.
+ * - Libs import no service and no app.
+ * - A service imports no other service and no app.
+ * - Apps are the entry points. The CLI (apps/cli) is the composition root: it alone wires services together
+ *   (`recon service <name>`, the embedded deployment of `recon run`), each through its public entry
+ *   `@recon/<service>` (services/<service>/src/index.ts), never through a path into its folder.
  */
 const { readdirSync } = require('node:fs');
 const { join } = require('node:path');
@@ -26,13 +27,8 @@ const DOMAIN_LIBS = ['canonical', 'contracts', 'econ', 'games', 'policy', 'pretr
 const DOMAIN_MAY_USE = [...DOMAIN_LIBS, 'config'];
 const INFRASTRUCTURE_LIBS = LIBS.filter((lib) => !DOMAIN_MAY_USE.includes(lib));
 
-/** Where services are composed: the CLI and what it runs (embedded deployment, external evaluation). */
-const COMPOSITION_ROOTS = [
-  'services/api/src/cli/**',
-  'services/api/src/run/**',
-  'services/api/src/external-eval/**',
-  'apps/**',
-];
+/** Where services are composed: the apps (the CLI: its commands, the embedded deployment, external evaluation). */
+const APPS = ['apps/**'];
 
 const FRAMEWORKS = [
   '@nestjs/*',
@@ -64,8 +60,13 @@ const noInfrastructureLibs = {
 };
 const noServices = {
   regex: `^@recon/(${alternatives(SERVICES)})(/|$)`,
+  message: 'only the composition root apps/cli imports services (see eslint.boundaries.js).',
+};
+const noApps = {
+  // `../../../../apps/cli/src/...`: an entry point, which nothing below it may depend on.
+  regex: '^(\\.\\./)+apps(/|$)',
   message:
-    'only the composition roots (the CLI and the embedded deployment in services/api) import services.',
+    'libs and services import no app: apps/ are the entry points that use them (see eslint.boundaries.js).',
 };
 const noPathsIntoPackages = {
   // `../../<name>/src/...` or `../services/<name>`: another lib or service, reached around its public entry.
@@ -80,14 +81,10 @@ const domainFiles = DOMAIN_LIBS.map((lib) => `libs/${lib}/**/*.ts`);
 module.exports = [
   {
     files: domainFiles,
-    rules: restrict(noFrameworks, noInfrastructureLibs, noServices, noPathsIntoPackages),
+    rules: restrict(noFrameworks, noInfrastructureLibs, noServices, noApps, noPathsIntoPackages),
   },
-  { files: ['libs/**/*.ts'], ignores: domainFiles, rules: restrict(noServices, noPathsIntoPackages) },
-  {
-    files: ['services/**/*.ts'],
-    ignores: COMPOSITION_ROOTS,
-    rules: restrict(noServices, noPathsIntoPackages),
-  },
-  { files: COMPOSITION_ROOTS, rules: restrict(noPathsIntoPackages) },
+  { files: ['libs/**/*.ts'], ignores: domainFiles, rules: restrict(noServices, noApps, noPathsIntoPackages) },
+  { files: ['services/**/*.ts'], rules: restrict(noServices, noApps, noPathsIntoPackages) },
+  { files: APPS, rules: restrict(noPathsIntoPackages) },
 ];
 module.exports.DOMAIN_LIBS = DOMAIN_LIBS;

@@ -4,11 +4,12 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   moduleNameMapper: {
     '^@recon/migrations$': '<rootDir>/migrations',
-    // Services' public entries (src/index.ts), for the composition roots in services/api; before the libs.
-    '^@recon/(data|evaluation|reward|rollout|training)$': '<rootDir>/services/$1/src',
+    // Services' public entries (src/index.ts), for the composition root apps/cli; before the libs.
+    '^@recon/(api|data|evaluation|reward|rollout|training)$': '<rootDir>/services/$1/src',
     '^@recon/(.*)$': '<rootDir>/libs/$1/src',
   },
   testMatch: [
+    '<rootDir>/apps/**/*.spec.ts',
     '<rootDir>/libs/**/*.spec.ts',
     '<rootDir>/services/**/*.spec.ts',
     '<rootDir>/test/**/*.test.ts',

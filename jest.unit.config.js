@@ -35,7 +35,7 @@ const SLOW = [
 ];
 
 const escape = (path) => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const databaseSpecs = ['libs', 'services']
+const databaseSpecs = ['apps', 'libs', 'services']
   .flatMap((dir) => readdirSync(join(__dirname, dir), { recursive: true }).map((file) => join(dir, file)))
   .filter(
     (file) => file.endsWith('.spec.ts') && NEEDS_DATABASE.test(readFileSync(join(__dirname, file), 'utf8')),
@@ -43,7 +43,11 @@ const databaseSpecs = ['libs', 'services']
 
 module.exports = {
   ...base,
-  testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/services/**/*.spec.ts'],
+  testMatch: [
+    '<rootDir>/apps/**/*.spec.ts',
+    '<rootDir>/libs/**/*.spec.ts',
+    '<rootDir>/services/**/*.spec.ts',
+  ],
   testPathIgnorePatterns: [
     ...base.testPathIgnorePatterns,
     '\\.fuzz\\.spec\\.ts$',

@@ -14,7 +14,7 @@ import { MAX_EVENTS_PER_APPEND } from '@recon/eventlog';
 import { createScratchPlatform } from '@recon/persistence';
 import { createServiceApp, issueToken, PlatformModule } from '@recon/service-kit';
 import { InProcessEventBus } from '@recon/transport';
-import { syntheticRunEvents, TEST_PRODUCER } from '../../services/api/src/demo/synthetic-run';
+import { syntheticRunEvents, TEST_PRODUCER } from '../../apps/cli/src/demo/synthetic-run';
 import { ApiModule } from '../../services/api/src/http/api.module';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -11,8 +11,8 @@ import type { RecordedEvent } from '@recon/eventlog';
 import { parseExperimentConfig, requestRun } from '@recon/experiment';
 import { createScratchPlatform } from '@recon/persistence';
 import { InProcessEventBus } from '@recon/transport';
-import { startEmbeddedServices } from '../../services/api/src/run/embedded-services';
-import { watchRun } from '../../services/api/src/run/watch-run';
+import { startEmbeddedServices } from '../../apps/cli/src/run/embedded-services';
+import { watchRun } from '../../apps/cli/src/run/watch-run';
 
 const config = (steps: number) => `
 name: bench-pipeline

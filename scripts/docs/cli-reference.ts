@@ -10,7 +10,7 @@ export function renderCliReference(program: Command): string {
   const commands = flatten(program, help);
   const sections = commands.map((command) => renderCommand(command, help));
   return [
-    generatedNotice("commander's command tree (`buildProgram()` in services/api/src/cli/main.ts)"),
+    generatedNotice("commander's command tree (`buildProgram()` in apps/cli/src/main.ts)"),
     '',
     '# CLI reference',
     '',

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ENVIRONMENT_VARIABLES } from '@recon/config';
-import { buildProgram } from '../../services/api/src/cli/main';
+import { buildProgram } from '../../apps/cli/src/main';
 import { renderAdrIndex } from './adr-index';
 import { renderCliReference } from './cli-reference';
 import { renderConfigurationReference } from './configuration-reference';

@@ -45,7 +45,7 @@ describe('recon eval: resuming, reused ids, cancelled requests, provenance', () 
   ];
 
   beforeAll(async () => {
-    if (!existsSync(resolve(REPO, 'dist/services/api/src/cli/main.js')))
+    if (!existsSync(resolve(REPO, 'dist/apps/cli/src/main.js')))
       throw new Error('the CLI is not built: run `npm run build` (npm test does)');
     platform = await createTestPlatform();
     const url = new URL(scratchServerUrl());

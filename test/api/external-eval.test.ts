@@ -10,8 +10,8 @@ import { scratchServerUrl } from '@recon/persistence';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
 import { RECON_BIN, runRecon } from '../support/recon-cli';
 import { recordTinyCheckpoint } from '../support/tiny-checkpoint';
-import { main } from '../../services/api/src/cli/main';
-import { buildAuditReport } from '../../services/api/src/audit-report';
+import { main } from '../../apps/cli/src/main';
+import { buildAuditReport } from '@recon/audit';
 
 const DATA = resolve(__dirname, '../../../shared/recon-data');
 
@@ -42,7 +42,7 @@ describe('recon eval against recon serve over HTTP', () => {
   const home = mkdtempSync(join(tmpdir(), 'recon-eval-home-'));
 
   beforeAll(async () => {
-    if (!existsSync(resolve(__dirname, '../../dist/services/api/src/cli/main.js')))
+    if (!existsSync(resolve(__dirname, '../../dist/apps/cli/src/main.js')))
       throw new Error('the CLI is not built: run `npm run build` (npm test does)');
     platform = await createTestPlatform();
     ({ checkpointHash } = await recordTinyCheckpoint(platform, 'tiny-run'));

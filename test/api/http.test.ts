@@ -13,7 +13,7 @@ import {
 } from '@recon/service-kit';
 import { ApiModule } from '../../services/api/src/http/api.module';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
-import { syntheticRunBlobs } from '../../services/api/src/demo/synthetic-run';
+import { syntheticRunBlobs } from '../../apps/cli/src/demo/synthetic-run';
 import { syntheticRunEvents, TEST_PRODUCER } from '../support/synthetic-run';
 
 /** The least role each route needs; a new route must be added here (the enumeration test fails until it is). */

@@ -59,7 +59,7 @@ describe('recon serve with the official openai client', () => {
   const base = { model: 'tiny', messages, max_tokens: 24, temperature: 1, seed: 3 };
 
   beforeAll(async () => {
-    if (!existsSync(resolve(__dirname, '../../dist/services/api/src/cli/main.js')))
+    if (!existsSync(resolve(__dirname, '../../dist/apps/cli/src/main.js')))
       throw new Error('the CLI is not built: run `npm run build` (npm test does)');
     platform = await createTestPlatform();
     const { checkpointHash } = await recordTinyCheckpoint(platform, 'tiny-run');

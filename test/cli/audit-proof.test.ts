@@ -25,7 +25,7 @@ describe('recon audit proof and verify-proof', () => {
   let publicKey: string;
 
   beforeAll(async () => {
-    if (!existsSync(resolve(__dirname, '../../dist/services/api/src/cli/main.js')))
+    if (!existsSync(resolve(__dirname, '../../dist/apps/cli/src/main.js')))
       throw new Error('the CLI is not built: run `npm run build` (npm test does)');
     home = mkdtempSync(join(tmpdir(), 'recon-proof-home-'));
     work = mkdtempSync(join(tmpdir(), 'recon-proof-work-'));

@@ -38,7 +38,7 @@ describe('recon audit against a signed log checkpoint', () => {
     }
   };
   beforeAll(async () => {
-    if (!existsSync(resolve(__dirname, '../../dist/services/api/src/cli/main.js')))
+    if (!existsSync(resolve(__dirname, '../../dist/apps/cli/src/main.js')))
       throw new Error('the CLI is not built: run `npm run build` (npm test does)');
     await admin(`CREATE DATABASE ${database}`);
     const parsed = new URL(scratchServerUrl());

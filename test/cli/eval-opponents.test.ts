@@ -52,7 +52,7 @@ describe('recon eval --opponents: LLM and checkpoint opponents from the command 
   ];
 
   beforeAll(async () => {
-    if (!existsSync(resolve(__dirname, '../../dist/services/api/src/cli/main.js')))
+    if (!existsSync(resolve(__dirname, '../../dist/apps/cli/src/main.js')))
       throw new Error('the CLI is not built: run `npm run build` (npm test does)');
     platform = await createTestPlatform();
     await recordTinyCheckpoint(platform, 'tiny-run');

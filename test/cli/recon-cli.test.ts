@@ -11,7 +11,7 @@ import { RECON_BIN, runRecon } from '../support/recon-cli';
 const execFileAsync = promisify(execFile);
 
 beforeAll(() => {
-  if (!existsSync(resolve(__dirname, '../../dist/services/api/src/cli/main.js'))) {
+  if (!existsSync(resolve(__dirname, '../../dist/apps/cli/src/main.js'))) {
     throw new Error('the CLI is not built: run `npm run build` (npm test does)');
   }
 });

@@ -21,8 +21,8 @@ import {
 } from '@recon/eventlog';
 import { deleteRunContent } from '@recon/persistence';
 import type { Producer } from '@recon/contracts';
-import { auditRun, type RunAudit } from '../../services/api/src/run-audit';
-import { syntheticRunBlobs } from '../../services/api/src/demo/synthetic-run';
+import { auditRun, type RunAudit } from '@recon/audit';
+import { syntheticRunBlobs } from '../../apps/cli/src/demo/synthetic-run';
 import { asAttacker } from '../support/attacker';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
 import { syntheticRunEvents, TEST_PRODUCER } from '../support/synthetic-run';

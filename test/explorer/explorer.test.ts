@@ -18,7 +18,7 @@ import {
   type GameEvent,
 } from '@recon/games';
 import { issueToken } from '@recon/service-kit';
-import { requestRescore } from '../../services/api/src/run/rescore';
+import { requestRescore } from '../../apps/cli/src/run/rescore';
 import { tamper } from '../support/attacker';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
 import { RECON_BIN, runRecon } from '../support/recon-cli';

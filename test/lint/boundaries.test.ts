@@ -61,9 +61,24 @@ describe('dependency rules in npm run lint', () => {
       "import { DataModule } from '@recon/data';",
     ],
     [
-      'a composition root reaching into a service',
-      'services/api/src/run/probe.ts',
-      "import { DataModule } from '../../../data/src/data.module';",
+      'a service importing the CLI app',
+      'services/api/src/explorer/probe.ts',
+      "import { writeRunReport } from '../../../../apps/cli/src/report/write-run-report';",
+    ],
+    [
+      'a lib importing the CLI app',
+      'libs/run-report/src/probe.ts',
+      "import { buildProgram } from '../../../apps/cli/src/main';",
+    ],
+    [
+      'the CLI reaching into a service',
+      'apps/cli/src/run/probe.ts',
+      "import { DataModule } from '../../../../services/data/src/data.module';",
+    ],
+    [
+      'the CLI reaching into the gateway',
+      'apps/cli/src/commands/probe.ts',
+      "import { ApiModule } from '../../../../services/api/src/http/api.module';",
     ],
     [
       'a lib reaching into another lib',
@@ -89,13 +104,23 @@ describe('dependency rules in npm run lint', () => {
     ],
     [
       'the embedded deployment importing a service',
-      'services/api/src/run/probe.ts',
+      'apps/cli/src/run/probe.ts',
       "import { DataModule } from '@recon/data';",
     ],
     [
       'the CLI importing a service',
-      'services/api/src/cli/commands/probe.ts',
+      'apps/cli/src/commands/probe.ts',
       "import { RewardModule } from '@recon/reward';",
+    ],
+    [
+      'the CLI importing the gateway by its entry',
+      'apps/cli/src/commands/probe.ts',
+      "import { ApiModule } from '@recon/api';",
+    ],
+    [
+      'the gateway importing a shared lib',
+      'services/api/src/explorer/probe.ts',
+      "import { buildRunView } from '@recon/run-report';",
     ],
   ])('allows %s', async (_case, file, source) => {
     expect(await boundaryErrors(file, source)).toEqual([]);

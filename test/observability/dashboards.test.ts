@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseExperimentConfig } from '@recon/experiment';
 import { InProcessEventBus } from '@recon/transport';
-import { serveRunMetrics } from '../../services/api/src/run/metrics-server';
+import { serveRunMetrics } from '../../apps/cli/src/run/metrics-server';
 import { issueToken } from '@recon/service-kit';
 import { runToEnd, startEmbeddedDeployment, type EmbeddedDeployment } from '../support/embedded-deployment';
 import type { TestPlatform } from '../support/platform';

@@ -1,7 +1,7 @@
 import type { PayloadOf } from '@recon/contracts';
 import { auditStream, type RecordedEvent } from '@recon/eventlog';
 import { parseExperimentConfig, type ExperimentConfig } from '@recon/experiment';
-import { buildRunReport } from '../../services/api/src/run/run-report';
+import { buildRunReport } from '@recon/run-report';
 import { runToEnd, startEmbeddedDeployment, type EmbeddedDeployment } from '../support/embedded-deployment';
 import { payloadFingerprint, REPRODUCIBLE_TYPES } from '../support/run-events';
 import { tinyRunConfig, type TinyRunOverrides } from '../support/tiny-run-config';

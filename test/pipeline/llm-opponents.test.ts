@@ -6,7 +6,7 @@ import type { FileBlobStore, RecordedEvent } from '@recon/eventlog';
 import { parseExperimentConfig } from '@recon/experiment';
 import { gtbenchTextGame, replayGtbenchMatch, type GameEvent, type GameFinishedPayload } from '@recon/games';
 import { scratchServerUrl } from '@recon/persistence';
-import { buildRunReport } from '../../services/api/src/run/run-report';
+import { buildRunReport } from '@recon/run-report';
 import { runToEnd, startEmbeddedDeployment, type EmbeddedDeployment } from '../support/embedded-deployment';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
 import { RECON_BIN } from '../support/recon-cli';
@@ -65,7 +65,7 @@ describe('GTBench against LLM and checkpoint opponents (recon serve, embedded de
   let events: RecordedEvent[];
 
   beforeAll(async () => {
-    if (!existsSync(resolve(__dirname, '../../dist/services/api/src/cli/main.js')))
+    if (!existsSync(resolve(__dirname, '../../dist/apps/cli/src/main.js')))
       throw new Error('the CLI is not built: run `npm run build` (npm test does)');
     servedFrom = await createTestPlatform();
     await recordTinyCheckpoint(servedFrom, 'opponent-model');

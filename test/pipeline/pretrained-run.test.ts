@@ -27,7 +27,7 @@ describe('a run of a pretrained checkpoint with LoRA, through the CLI', () => {
   const recon = (args: string[]) => runRecon(args, env, 240_000);
 
   beforeAll(async () => {
-    if (!existsSync(resolve(__dirname, '../../dist/services/api/src/cli/main.js')))
+    if (!existsSync(resolve(__dirname, '../../dist/apps/cli/src/main.js')))
       throw new Error('the CLI is not built: run `npm run build` (npm test does)');
     await selectBackend('wasm');
     platform = await createTestPlatform();

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { PayloadOf } from '@recon/contracts';
 import { parseExperimentConfig } from '@recon/experiment';
-import { buildRunReport } from '../../services/api/src/run/run-report';
+import { buildRunReport } from '@recon/run-report';
 import { checkDatasetGold, importDataset } from '../../services/data/src';
 import { runToEnd, startEmbeddedDeployment, type EmbeddedDeployment } from '../support/embedded-deployment';
 

@@ -48,7 +48,7 @@ describe('a home holding every kind of stream', () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(resolve(__dirname, '../../dist/services/api/src/cli/main.js')))
+    if (!existsSync(resolve(__dirname, '../../dist/apps/cli/src/main.js')))
       throw new Error('the CLI is not built: run `npm run build` (npm test does)');
     platform = await createTestPlatform();
     home = mkdtempSync(join(tmpdir(), 'recon-kinds-'));

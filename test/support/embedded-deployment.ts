@@ -2,8 +2,8 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { ExperimentConfig } from '@recon/experiment';
 import { instrumentEventBus } from '@recon/observability';
 import { InProcessEventBus, type EventBus } from '@recon/transport';
-import { startEmbeddedServices } from '../../services/api/src/run/embedded-services';
-import { watchRun, type RunOutcome } from '../../services/api/src/run/watch-run';
+import { startEmbeddedServices } from '../../apps/cli/src/run/embedded-services';
+import { watchRun, type RunOutcome } from '../../apps/cli/src/run/watch-run';
 import { createTestPlatform, type TestPlatform } from './platform';
 import { requestTestRun } from './run-events';
 

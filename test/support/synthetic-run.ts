@@ -1,1 +1,1 @@
-export { syntheticRunEvents, TEST_PRODUCER } from '../../services/api/src/demo/synthetic-run';
+export { syntheticRunEvents, TEST_PRODUCER } from '../../apps/cli/src/demo/synthetic-run';

@@ -11,12 +11,7 @@ import {
 } from '@recon/eventlog';
 import { scratchServerUrl } from '@recon/persistence';
 import { readCheckpointTopic } from '@recon/transport';
-import {
-  checkpointTopicFromEnv,
-  kafkaCheckpointSources,
-  signLogCheckpoint,
-} from '../../services/api/src/log-checkpoints';
-import { auditRun } from '../../services/api/src/run-audit';
+import { auditRun, checkpointTopicFromEnv, kafkaCheckpointSources, signLogCheckpoint } from '@recon/audit';
 import { tamper } from '../support/attacker';
 import { openKafkaTestBed, runFailed, type KafkaTestBed } from '../support/kafka';
 import { runRecon } from '../support/recon-cli';
@@ -109,7 +104,7 @@ describe('log checkpoints on the Kafka topic', () => {
   });
 
   it('`recon audit --checkpoints-from-kafka` verifies a run against the topic', async () => {
-    if (!existsSync(resolve(__dirname, '../../dist/services/api/src/cli/main.js')))
+    if (!existsSync(resolve(__dirname, '../../dist/apps/cli/src/main.js')))
       throw new Error('the CLI is not built: run `npm run build` (npm test does)');
     writeFileSync(defaultCheckpointFile(home, {}), kept);
     await bed.append('kc-cli', [runFailed(7), runFailed(8)]);

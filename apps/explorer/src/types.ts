@@ -1,4 +1,7 @@
-/** The shapes of the gateway's answers the explorer reads (services/api/src/http, services/api/src/explorer). */
+/**
+ * The shapes of the gateway's answers the explorer reads (services/api/src/http, services/api/src/explorer;
+ * the run view and its report blocks: libs/run-report).
+ */
 export interface Run {
   runId: string;
   kind: string;

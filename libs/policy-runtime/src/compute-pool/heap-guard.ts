@@ -11,7 +11,7 @@ import {
 /**
  * Refuses, with an error naming it, a pass whose estimated peak heap exceeds the worker's backend limit:
  * past it the wasm instance aborts, and every later request to the worker would fail with it. `recon run`
- * refuses such configs up front (services/api/src/run/check-experiment.ts); this catches what it cannot see.
+ * refuses such configs up front (apps/cli/src/run/check-experiment.ts); this catches what it cannot see.
  */
 function refuseOverLimit(what: string, needed: number, lower: string): void {
   const backend = activeBackend();

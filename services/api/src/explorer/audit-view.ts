@@ -1,8 +1,7 @@
 import { describeBlobProblem, type AuditResult } from '@recon/eventlog';
 import type { Platform } from '@recon/persistence';
-import { buildAuditReport } from '../audit-report';
-import { describeBlobs, describeCoverage } from '../run-audit';
-import { reportBlocks, type ReportBlock } from './report-blocks';
+import { buildAuditReport, describeBlobs, describeCoverage } from '@recon/audit';
+import { reportBlocks, type ReportBlock } from '@recon/run-report';
 
 /** The explorer's audit page: the verdict and its parts up front, then the audit report's sections. */
 export interface AuditView {

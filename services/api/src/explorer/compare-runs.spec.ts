@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@recon/eventlog';
-import { syntheticRunEvents } from '../demo/synthetic-run';
+import { syntheticRunEvents } from '../../../../test/support/synthetic-run';
 import { compareRuns } from './compare-runs';
 
 function run(

@@ -1,9 +1,7 @@
 import type { PayloadOf } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
 import type { PairedDifference } from '@recon/games';
-import { payloadsOf } from '../run/report-format';
-import { runChanges, type ScoredItem } from '../run/stage-changes';
-import { trainingSeries, type SeriesPoint } from './run-view';
+import { payloadsOf, runChanges, type ScoredItem, trainingSeries, type SeriesPoint } from '@recon/run-report';
 
 const STAGES = ['untrained', 'sft', 'grpo', 'external'];
 

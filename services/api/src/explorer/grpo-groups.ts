@@ -2,7 +2,7 @@ import type { PayloadOf } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
 import { combineRewards, groupAdvantages } from '@recon/policy';
 import type { Platform } from '@recon/persistence';
-import { payloadsOf } from '../run/report-format';
+import { payloadsOf } from '@recon/run-report';
 
 /** One completion of a group: what was sampled, how each reward scored it, and its group-relative advantage. */
 export interface GroupCompletion {

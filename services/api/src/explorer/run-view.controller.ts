@@ -21,7 +21,7 @@ import { buildAuditView, type AuditView } from './audit-view';
 import { listMatches, matchReplay, type MatchPage, type MatchReplay } from './game-replays';
 import { stepGroups, withRescores, type StepGroups } from './grpo-groups';
 import { ReplayVerifications, type VerificationJob } from './replay-verifications';
-import { buildRunView, type RunView } from './run-view';
+import { buildRunView, type RunView } from '@recon/run-report';
 
 /** How many matches one page of the replay list holds at most. */
 const MAX_MATCH_PAGE = 200;

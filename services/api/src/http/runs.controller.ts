@@ -15,8 +15,7 @@ import { CheckpointError, SigningKeyError } from '@recon/eventlog';
 import { ACCESS_STREAM, isKnownEventType } from '@recon/contracts';
 import { RunEntity, type Platform } from '@recon/persistence';
 import { PLATFORM, RequireRole, roleAllows, type AuthenticatedRequest, type Role } from '@recon/service-kit';
-import { checkpointSources } from '../log-checkpoints';
-import { auditRun, auditSummary, type RunAudit } from '../run-audit';
+import { checkpointSources, auditRun, auditSummary, type RunAudit } from '@recon/audit';
 
 /** Streams whose events need more than the viewer role: the access stream holds every token's secret hash. */
 const STREAM_ROLES: Readonly<Record<string, Role>> = { [ACCESS_STREAM]: 'admin' };

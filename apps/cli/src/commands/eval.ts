@@ -9,17 +9,12 @@ import {
   headlineResults,
   OpponentSettingError,
 } from '@recon/evaluation';
-import { evaluateExternalModel } from '../../external-eval/evaluate-external-model';
-import {
-  defaultEvalId,
-  EvalUsageError,
-  parsePolicySpec,
-  parseSuites,
-} from '../../external-eval/eval-options';
-import { OPPONENT_SPEC_FORMS, parseOpponentSpecs } from '../../external-eval/opponent-specs';
+import { evaluateExternalModel } from '../external-eval/evaluate-external-model';
+import { defaultEvalId, EvalUsageError, parsePolicySpec, parseSuites } from '../external-eval/eval-options';
+import { OPPONENT_SPEC_FORMS, parseOpponentSpecs } from '../external-eval/opponent-specs';
 import { CliFailure, cliExternalEvaluationContext, withPlatform } from '../context';
 import { printJsonOr } from '../output';
-import { signCheckpointAfterRun } from '../../log-checkpoints';
+import { signCheckpointAfterRun } from '@recon/audit';
 
 const int = (min: number) => (value: string) => {
   const n = Number(value);

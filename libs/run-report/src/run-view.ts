@@ -1,8 +1,8 @@
 import { stringify } from 'yaml';
 import type { PayloadOf } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
-import { payloadsOf } from '../run/report-format';
-import { buildRunReport } from '../run/run-report';
+import { payloadsOf } from './report-format';
+import { buildRunReport } from './run-report';
 import { reportBlocks, type ReportBlock } from './report-blocks';
 
 /** One point per step of a training curve; a value is absent when the step did not record it. */

@@ -4,8 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Module } from '@nestjs/common';
 import { InProcessEventBus } from '@recon/transport';
 import { createServiceApp, PlatformModule } from '@recon/service-kit';
-import { ApiModule } from '../../http/api.module';
-import { ensureLocalAdminToken, LocalAdminTokenError } from '../../http/local-admin-token';
+import { ApiModule, ensureLocalAdminToken, LocalAdminTokenError } from '@recon/api';
 import { CliFailure, cliProducer, withPlatform } from '../context';
 
 function parsePort(value: string): number {

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import type { RecordedEvent } from '@recon/eventlog';
 import type { Platform } from '@recon/persistence';
 import { trainingCharts } from './report-charts';
-import { buildRunReport } from './run-report';
+import { buildRunReport } from '@recon/run-report';
 
 export interface WrittenRunReport {
   events: RecordedEvent[];

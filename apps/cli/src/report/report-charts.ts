@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '@recon/eventlog';
 import { lineChartSvg } from './line-chart';
-import { payloadsOf } from './report-format';
+import { payloadsOf } from '@recon/run-report';
 
 export interface ReportChart {
   /** File suffix: the chart is written as `<report>.<name>.svg`. */

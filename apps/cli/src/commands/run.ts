@@ -17,12 +17,12 @@ import { FileBlobStore } from '@recon/eventlog';
 import type { Platform } from '@recon/persistence';
 import { parse as parseYaml } from 'yaml';
 import { InProcessEventBus, type HandlerFailedError } from '@recon/transport';
-import { startEmbeddedServices } from '../../run/embedded-services';
-import { buildRunReport } from '../../run/run-report';
-import { writeReportFiles, writeRunReport } from '../../run/write-run-report';
-import { writeRunPageHtml } from '../../explorer/run-page-html';
-import { DEFAULT_METRICS_LINGER_SECONDS, serveRunMetrics } from '../../run/metrics-server';
-import { progressModeFor, watchRun } from '../../run/watch-run';
+import { startEmbeddedServices } from '../run/embedded-services';
+import { buildRunReport } from '@recon/run-report';
+import { writeReportFiles, writeRunReport } from '../report/write-run-report';
+import { writeRunPageHtml } from '../report/run-page-html';
+import { DEFAULT_METRICS_LINGER_SECONDS, serveRunMetrics } from '../run/metrics-server';
+import { progressModeFor, watchRun } from '../run/watch-run';
 import {
   checkRewardPlugins,
   CliFailure,
@@ -35,8 +35,8 @@ import {
 } from '../context';
 import { printJsonOr } from '../output';
 import { runExternalPolicy } from './run-external';
-import { signCheckpointAfterRun } from '../../log-checkpoints';
-import { changedPretrainedSource } from '../../run/pretrained-source';
+import { signCheckpointAfterRun } from '@recon/audit';
+import { changedPretrainedSource } from '../run/pretrained-source';
 import {
   configProblems,
   dataPathProblems,
@@ -44,14 +44,14 @@ import {
   registeredRewardIds,
   rewardProblems,
   type ConfigProblem,
-} from '../../run/check-experiment';
+} from '../run/check-experiment';
 import {
   blobsToResume,
   firstUnreadableBlob,
   forkStart,
   readBlobEvents,
   type RunBlob,
-} from '../../run/check-recorded-run';
+} from '../run/check-recorded-run';
 
 /**
  * `recon run <config>`: runs an experiment on the embedded deployment and writes its report; an external

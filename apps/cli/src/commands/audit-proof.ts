@@ -11,7 +11,7 @@ import {
   type SignedLog,
 } from '@recon/eventlog';
 import { reconHome, type Platform } from '@recon/persistence';
-import { checkpointSources, readSignedLog } from '../../log-checkpoints';
+import { checkpointSources, readSignedLog } from '@recon/audit';
 import { CliFailure, withPlatform } from '../context';
 import { printJsonOr } from '../output';
 

@@ -3,7 +3,7 @@ import { hostname, userInfo } from 'node:os';
 import { codeVersion } from '@recon/eventlog';
 import { openPlatform, type Platform } from '@recon/persistence';
 import type { Producer } from '@recon/contracts';
-import type { ExternalEvaluationContext } from '../external-eval/evaluate-external-model';
+import type { ExternalEvaluationContext } from './external-eval/evaluate-external-model';
 
 export { codeVersion };
 

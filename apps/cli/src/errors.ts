@@ -18,8 +18,8 @@ import { OpponentSettingError } from '@recon/evaluation';
 import { TokenizerFormatError } from '@recon/policy';
 import { TokenRejectedError } from '@recon/service-kit';
 import { HandlerFailedError, KafkaConfigError } from '@recon/transport';
-import { RescoreFailedError } from '../run/rescore';
-import { RunFollowStoppedError } from '../run/watch-run';
+import { RescoreFailedError } from './run/rescore';
+import { RunFollowStoppedError } from './run/watch-run';
 import { CliFailure } from './context';
 
 /** Failures whose message already says what is wrong and where: the user's to fix, not a bug. */

@@ -8,8 +8,7 @@ import { EvaluationModule } from '@recon/evaluation';
 import { RewardModule } from '@recon/reward';
 import { RolloutModule } from '@recon/rollout';
 import { TrainingModule } from '@recon/training';
-import { ApiModule } from '../../http/api.module';
-import { RunSupervisorModule } from '../../run/run-supervisor.module';
+import { ApiModule, RunSupervisorModule } from '@recon/api';
 import { CliFailure, withPlatform } from '../context';
 import { readEnvironment } from '@recon/config';
 

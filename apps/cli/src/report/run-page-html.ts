@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { RecordedEvent } from '@recon/eventlog';
-import { explorerAssetsDir } from './explorer-assets.controller';
-import { buildRunView } from './run-view';
+import { explorerAssetsDir } from '@recon/api';
+import { buildRunView } from '@recon/run-report';
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 

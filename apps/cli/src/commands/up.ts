@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { openPlatform, reconHome, redactUrl } from '@recon/persistence';
 import { describeKafkaConnection, kafkaConnectionFromEnv } from '@recon/transport';
-import { claimPort, ServiceSupervisor, type ServiceSpec } from '../../up/service-supervisor';
+import { claimPort, ServiceSupervisor, type ServiceSpec } from '../up/service-supervisor';
 import {
   checkRewardPlugins,
   CliFailure,
@@ -85,7 +85,7 @@ export function upCommand(): Command {
       const home = reconHome();
       const stateFile = join(home, 'up.json');
       const supervisor = new ServiceSupervisor({
-        bin: require.main?.filename ?? resolve(__dirname, '../../../../../../bin/recon'),
+        bin: require.main?.filename ?? resolve(__dirname, '../../../../../bin/recon'),
         host: options.host,
         restart: options.restart,
         env: {

@@ -10,16 +10,19 @@ import {
 } from '@recon/eventlog';
 import type { Platform } from '@recon/persistence';
 import { writeFileSync } from 'node:fs';
-import { buildAuditReport } from '../../audit-report';
 import { auditProofCommand, auditVerifyProofCommand } from './audit-proof';
 import {
+  auditRun,
+  auditSummary,
+  buildAuditReport,
   checkpointSources,
+  describeBlobs,
+  describeCoverage,
   kafkaCheckpointSources,
   readSignedLog,
   signLogCheckpoint,
   type CheckpointSources,
-} from '../../log-checkpoints';
-import { auditRun, auditSummary, describeBlobs, describeCoverage } from '../../run-audit';
+} from '@recon/audit';
 import { CliFailure, withPlatform } from '../context';
 import { printJsonOr } from '../output';
 

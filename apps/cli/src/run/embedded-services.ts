@@ -11,7 +11,7 @@ import { EvaluationModule } from '@recon/evaluation';
 import { RewardModule } from '@recon/reward';
 import { RolloutModule } from '@recon/rollout';
 import { TrainingModule } from '@recon/training';
-import { RunSupervisorModule } from './run-supervisor.module';
+import { RunSupervisorModule } from '@recon/api';
 
 /** Every service module in one Nest application: the embedded deployment (one process, in-process bus). */
 @Module({})

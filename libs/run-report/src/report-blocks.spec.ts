@@ -1,4 +1,4 @@
-import { table } from '../run/report-format';
+import { table } from './report-format';
 import { reportBlocks } from './report-blocks';
 
 describe('reportBlocks', () => {

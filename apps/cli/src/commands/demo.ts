@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { auditStream } from '@recon/eventlog';
-import { syntheticRunBlobs, syntheticRunEvents } from '../../demo/synthetic-run';
-import { signCheckpointAfterRun } from '../../log-checkpoints';
+import { syntheticRunBlobs, syntheticRunEvents } from '../demo/synthetic-run';
+import { signCheckpointAfterRun } from '@recon/audit';
 import { cliProducer, withPlatform } from '../context';
 import { printJsonOr } from '../output';
 

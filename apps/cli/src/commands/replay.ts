@@ -5,12 +5,12 @@ import { storableText, type PayloadOf } from '@recon/contracts';
 import { readRunConfig } from '@recon/experiment';
 import { isBackendName, selectBackend, type BackendName } from '@recon/policy';
 import { InProcessEventBus, type HandlerFailedError } from '@recon/transport';
-import { startEmbeddedServices } from '../../run/embedded-services';
-import { compareRuns } from '../../run/verify-replay';
-import { signCheckpointAfterRun } from '../../log-checkpoints';
-import { changedPretrainedSource } from '../../run/pretrained-source';
-import { awaitRescore, requestRescore, rescoreReport, resolveRescoreReward } from '../../run/rescore';
-import { progressModeFor, watchRun } from '../../run/watch-run';
+import { startEmbeddedServices } from '../run/embedded-services';
+import { compareRuns } from '../run/verify-replay';
+import { signCheckpointAfterRun } from '@recon/audit';
+import { changedPretrainedSource } from '../run/pretrained-source';
+import { awaitRescore, requestRescore, rescoreReport, resolveRescoreReward } from '../run/rescore';
+import { progressModeFor, watchRun } from '../run/watch-run';
 import { cliProducer, codeVersion } from '../context';
 import {
   checkRewardPlugins,

@@ -3,9 +3,9 @@ import { WrongExpectedVersionError } from '@recon/eventlog';
 import { ConfigError, type ExperimentConfig } from '@recon/experiment';
 import { redactUrl } from '@recon/persistence';
 import { ExternalModelError } from '@recon/evaluation';
-import { externalEvaluationFromConfig } from '../../external-eval/config-evaluation';
-import { evaluateExternalModel } from '../../external-eval/evaluate-external-model';
-import { writeRunReport } from '../../run/write-run-report';
+import { externalEvaluationFromConfig } from '../external-eval/config-evaluation';
+import { evaluateExternalModel } from '../external-eval/evaluate-external-model';
+import { writeRunReport } from '../report/write-run-report';
 import { CliFailure, cliExternalEvaluationContext, withPlatform } from '../context';
 import { printJsonOr } from '../output';
 

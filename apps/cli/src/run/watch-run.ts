@@ -2,7 +2,7 @@ import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import type { EventStore, RecordedEvent } from '@recon/eventlog';
 import { decodingModes, type ExperimentConfig } from '@recon/experiment';
 import { ProgressLines } from './progress-lines';
-import { expectedStages } from './run-supervisor';
+import { expectedStages } from '@recon/api';
 
 /** Bars on a terminal, plain periodic lines elsewhere (a log shows the run is alive), or nothing. */
 export type ProgressMode = 'bars' | 'lines' | false;

@@ -2,9 +2,14 @@ import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { isBackendName, selectBackend } from '@recon/policy';
 import { loadPolicyCheckpoint } from '@recon/policy-runtime';
-import { CheckpointNotFoundError, resolveCheckpoint } from '../../serve/resolve-checkpoint';
-import { createServeApp } from '../../serve/serve-app';
-import { SERVE_TOKEN_ENV, serveTokenFrom, ServeTokenError } from '../../serve/serve-auth';
+import {
+  CheckpointNotFoundError,
+  resolveCheckpoint,
+  createServeApp,
+  SERVE_TOKEN_ENV,
+  serveTokenFrom,
+  ServeTokenError,
+} from '@recon/api';
 import { CliFailure, withPlatform } from '../context';
 import { readEnvironment } from '@recon/config';
 

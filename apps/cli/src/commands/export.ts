@@ -3,7 +3,7 @@ import { activeBackend, selectBackend } from '@recon/policy';
 import { loadAdapterCheckpoint, savePeftAdapter } from '@recon/pretrained';
 import { CliFailure, withPlatform } from '../context';
 import { printJsonOr } from '../output';
-import { recordedPretrainedSource } from '../../run/pretrained-source';
+import { recordedPretrainedSource } from '../run/pretrained-source';
 
 /**
  * `recon export <run> --peft <dir>`: a pretrained run's LoRA adapters (its final stage, or --stage) in
