@@ -88,6 +88,7 @@ describe('schemas', () => {
         'kafka.strimzi.io/v1 KafkaTopic',
         'kafka.strimzi.io/v1 KafkaUser',
         'postgresql.cnpg.io/v1 Cluster',
+        'postgresql.cnpg.io/v1 Pooler',
       ]),
     );
   });
@@ -105,6 +106,8 @@ describe('schemas', () => {
     (cluster.spec as Record<string, unknown>).instances = 'three';
     const monitor = structuredClone(find('local', 'ServiceMonitor', 'recon-api'));
     (monitor.spec as { endpoints: Array<Record<string, unknown>> }).endpoints[0].honourLabels = true;
+    const pooler = structuredClone(find('lab', 'Pooler', 'recon-db-pooler-rw'));
+    (pooler.spec as { pgbouncer: Record<string, unknown> }).pgbouncer.poolMode = 'statement';
 
     expect(validateBuiltin(deployment)).toEqual([expect.stringMatching(/containerPort must be integer/)]);
     const typeErrors = checkFieldsAgainstTypes([misspelt, monitor]);
@@ -123,6 +126,9 @@ describe('schemas', () => {
       expect.stringMatching(/KafkaNodePool dual-role: \/spec: must have required property 'roles'/),
     ]);
     expect(crds.validate(cluster).join('\n')).toMatch(/Cluster recon-db: \/spec\/instances: must be integer/);
+    expect(crds.validate(pooler).join('\n')).toMatch(
+      /Pooler recon-db-pooler-rw: \/spec\/pgbouncer\/poolMode: must be equal to one of the allowed values/,
+    );
   });
 });
 
@@ -204,9 +210,14 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     const containers = [...ofKind<Workload>(overlay, 'Deployment'), ...ofKind<Workload>(overlay, 'Job')]
       .filter((w) => w.metadata.labels?.['app.kubernetes.io/component'] !== 'grafana')
       .flatMap((w) => w.spec.template.spec.containers);
+    const fromSecret = { name: `${cluster.metadata.name}-app`, key: 'uri' };
     for (const container of containers) {
-      const url = container.env?.find((e) => e.name === 'DATABASE_URL');
-      expect(url?.valueFrom?.secretKeyRef).toEqual({ name: `${cluster.metadata.name}-app`, key: 'uri' });
+      const env = container.env ?? [];
+      const url = env.find((e) => e.name === 'DATABASE_URL');
+      // The Secret's URL itself, or (through the lab's pooler) that URL, from an earlier variable, with a host.
+      const composed = /^\$\(([A-Z_]+)\)\?host=[a-z0-9-]+$/.exec(url?.value ?? '');
+      const source = composed ? env.slice(0, env.indexOf(url!)).find((e) => e.name === composed[1]) : url;
+      expect([container.name, source?.valueFrom?.secretKeyRef]).toEqual([container.name, fromSecret]);
     }
     const literal = objects(overlay).flatMap(
       (m) => JSON.stringify(m).match(/"name":"[A-Z_]*(PASSWORD|SECRET|TOKEN)[A-Z_]*","value"/g) ?? [],

@@ -138,6 +138,41 @@ describe('KafkaEventBus against a real broker', () => {
     await bus.close();
   });
 
+  it('tells each member which events it is delivered: those keyed to the partitions of its assignment', async () => {
+    const bus = newBus();
+    const group = `delivers-${suffix}`;
+    const handledBy = new Map<string, string>();
+    const handler = (instance: string) => async (event: RecordedEvent) => {
+      if (event.streamId.startsWith('run-delivers')) handledBy.set(event.eventId, instance);
+    };
+    const one = await bus.subscribe({ group, startAt: 'latest' }, handler('one'));
+    const two = await bus.subscribe({ group }, handler('two'));
+    const runs = Array.from({ length: 12 }, (_, i) => `run-delivers-${i}`);
+    const probe = (run: string) => ({
+      streamId: run,
+      type: 'run.failed' as const,
+      payload: { phase: 'probe', error: 'probe' },
+    });
+    // The first member learns its share at the rejoin the second one causes: each run with exactly one.
+    await until('the two members to split the partitions', () =>
+      runs.every((run) => one.delivers(probe(run)) !== two.delivers(probe(run))),
+    );
+    expect(runs.filter((run) => one.delivers(probe(run))).length).toBeGreaterThan(0);
+    expect(runs.filter((run) => two.delivers(probe(run))).length).toBeGreaterThan(0);
+    const appended: RecordedEvent[] = [];
+    for (const run of runs) appended.push(...(await append(run, [runFailed(1)])));
+    await until('every event handled', () => handledBy.size === appended.length, 60_000);
+    for (const event of appended) {
+      const [member, other] = handledBy.get(event.eventId) === 'one' ? [one, two] : [two, one];
+      expect([event.streamId, member.delivers(event), other.delivers(event)]).toEqual([
+        event.streamId,
+        true,
+        false,
+      ]);
+    }
+    await bus.close();
+  });
+
   it('sends undecodable and invalid messages to the dead-letter topic with the reason and goes on with the partition', async () => {
     const deadLetters: PoisonMessageError[] = [];
     const bus = newBus({ onDeadLetter: (e) => deadLetters.push(e) });

@@ -10,7 +10,7 @@ function capturingBus() {
     subscribe: async (options, handler) => {
       // Delivers what a bus would: only the subscription's types.
       handlers.set(options.group, async (e) => (isSubscribedType(options.types, e) ? handler(e) : undefined));
-      return { group: options.group, stop: async () => undefined };
+      return { group: options.group, stop: async () => undefined, delivers: () => true };
     },
     close: async () => undefined,
   };

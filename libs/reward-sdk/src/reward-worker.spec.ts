@@ -1,3 +1,4 @@
+import { partitionKeyOf } from '@recon/contracts';
 import { deterministicEventId, type NewEvent, type RecordedEvent } from '@recon/eventlog';
 import { createScratchPlatform, datasetStreamId, type ScratchPlatform } from '@recon/persistence';
 import { InProcessEventBus, type EventBus } from '@recon/transport';
@@ -20,16 +21,30 @@ async function until(predicate: () => Promise<boolean>): Promise<void> {
   throw new Error('timed out');
 }
 
-/** A bus whose consumers do not say they are handed every key, as Kafka's members are not. */
-function keyScoped(bus: InProcessEventBus): EventBus {
+/**
+ * A bus whose members are delivered only the rollouts of some keys, as a Kafka member is delivered those of
+ * its partitions: `held` are the keys its assignment names (what Consumer.delivers answers), `handed` the
+ * keys it is actually handed (a partition it holds may not have been fetched yet: `held` but not `handed`).
+ */
+function keyScoped(bus: InProcessEventBus, held: (key: string) => boolean, handed = held): EventBus {
+  const keyOf = (e: Pick<RecordedEvent, 'streamId' | 'type' | 'payload'>) => partitionKeyOf(e);
+  const isRollout = (e: Pick<RecordedEvent, 'type'>) => e.type === 'rollout.generated';
   return {
     subscribe: async (options, handler) => {
-      const consumer = await bus.subscribe(options, handler);
-      return { group: consumer.group, stop: () => consumer.stop() };
+      const consumer = await bus.subscribe(options, (e) =>
+        !isRollout(e) || handed(keyOf(e)) ? handler(e) : Promise.resolve(),
+      );
+      return {
+        group: consumer.group,
+        stop: () => consumer.stop(),
+        delivers: (e) => !isRollout(e) || held(keyOf(e)),
+      };
     },
     close: () => bus.close(),
   };
 }
+/** The rollout key of group index i (partitionKeyOf). */
+const rolloutKey = (runId: string, i: number) => `${runId}#rollout-${i}`;
 
 describe('RewardWorker: the rollouts of one append are scored in as few appends as delivery allows', () => {
   let platform: ScratchPlatform;
@@ -132,11 +147,11 @@ describe('RewardWorker: the rollouts of one append are scored in as few appends 
     return [...byAppend.values()];
   };
 
-  async function scoreWith(bus: EventBus, runId: string): Promise<RecordedEvent[]> {
+  async function scoreWith(bus: EventBus, runId: string, expected = 6): Promise<RecordedEvent[]> {
     const worker = new RewardWorker(length, { ...platform, bus, producer: PRODUCER });
     await worker.start();
     try {
-      await until(async () => (await scores(runId)).length >= 6);
+      await until(async () => (await scores(runId)).length >= expected);
       await new Promise((r) => setTimeout(r, 100));
     } finally {
       await worker.stop();
@@ -165,16 +180,53 @@ describe('RewardWorker: the rollouts of one append are scored in as few appends 
     expect(scored.map((e) => (e.payload as { total: number }).total)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
-  it("where members share a run's rollouts by key: one append per key, each holding only that key's rollouts", async () => {
-    await recordRun('by-key');
+  it('a member delivered rollouts by key that holds every key scores the whole append at once', async () => {
+    await recordRun('all-keys');
     const bus = new InProcessEventBus(platform.eventStore, platform.pool, { pollMs: 20 });
-    const scored = await scoreWith(keyScoped(bus), 'by-key');
+    const scored = await scoreWith(
+      keyScoped(bus, () => true),
+      'all-keys',
+    );
+    await bus.close();
+    expect(appends(scored)).toEqual([['1/p0/0', '1/p0/1', '1/p0/2', '1/p1/0', '1/p1/1', '1/p1/2']]);
+  });
+
+  it("a member holding some keys scores those keys' rollouts together, and another key's on its delivery", async () => {
+    await recordRun('some-keys');
+    const bus = new InProcessEventBus(platform.eventStore, platform.pool, { pollMs: 20 });
+    // Holds the partitions of keys 0 and 1; key 2's rollouts are handed to it all the same (moved to it).
+    const held = new Set([rolloutKey('some-keys', 0), rolloutKey('some-keys', 1)]);
+    const scored = await scoreWith(
+      keyScoped(
+        bus,
+        (key) => held.has(key),
+        () => true,
+      ),
+      'some-keys',
+    );
     await bus.close();
     expect(appends(scored)).toEqual([
-      ['1/p0/0', '1/p1/0'],
-      ['1/p0/1', '1/p1/1'],
+      ['1/p0/0', '1/p0/1', '1/p1/0', '1/p1/1'],
       ['1/p0/2', '1/p1/2'],
     ]);
+  });
+
+  it('includes rollouts of held keys earlier in the append than the first one handed (partitions come in any order)', async () => {
+    await recordRun('earlier-keys');
+    const bus = new InProcessEventBus(platform.eventStore, platform.pool, { pollMs: 20 });
+    // Holds keys 1 and 2, but only key 2's partition has been fetched: its rollout (index 2) comes first.
+    const held = new Set([rolloutKey('earlier-keys', 1), rolloutKey('earlier-keys', 2)]);
+    const scored = await scoreWith(
+      keyScoped(
+        bus,
+        (key) => held.has(key),
+        (key) => key === rolloutKey('earlier-keys', 2),
+      ),
+      'earlier-keys',
+      4,
+    );
+    await bus.close();
+    expect(appends(scored)).toEqual([['1/p0/1', '1/p0/2', '1/p1/1', '1/p1/2']]);
   });
 
   it('records each score once when part of the batch was recorded one by one before', async () => {

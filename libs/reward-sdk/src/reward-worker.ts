@@ -18,7 +18,7 @@ import {
 } from '@recon/eventlog';
 import { ownedStreamsHandler, type RunRequest } from '@recon/experiment';
 import { loadRegisteredDataset } from '@recon/persistence';
-import { deliversEveryKey, type Consumer, type EventBus } from '@recon/transport';
+import type { Consumer, EventBus } from '@recon/transport';
 import type { RewardDefinition, RewardScore } from './define-reward';
 
 interface PromptRef {
@@ -37,8 +37,8 @@ export interface RewardWorkerOptions {
 
 /** Rollouts scored per append when a whole run is rescored. */
 const RESCORE_BATCH = 256;
-/** How many rollouts this worker remembers having scored along with an earlier one of their append. */
-const SCORED_AHEAD_MEMORY = 4096;
+/** How many scored rollouts this worker remembers (their deliveries, or redeliveries, record nothing). */
+const SCORED_MEMORY = 4096;
 
 /**
  * Serves one reward definition: registers it (`reward.service.registered` on the 'reward-services'
@@ -52,12 +52,12 @@ export class RewardWorker<Row, Config> {
   private readonly datasets = new Map<string, Promise<Row[]>>();
   private readonly config: Config;
   private consumer: Consumer | null = null;
-  /** Whether this member is delivered every rollout of a run (in-process) or only those of its keys (Kafka). */
-  private everyKey: Promise<boolean> = Promise.resolve(false);
-  /** Rollout event ids already scored with an earlier rollout of the same append (insertion ordered). */
-  private readonly scoredAhead = new Set<string>();
-  /** The rest of the rollout append read last: one read serves the batches of all its keys. */
-  private appendRead: { streamId: string; after: number; last: number; rollouts: RecordedEvent[] } | null =
+  /** What this member is delivered now (see Consumer.delivers); known once subscribe() has returned. */
+  private delivered: Promise<Consumer['delivers']> = Promise.resolve(() => false);
+  /** Rollout event ids this worker has recorded a score for (insertion ordered, bounded). */
+  private readonly scored = new Set<string>();
+  /** The rollout append read last: one read serves the batches of all its keys. */
+  private appendRead: { streamId: string; first: number; last: number; rollouts: RecordedEvent[] } | null =
     null;
 
   constructor(
@@ -82,8 +82,8 @@ export class RewardWorker<Row, Config> {
 
   async start(): Promise<void> {
     // Events may be delivered before subscribe() returns the consumer that says what this member is handed.
-    let known: (everyKey: boolean) => void = () => undefined;
-    this.everyKey = new Promise((resolve) => (known = resolve));
+    let known: (delivers: Consumer['delivers']) => void = () => undefined;
+    this.delivered = new Promise((resolve) => (known = resolve));
     try {
       this.consumer = await this.options.bus.subscribe(
         { group: this.group, types: ['rollouts.requested', 'rollout.generated', 'rescore.requested'] },
@@ -94,7 +94,8 @@ export class RewardWorker<Row, Config> {
         ),
       );
     } finally {
-      known(this.consumer !== null && deliversEveryKey(this.consumer));
+      const consumer = this.consumer as Consumer | null;
+      known(consumer ? (event) => consumer.delivers(event) : () => false);
     }
     // Registered only once it consumes: a trainer that sees the registration can count on the scores.
     await this.options.eventStore.append(
@@ -179,52 +180,57 @@ export class RewardWorker<Row, Config> {
   }
 
   /**
-   * Scores a rollout together with the rollouts after it in the same append (the rollout worker's batch,
-   * named by its meta) that this member is delivered too, in one append: the same events, ids and order
-   * as one append per rollout, in one transaction per rollout append instead of one per rollout. Where the
-   * members of a group share a run's rollouts by partition key (Kafka), a batch holds only the rollouts of
-   * the key it was handed, so each rollout is still scored by the member it is delivered to. The earlier
-   * rollouts of the batch were delivered, hence scored, already (a key's events arrive in log order); the
-   * deliveries of those scored here find them scored and record nothing.
+   * Scores a rollout together with the other rollouts of its append (the rollout worker's batch, named by
+   * its meta) that this member is delivered too, in one append: the same events, ids and causes as one
+   * append per rollout, in one transaction per rollout append instead of one per rollout. Where the members
+   * of a group share a run's rollouts by partition key (Kafka), "delivered too" means the keys of the
+   * partitions this member holds (Consumer.delivers): a member holding them all scores the whole append on
+   * the first delivery (its keys arrive one partition batch after another), members holding some keys each
+   * score theirs. The deliveries of rollouts scored that way record nothing; should a partition have moved
+   * meanwhile, its new member's scores are the same events (deterministic ids), recorded once.
    */
   private async scoreRollouts(event: RecordedEvent): Promise<void> {
-    if (this.scoredAhead.delete(event.eventId)) return;
-    const rollouts = [event, ...(await this.laterWithKeyOf(event))];
+    if (this.scored.has(event.eventId)) return;
+    const rollouts = [event, ...(await this.restOfAppend(event))].sort((a, b) => a.position - b.position);
     const scores: NewEvent[] = [];
     for (const rollout of rollouts)
       scores.push(await this.score(event.streamId, event.streamId, rollout.payload as Rollout, rollout));
     await this.appendScores(event.streamId, scores);
-    for (const rollout of rollouts.slice(1)) this.scoredAhead.add(rollout.eventId);
-    for (const id of this.scoredAhead) {
-      if (this.scoredAhead.size <= SCORED_AHEAD_MEMORY) break;
-      this.scoredAhead.delete(id);
+    for (const rollout of rollouts) this.scored.add(rollout.eventId);
+    for (const id of this.scored) {
+      if (this.scored.size <= SCORED_MEMORY) break;
+      this.scored.delete(id);
     }
   }
 
-  /** The rollouts after this one in its append (consecutive positions, one cause) delivered to this member. */
-  private async laterWithKeyOf(event: RecordedEvent): Promise<RecordedEvent[]> {
+  /**
+   * The other rollouts of this one's append (consecutive positions, one cause) with this one's key or
+   * delivered to this member, and not scored by it yet.
+   */
+  private async restOfAppend(event: RecordedEvent): Promise<RecordedEvent[]> {
     const { batchIndex, batchSize } = event.meta as { batchIndex?: unknown; batchSize?: unknown };
     if (!Number.isInteger(batchIndex) || !Number.isInteger(batchSize)) return [];
-    const last = event.position - (batchIndex as number) + (batchSize as number) - 1;
-    if (last <= event.position) return [];
+    const first = event.position - (batchIndex as number);
+    const last = first + (batchSize as number) - 1;
+    if (first === last) return [];
     let read = this.appendRead;
-    if (!read || read.streamId !== event.streamId || read.last !== last || event.position < read.after) {
+    if (!read || read.streamId !== event.streamId || read.first !== first || read.last !== last) {
       const rollouts = await this.options.eventStore.readStream(event.streamId, {
-        fromPosition: event.position + 1,
+        fromPosition: first,
         toPosition: last,
         types: ['rollout.generated'],
       });
-      read = this.appendRead = { streamId: event.streamId, after: event.position, last, rollouts };
+      read = this.appendRead = { streamId: event.streamId, first, last, rollouts };
     }
-    const everyKey = await this.everyKey;
+    const delivers = await this.delivered;
     const key = partitionKeyOf(event);
     return read.rollouts.filter(
       (e) =>
-        e.position > event.position &&
+        e.position !== event.position &&
         e.causationId === event.causationId &&
         e.meta.batchSize === batchSize &&
-        (everyKey || partitionKeyOf(e) === key) &&
-        !this.scoredAhead.has(e.eventId),
+        (partitionKeyOf(e) === key || delivers(e)) &&
+        !this.scored.has(e.eventId),
     );
   }
 

@@ -29,6 +29,13 @@ export function isSubscribedType<T extends EventType>(
 export interface Consumer {
   readonly group: string;
   stop(): Promise<void>;
+  /**
+   * Whether this member is delivered the event under its current assignment: in-process, every event; a
+   * Kafka member, the events of the partitions it holds (by the key the relay publishes them under). A
+   * rebalance can move a partition at any moment, so the answer is advice for batching work, never a
+   * guarantee: work done for an event delivered elsewhere must be idempotent like any redelivery.
+   */
+  delivers(event: Pick<RecordedEvent, 'streamId' | 'type' | 'payload' | 'tombstonedBy'>): boolean;
 }
 
 /**
@@ -38,7 +45,10 @@ export interface Consumer {
  * Implementations: the in-process bus (embedded deployment) and the Kafka bus (distributed deployment).
  */
 export interface EventBus {
-  subscribe<T extends EventType = EventType>(options: SubscribeOptions<T>, handler: EventHandler<T>): Promise<Consumer>;
+  subscribe<T extends EventType = EventType>(
+    options: SubscribeOptions<T>,
+    handler: EventHandler<T>,
+  ): Promise<Consumer>;
   /**
    * Whether the bus's own dependency (Kafka's brokers) answers, for readiness probes; cheap to call often.
    * Absent when the bus needs nothing beyond the database (the in-process bus).
@@ -48,7 +58,8 @@ export interface EventBus {
 }
 
 /** The answer of EventBus.checkReady: the dependency it checked, and what is wrong when it is not ready. */
-export type BusReadiness = { dependency: string; ready: true } | { dependency: string; ready: false; error: string };
+export type BusReadiness =
+  { dependency: string; ready: true } | { dependency: string; ready: false; error: string };
 
 export class HandlerFailedError extends Error {
   constructor(

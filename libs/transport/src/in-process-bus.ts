@@ -15,18 +15,6 @@ interface Group {
   done: Promise<void>;
 }
 
-/**
- * A consumer that is delivered every event of the log, whatever its partition key: each member of an
- * in-process group tails the whole log (a Kafka member is delivered only the keys of its partitions).
- */
-export interface EveryKeyConsumer extends Consumer {
-  readonly deliversEveryKey: true;
-}
-
-export function deliversEveryKey(consumer: Consumer): consumer is EveryKeyConsumer {
-  return (consumer as Partial<EveryKeyConsumer>).deliversEveryKey === true;
-}
-
 export interface InProcessBusOptions {
   /** Called when a handler fails; the group stops there (its offset stays before the failed event). */
   onError?: (error: HandlerFailedError) => void;
@@ -79,7 +67,7 @@ export class InProcessEventBus implements EventBus {
   async subscribe<T extends EventType = EventType>(
     options: SubscribeOptions<T>,
     handler: EventHandler<T>,
-  ): Promise<EveryKeyConsumer> {
+  ): Promise<Consumer> {
     const controller = new AbortController();
     const after = await this.offset(options.group, options.startAt);
     const group: Group = { controller, done: Promise.resolve() };
@@ -119,7 +107,8 @@ export class InProcessEventBus implements EventBus {
     this.groups.add(group);
     return {
       group: options.group,
-      deliversEveryKey: true,
+      // Each member of an in-process group tails the whole log, whatever the partition key.
+      delivers: () => true,
       stop: async () => {
         controller.abort();
         await group.done;
@@ -129,10 +118,12 @@ export class InProcessEventBus implements EventBus {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.groups].map(async (group) => {
-      group.controller.abort();
-      await group.done;
-    }));
+    await Promise.all(
+      [...this.groups].map(async (group) => {
+        group.controller.abort();
+        await group.done;
+      }),
+    );
     this.groups.clear();
   }
 }

@@ -4,6 +4,7 @@ import { subscribeAll, type EventStore, type RecordedEvent } from '@recon/eventl
 import { encodeEvent } from './kafka-codec';
 import { EVENTS_TOPIC, ensureKafkaTopics } from './kafka-topics';
 import { HandledPositions } from './handled-positions';
+import { PositionWriteBehind } from './position-write-behind';
 
 export interface EventLogRelayOptions {
   topic?: string;
@@ -35,13 +36,16 @@ const sleep = (ms: number, signal: AbortSignal) =>
 /**
  * Publishes the Postgres event log to Kafka in global-position order, so an event reaches Kafka if and only
  * if it was committed (only committed events are read). Its position (last global position in Kafka) is
- * stored in consumer_offsets after each batch is acknowledged by every in-sync replica; after a crash the
- * relay resumes there, so nothing is lost and at most the unacknowledged tail is published twice (consumers
- * skip duplicates). A Postgres advisory lock keeps one relay per topic active; others wait as stand-bys.
+ * noted after each batch is acknowledged by every in-sync replica and stored in consumer_offsets behind the
+ * publishing (PositionWriteBehind: the next batch does not wait for that write); after a crash the relay
+ * resumes at the stored position, so nothing is lost and at most the batches since that write are
+ * published twice (consumers skip duplicates by their handled positions). The position is stored before
+ * the lock is released. A Postgres advisory lock keeps one relay per topic active; others wait as stand-bys.
  */
 export class EventLogRelay {
   readonly topic: string;
   private readonly positions: HandledPositions;
+  private readonly stored: PositionWriteBehind;
   private readonly controller = new AbortController();
   private running: Promise<void> | null = null;
   private published = 0;
@@ -54,6 +58,9 @@ export class EventLogRelay {
   ) {
     this.topic = options.topic ?? EVENTS_TOPIC;
     this.positions = new HandledPositions(pool);
+    this.stored = new PositionWriteBehind((position) =>
+      this.positions.advance(HandledPositions.relayKey(this.topic), position),
+    );
   }
 
   /** Messages sent by this instance (duplicates after a failure included). */
@@ -117,6 +124,8 @@ export class EventLogRelay {
       try {
         await this.relayWhileHolding(AbortSignal.any([signal, lost.signal]), retryMs);
       } finally {
+        // Stored before the lock goes: a successor resumes where this relay got to.
+        await this.stored.flush().catch((error: unknown) => this.options.onError?.(error as Error));
         if (!lost.signal.aborted)
           await lock
             .query('SELECT pg_advisory_unlock(hashtext($1))', [this.lockName()])
@@ -136,8 +145,10 @@ export class EventLogRelay {
       });
       try {
         await producer.connect();
+        // What this relay noted is in Kafka, stored or not yet.
+        const after = Math.max(await this.position(), this.stored.position);
         await subscribeAll(this.store, this.pool, (events) => this.publish(producer, events), {
-          after: await this.position(),
+          after,
           batchSize: this.options.batchSize ?? 500,
           pollMs: this.options.pollMs ?? 200,
           signal,
@@ -156,10 +167,9 @@ export class EventLogRelay {
     await producer.send({ topic: this.topic, acks: -1, messages: events.map(encodeEvent) });
     this.published += events.length;
     if (this.options.afterPublish) await this.options.afterPublish(events);
-    await this.positions.advance(
-      HandledPositions.relayKey(this.topic),
-      events[events.length - 1].globalPosition,
-    );
+    // A write that failed in the background fails this batch (the relay starts over), after one more try.
+    if (this.stored.failed) await this.stored.flush();
+    this.stored.note(events[events.length - 1].globalPosition);
   }
 
   private lockName(): string {

@@ -32,7 +32,14 @@ export function encodeEvent(event: RecordedEvent): Message {
     [HEADER_GLOBAL_POSITION]: String(event.globalPosition),
   };
   if (tombstonedBy) headers[HEADER_TOMBSTONED_BY] = tombstonedBy;
-  return { key: tombstonedBy ? event.streamId : partitionKeyOf(event), value: JSON.stringify(envelope), headers };
+  return { key: messageKeyOf(event), value: JSON.stringify(envelope), headers };
+}
+
+/** The key an event is published under (see encodeEvent): what decides its partition. */
+export function messageKeyOf(
+  event: Pick<RecordedEvent, 'streamId' | 'type' | 'payload' | 'tombstonedBy'>,
+): string {
+  return event.tombstonedBy ? event.streamId : partitionKeyOf(event);
 }
 
 export function headerText(headers: IHeaders | undefined, name: string): string | undefined {

@@ -20,7 +20,8 @@ import {
   type EventHandler,
   type SubscribeOptions,
 } from '../event-bus';
-import { HEADER_TYPE, PoisonMessageError, decodeEvent, headerText } from './kafka-codec';
+import { HEADER_TYPE, PoisonMessageError, decodeEvent, headerText, messageKeyOf } from './kafka-codec';
+import { partitionOfKey } from './key-partition';
 import { DEAD_LETTER_TOPIC, EVENTS_TOPIC, ensureKafkaTopics } from './kafka-topics';
 import { GenerationPositions, HandledPositions } from './handled-positions';
 import { KafkaReadiness, type KafkaReadinessOptions } from './kafka-readiness';
@@ -79,6 +80,8 @@ interface Subscription {
   failed: boolean;
   stopped: Promise<void> | null;
   handled: GenerationPositions;
+  /** The events topic's partitions this member was assigned at its last group join. */
+  assigned: ReadonlySet<number>;
   /** Commits what the last batches resolved once no batch came for a commit interval (see handleBatch). */
   trailingCommit: NodeJS.Timeout | null;
 }
@@ -96,7 +99,7 @@ export class KafkaEventBus implements EventBus {
   private readonly positions: HandledPositions;
   private readonly topic: string;
   private readonly dlqTopic: string;
-  private topicsReady: Promise<void> | null = null;
+  private topicsReady: Promise<{ partitions: number }> | null = null;
   private dlqProducer: Promise<Producer> | null = null;
   private readonly readiness: KafkaReadiness;
 
@@ -115,7 +118,7 @@ export class KafkaEventBus implements EventBus {
     return this.readiness.check();
   }
 
-  private ensureTopics(): Promise<void> {
+  private ensureTopics(): Promise<{ partitions: number }> {
     this.topicsReady ??= ensureKafkaTopics(this.kafka, {
       topic: this.topic,
       dlqTopic: this.dlqTopic,
@@ -127,8 +130,11 @@ export class KafkaEventBus implements EventBus {
     return this.topicsReady;
   }
 
-  async subscribe<T extends EventType = EventType>(options: SubscribeOptions<T>, handler: EventHandler<T>): Promise<Consumer> {
-    await this.ensureTopics();
+  async subscribe<T extends EventType = EventType>(
+    options: SubscribeOptions<T>,
+    handler: EventHandler<T>,
+  ): Promise<Consumer> {
+    const { partitions } = await this.ensureTopics();
     const groupId = `${this.options.groupPrefix ?? ''}${options.group}`;
     if (options.startAt === 'latest') await this.startNewGroupAtEnd(groupId);
     const consumer = this.kafka.consumer({ ...this.options.consumer, groupId });
@@ -137,12 +143,14 @@ export class KafkaEventBus implements EventBus {
       failed: false,
       stopped: null,
       handled: new GenerationPositions(),
+      assigned: new Set(),
       trailingCommit: null,
     };
     let hasJoined = false;
     const joined = new Promise<void>((resolve, reject) => {
-      consumer.on(consumer.events.GROUP_JOIN, () => {
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
         subscription.handled.newGeneration();
+        subscription.assigned = new Set(event.payload.memberAssignment[this.topic] ?? []);
         hasJoined = true;
         resolve();
       });
@@ -172,7 +180,12 @@ export class KafkaEventBus implements EventBus {
       throw error;
     }
     this.subscriptions.add(subscription);
-    return { group: options.group, stop: () => this.stopSubscription(subscription) };
+    return {
+      group: options.group,
+      stop: () => this.stopSubscription(subscription),
+      delivers: (event) =>
+        subscription.assigned.has(partitionOfKey(this.topic, messageKeyOf(event), partitions)),
+    };
   }
 
   /**

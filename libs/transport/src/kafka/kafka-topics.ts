@@ -23,8 +23,14 @@ export interface KafkaTopicsOptions {
   create?: boolean;
 }
 
-/** Creates the events and dead-letter topics when missing; existing topics are left as they are. */
-export async function ensureKafkaTopics(kafka: Kafka, options: KafkaTopicsOptions = {}): Promise<void> {
+/**
+ * Creates the events and dead-letter topics when missing; existing topics are left as they are. Answers
+ * the events topic's partition count (what a message key is hashed over).
+ */
+export async function ensureKafkaTopics(
+  kafka: Kafka,
+  options: KafkaTopicsOptions = {},
+): Promise<{ partitions: number }> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -38,7 +44,8 @@ export async function ensureKafkaTopics(kafka: Kafka, options: KafkaTopicsOption
       },
       { topic: options.dlqTopic ?? DEAD_LETTER_TOPIC, numPartitions: 1, replicationFactor },
     ].filter((t) => !existing.has(t.topic));
-    const create = options.create ?? readEnvironment('RECON_KAFKA_CREATE_TOPICS')?.trim().toLowerCase() !== 'false';
+    const create =
+      options.create ?? readEnvironment('RECON_KAFKA_CREATE_TOPICS')?.trim().toLowerCase() !== 'false';
     if (!create && wanted.length > 0)
       throw new Error(
         `Kafka topic(s) ${wanted.map((t) => t.topic).join(', ')} do not exist, and RECON_KAFKA_CREATE_TOPICS=false leaves them to the Topic Operator (KafkaTopic resources)`,
@@ -49,17 +56,23 @@ export async function ensureKafkaTopics(kafka: Kafka, options: KafkaTopicsOption
     // electing its partition leaders: offsets asked of it fail with "not the leader". Wait until every
     // partition's leader answers, here, once, for every caller.
     const topics = [options.topic ?? EVENTS_TOPIC, options.dlqTopic ?? DEAD_LETTER_TOPIC];
-    await pRetry(
+    return await pRetry(
       async () => {
         const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
         const leaderless = metadata.flatMap((t) =>
-          t.partitions.filter((p) => p.leader < 0 || p.partitionErrorCode !== 0).map((p) => `${t.name}[${p.partitionId}]`),
+          t.partitions
+            .filter((p) => p.leader < 0 || p.partitionErrorCode !== 0)
+            .map((p) => `${t.name}[${p.partitionId}]`),
         );
-        if (leaderless.length > 0) throw new Error(`Kafka partitions without a leader: ${leaderless.join(', ')}`);
+        if (leaderless.length > 0)
+          throw new Error(`Kafka partitions without a leader: ${leaderless.join(', ')}`);
         // The metadata can name a leader before that broker has taken the leadership on (KRaft applies the
         // two from the same metadata record, metadata cache first), so ask every leader for its offsets too:
         // ListOffsets is what the first subscriber sends, and it is what failed with "not the leader".
         for (const topic of topics) await admin.fetchTopicOffsets(topic);
+        const events = metadata.find((t) => t.name === topics[0]);
+        if (!events) throw new Error(`Kafka topic ${topics[0]}: no metadata yet`);
+        return { partitions: events.partitions.length };
       },
       { retries: 20, minTimeout: 100, maxTimeout: 2000 },
     );
