@@ -86,6 +86,8 @@ async function readStreamState(eventStore: EventStore, streamId: string): Promis
   const [opening] = await eventStore.readStream(streamId, { toPosition: 1 });
   const kind = streamKindOf(opening?.type);
   if (kind !== 'run') return { kind };
+  // Only run.requested opens a stream of kind run: this test narrows the opening event for the compiler.
+  if (opening?.type !== 'run.requested') return { kind: 'other' };
   try {
     return { kind, run: runRequestOf(opening) };
   } catch (error) {

@@ -28,13 +28,16 @@ export async function readRunConfig(eventStore: EventStore, runId: string): Prom
 }
 
 /** A run's `run.requested` event with its config validated again (an error names the first invalid key). */
-export function runRequestOf(event: RecordedEvent): RunRequest {
+export function runRequestOf(event: RecordedEvent<'run.requested'>): RunRequest {
   const runId = event.streamId;
-  const request = event.payload as PayloadOf<'run.requested'>;
+  const request = event.payload;
   const parsed = experimentConfigSchema.safeParse(request.config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new RecordedConfigError(runId, `recorded config is invalid at ${issue.path.join('.')}: ${issue.message}`);
+    throw new RecordedConfigError(
+      runId,
+      `recorded config is invalid at ${issue.path.join('.')}: ${issue.message}`,
+    );
   }
   return { runId, config: parsed.data, seed: request.seed, request };
 }

@@ -1,4 +1,3 @@
-import type { PayloadOf } from '@recon/contracts';
 import type { RecordedEvent } from '@recon/eventlog';
 import type { ReconMetrics } from './metrics';
 import { readEnvironment } from '@recon/config';
@@ -35,7 +34,7 @@ export function recordRunEvent(metrics: ReconMetrics, event: RecordedEvent): voi
     case 'sft.step.completed':
     case 'grpo.step.completed': {
       const phase = event.type === 'sft.step.completed' ? 'sft' : 'grpo';
-      const p = event.payload as PayloadOf<'sft.step.completed'> | PayloadOf<'grpo.step.completed'>;
+      const p = event.payload;
       metrics.trainingStep.set({ run, phase }, p.step);
       metrics.trainingLoss.set({ run, phase }, p.loss);
       metrics.trainingGradNorm.set({ run, phase }, p.gradNorm);
@@ -50,7 +49,7 @@ export function recordRunEvent(metrics: ReconMetrics, event: RecordedEvent): voi
       break;
     }
     case 'rollout.generated': {
-      const p = event.payload as PayloadOf<'rollout.generated'>;
+      const p = event.payload;
       metrics.rolloutCompletions.inc({ run });
       metrics.rolloutTokens.inc({ run }, p.completionTokens);
       // One generation call produces the whole batch; observe its time once, on the batch's first rollout.
@@ -62,7 +61,7 @@ export function recordRunEvent(metrics: ReconMetrics, event: RecordedEvent): voi
       break;
     }
     case 'reward.scored': {
-      const p = event.payload as PayloadOf<'reward.scored'>;
+      const p = event.payload;
       metrics.rewardScore.observe({ reward_id: p.rewardId, component: 'total' }, p.total);
       for (const [component, value] of Object.entries(p.components))
         metrics.rewardScore.observe({ reward_id: p.rewardId, component }, value);
@@ -71,10 +70,10 @@ export function recordRunEvent(metrics: ReconMetrics, event: RecordedEvent): voi
       break;
     }
     case 'reward.failed':
-      metrics.rewardFailures.inc({ reward_id: (event.payload as PayloadOf<'reward.failed'>).rewardId });
+      metrics.rewardFailures.inc({ reward_id: event.payload.rewardId });
       break;
     case 'evaluation.completed': {
-      const p = event.payload as PayloadOf<'evaluation.completed'>;
+      const p = event.payload;
       for (const [key, value] of Object.entries(p.results)) {
         const accuracy = /^([a-z-]+)\.accuracy$/.exec(key);
         const category = /^([a-z-]+)\.category\.(.+)\.accuracy$/.exec(key);
@@ -84,8 +83,10 @@ export function recordRunEvent(metrics: ReconMetrics, event: RecordedEvent): voi
           metrics.evalAccuracy.set({ run, suite: accuracy[1], stage: p.stage, category: 'all' }, value);
         else if (category)
           metrics.evalAccuracy.set({ run, suite: category[1], stage: p.stage, category: category[2] }, value);
-        else if (ne && ne[1] !== 'overall') metrics.gameEquilibriumFrequency.set({ run, stage: p.stage, game: ne[1] }, value);
-        else if (win && win[1] !== 'overall') metrics.gameWinRate.set({ run, stage: p.stage, game: win[1], opponent: win[2] }, value);
+        else if (ne && ne[1] !== 'overall')
+          metrics.gameEquilibriumFrequency.set({ run, stage: p.stage, game: ne[1] }, value);
+        else if (win && win[1] !== 'overall')
+          metrics.gameWinRate.set({ run, stage: p.stage, game: win[1], opponent: win[2] }, value);
       }
       break;
     }

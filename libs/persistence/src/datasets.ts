@@ -28,9 +28,11 @@ export async function loadRegisteredDataset<Row = unknown>(
   stores: { eventStore: EventStore; blobStore: BlobStore },
   versionHash: string,
 ): Promise<RegisteredDataset<Row>> {
-  const [event] = await stores.eventStore.readStream(datasetStreamId(versionHash), { types: ['dataset.registered'] });
+  const [event] = await stores.eventStore.readStream(datasetStreamId(versionHash), {
+    types: ['dataset.registered'],
+  });
   if (!event) throw new DatasetNotRegisteredError(versionHash);
-  const registration = event.payload as PayloadOf<'dataset.registered'>;
+  const registration = event.payload;
   const content = JSON.parse((await stores.blobStore.get(registration.blobHash)).toString('utf8')) as {
     kind: 'problems' | 'traces';
     rows: Row[];

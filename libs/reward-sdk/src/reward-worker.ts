@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import {
+  ofType,
   partitionKeyOf,
   REWARD_REGISTRY_STREAM,
   storableText,
@@ -57,8 +58,12 @@ export class RewardWorker<Row, Config> {
   /** Rollout event ids this worker has recorded a score for (insertion ordered, bounded). */
   private readonly scored = new Set<string>();
   /** The rollout append read last: one read serves the batches of all its keys. */
-  private appendRead: { streamId: string; first: number; last: number; rollouts: RecordedEvent[] } | null =
-    null;
+  private appendRead: {
+    streamId: string;
+    first: number;
+    last: number;
+    rollouts: RecordedEvent<'rollout.generated'>[];
+  } | null = null;
 
   constructor(
     private readonly reward: RewardDefinition<Row, Config>,
@@ -138,7 +143,7 @@ export class RewardWorker<Row, Config> {
     let ref = this.prompts.get(this.key(runId, promptId));
     if (!ref) {
       for (const event of await this.options.eventStore.readStream(runId, { types: ['rollouts.requested'] }))
-        this.remember(runId, event.payload as PayloadOf<'rollouts.requested'>);
+        this.remember(runId, event.payload);
       ref = this.prompts.get(this.key(runId, promptId));
       if (!ref) throw new Error(`run ${runId}: no rollouts.requested names prompt '${promptId}'`);
     }
@@ -167,14 +172,13 @@ export class RewardWorker<Row, Config> {
       (r) => r.id === this.reward.id && (!r.version || r.version === this.reward.version),
     );
     if (!wanted) return;
-    if (event.type === 'rollouts.requested')
-      this.remember(event.streamId, event.payload as PayloadOf<'rollouts.requested'>);
+    if (event.type === 'rollouts.requested') this.remember(event.streamId, event.payload);
     else if (event.type === 'rollout.generated') await this.scoreRollouts(event);
   }
 
   private async onRescore(event: RecordedEvent): Promise<void> {
     if (event.type !== 'rescore.requested') return;
-    const request = event.payload as PayloadOf<'rescore.requested'>;
+    const request = event.payload;
     if (request.rewardId === this.reward.id && request.rewardVersion === this.reward.version)
       await this.rescore(event, request.sourceRunId);
   }
@@ -189,12 +193,12 @@ export class RewardWorker<Row, Config> {
    * score theirs. The deliveries of rollouts scored that way record nothing; should a partition have moved
    * meanwhile, its new member's scores are the same events (deterministic ids), recorded once.
    */
-  private async scoreRollouts(event: RecordedEvent): Promise<void> {
+  private async scoreRollouts(event: RecordedEvent<'rollout.generated'>): Promise<void> {
     if (this.scored.has(event.eventId)) return;
     const rollouts = [event, ...(await this.restOfAppend(event))].sort((a, b) => a.position - b.position);
     const scores: NewEvent[] = [];
     for (const rollout of rollouts)
-      scores.push(await this.score(event.streamId, event.streamId, rollout.payload as Rollout, rollout));
+      scores.push(await this.score(event.streamId, event.streamId, rollout.payload, rollout));
     await this.appendScores(event.streamId, scores);
     for (const rollout of rollouts) this.scored.add(rollout.eventId);
     for (const id of this.scored) {
@@ -207,7 +211,9 @@ export class RewardWorker<Row, Config> {
    * The other rollouts of this one's append (consecutive positions, one cause) with this one's key or
    * delivered to this member, and not scored by it yet.
    */
-  private async restOfAppend(event: RecordedEvent): Promise<RecordedEvent[]> {
+  private async restOfAppend(
+    event: RecordedEvent<'rollout.generated'>,
+  ): Promise<RecordedEvent<'rollout.generated'>[]> {
     const { batchIndex, batchSize } = event.meta as { batchIndex?: unknown; batchSize?: unknown };
     if (!Number.isInteger(batchIndex) || !Number.isInteger(batchSize)) return [];
     const first = event.position - (batchIndex as number);
@@ -252,14 +258,12 @@ export class RewardWorker<Row, Config> {
     const events = await this.options.eventStore.readStream(sourceRunId, {
       types: ['rollouts.requested', 'rollout.generated'],
     });
-    for (const e of events)
-      if (e.type === 'rollouts.requested')
-        this.remember(sourceRunId, e.payload as PayloadOf<'rollouts.requested'>);
-    const rollouts = events.filter((e) => e.type === 'rollout.generated');
+    for (const e of events) if (e.type === 'rollouts.requested') this.remember(sourceRunId, e.payload);
+    const rollouts = events.filter(ofType('rollout.generated'));
     for (let i = 0; i < rollouts.length; i += RESCORE_BATCH) {
       const batch: NewEvent[] = [];
       for (const rollout of rollouts.slice(i, i + RESCORE_BATCH))
-        batch.push(await this.score(request.streamId, sourceRunId, rollout.payload as Rollout, request));
+        batch.push(await this.score(request.streamId, sourceRunId, rollout.payload, request));
       await this.append(request.streamId, batch);
     }
   }
