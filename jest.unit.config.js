@@ -20,6 +20,7 @@ const SLOW = [
   'libs/games/src/gtbench/gtbench-games.spec.ts',
   'libs/games/src/opponents/',
   'libs/policy/src/backend/wasm-blas-matmul-kernel.spec.ts',
+  'libs/policy/src/backend/wasm-fused-decode.spec.ts',
   'libs/policy/src/model/transformer-training.spec.ts',
   'libs/policy/src/sampling/',
   'libs/policy/src/tensor-leaks.spec.ts',

@@ -2,14 +2,24 @@
  * bench/policy: training tokens/s (forward + backward + AdamW) and generation tokens/s (KV cache, batch 1
  * and 8) of libs/policy's transformer vs the same architecture in PyTorch (CPU, 2 threads) on this
  * machine, in one run, on each backend of --backends (default: wasm-openblas then plain wasm, in the same
- * process). Usage: node dist/bench/policy/policy.bench.js [--backends wasm-openblas,wasm] [--sizes a,b]
+ * process). On wasm-openblas generation runs twice, with the fused decoder (one addon call per decoding step)
+ * and without it (the tfjs kernels; the same logits bit for bit), unless --decoders names one.
+ * Usage: node dist/bench/policy/policy.bench.js [--backends wasm-openblas,wasm] [--sizes a,b]
+ *   [--train-steps N] [--no-generation] [--no-training] [--decoders fused,unfused]
  */
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
-import { generate, selectBackend, SftTrainer, TransformerPolicy, type BackendName } from '@recon/policy';
+import {
+  generate,
+  selectBackend,
+  setFusedDecoding,
+  SftTrainer,
+  TransformerPolicy,
+  type BackendName,
+} from '@recon/policy';
 
 const SIZES = {
   a: { vocab: 512, d: 128, layers: 4, heads: 4, context: 256, batch: 16 },
@@ -51,7 +61,8 @@ function ourTraining(size: SizeName, steps: number): number {
   return (steps * s.batch * s.context) / seconds;
 }
 
-function ourGeneration(size: SizeName, batch: number): number {
+function ourGeneration(size: SizeName, batch: number, fused: boolean): number {
+  setFusedDecoding(fused);
   const s = SIZES[size];
   const model = new TransformerPolicy({
     vocabSize: s.vocab,
@@ -72,6 +83,7 @@ function ourGeneration(size: SizeName, batch: number): number {
   const out = run();
   const seconds = (performance.now() - start) / 1000;
   model.dispose();
+  setFusedDecoding(true);
   return out.reduce((n, c) => n + c.tokens.length, 0) / seconds;
 }
 
@@ -98,8 +110,10 @@ function torchBaseline(sizes: SizeName[], trainSteps: number): TorchResult {
 interface OurResult {
   backend: string;
   size: SizeName;
-  train: number;
+  train?: number;
   generate: Record<string, number>;
+  /** wasm-openblas: generation without the fused decoder (the tfjs kernels). */
+  unfused?: Record<string, number>;
 }
 
 /** The better of two PyTorch runs (before and after ours), so load on the shared machine flatters no ratio. */
@@ -138,10 +152,25 @@ async function main(): Promise<void> {
     .option('--sizes <list>', 'comma-separated: a,b', 'a,b')
     .option('--train-steps <n>', 'timed training steps per size', '3')
     .option('--no-generation', 'training only')
+    .option('--no-training', 'generation only')
+    .option(
+      '--decoders <list>',
+      'wasm-openblas generation: fused (one addon call per step), unfused (tfjs kernels)',
+      'fused,unfused',
+    )
     .parse()
-    .opts<{ backends: string; sizes: string; trainSteps: string; generation: boolean }>();
+    .opts<{
+      backends: string;
+      sizes: string;
+      trainSteps: string;
+      generation: boolean;
+      training: boolean;
+      decoders: string;
+    }>();
+  const decoders = options.decoders.split(',');
   const sizes = options.sizes.split(',') as SizeName[];
-  const steps = Number(options.trainSteps);
+  // --no-training: PyTorch still takes its warm-up step, and no timed ones.
+  const steps = options.training ? Number(options.trainSteps) : 0;
   const batches = options.generation ? GEN.batches : [];
   const load = () => os.loadavg()[0].toFixed(1);
   const torchBefore = torchBaseline(sizes, steps);
@@ -160,10 +189,15 @@ async function main(): Promise<void> {
       name: backend.name,
       label: `${backend.name}${backend.blas ? ` [${backend.blas}, ${backend.threads} threads]` : ''}${backend.simd !== undefined ? ` (simd ${backend.simd})` : ''}`,
     });
+    const blas = backend.name === 'wasm-openblas';
     for (const size of sizes) {
-      const train = ourTraining(size, steps);
-      const generate = Object.fromEntries(batches.map((b) => [String(b), ourGeneration(size, b)]));
-      ours.push({ backend: backend.name, size, train, generate });
+      const train = options.training ? ourTraining(size, steps) : undefined;
+      const measure = (fused: boolean) =>
+        Object.fromEntries(batches.map((b) => [String(b), ourGeneration(size, b, fused)]));
+      const generate = measure(!blas || decoders.includes('fused'));
+      const unfused =
+        blas && decoders.includes('fused') && decoders.includes('unfused') ? measure(false) : undefined;
+      ours.push({ backend: backend.name, size, train, generate, unfused });
       console.log(`  measured ${backend.name} size (${size}), load ${load()}`);
     }
   }
@@ -176,13 +210,27 @@ async function main(): Promise<void> {
     console.log(`backend: ${label}`);
     for (const r of ours.filter((o) => o.backend === name)) {
       const ref = torch.sizes[r.size];
-      console.log(
-        `  size (${r.size}) training tokens/s: ${ratio(r.train, ref.trainTokensPerSecond)}  [${torchNote}]`,
-      );
-      for (const b of batches)
+      if (r.train !== undefined)
         console.log(
-          `  size (${r.size}) generation batch ${b} tokens/s: ${ratio(r.generate[String(b)], ref.generateTokensPerSecond[String(b)])}`,
+          `  size (${r.size}) training tokens/s: ${ratio(r.train, ref.trainTokensPerSecond)}  [${torchNote}]`,
         );
+      const decoder =
+        r.backend !== 'wasm-openblas'
+          ? ''
+          : decoders.includes('fused')
+            ? ', fused decoder'
+            : ', tfjs kernels';
+      for (const b of batches) {
+        const key = String(b);
+        const torchTokens = ref.generateTokensPerSecond[key];
+        console.log(
+          `  size (${r.size}) generation batch ${b} tokens/s${decoder}: ${ratio(r.generate[key], torchTokens)}`,
+        );
+        if (r.unfused)
+          console.log(
+            `  size (${r.size}) generation batch ${b} tokens/s, tfjs kernels: ${ratio(r.unfused[key], torchTokens)}; fused / tfjs kernels = ${(r.generate[key] / r.unfused[key]).toFixed(2)}x`,
+          );
+      }
     }
   }
   console.log(

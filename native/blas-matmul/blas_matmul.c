@@ -8,12 +8,13 @@
  * otherwise picks kernels per CPU model, and they round differently, so a run's results would depend on
  * the machine and not only on the kernel family and thread count that the run records.
  *
- * Build (build.sh): cc -O3 -ffp-contract=off -shared -fPIC -I/usr/include/node -o blas_matmul.node blas_matmul.c -ldl
+ * The fused decoding step (fused_decode.c) is part of the same addon and takes its products from gemm_product.
+ *
+ * Build (build.sh): cc -O3 -ffp-contract=off -shared -fPIC -I/usr/include/node -o blas_matmul.node
+ *   blas_matmul.c fused_decode.c -ldl -lm
  */
-#define NAPI_VERSION 8
+#include "blas_matmul.h"
 #include <dlfcn.h>
-#include <node_api.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,64 +95,119 @@ static int load_openblas(const char *coretype, const char *library) {
  * by this code: over k in sequence (B stored [k,n]) or in 8 interleaved partial sums combined pairwise
  * (B stored [n,k]); with contraction off (-ffp-contract=off) the AVX2 clone and the SSE2 default round
  * identically, so the results depend on neither the CPU nor the BLAS thread count.
+ *
+ * How the loops visit the elements changes no element's order of operations: B [k,n] is read as it lies
+ * in memory, four rows at a time (the rows of C accumulate in cache meanwhile), and with B [n,k] four
+ * columns' partial sums advance side by side (the vector type only holds the 8 partial sums of one).
  */
-#define SMALL_ROWS 16
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v8f_unaligned __attribute__((vector_size(32), aligned(4)));
+#define LOAD8(p) (*(const v8f_unaligned *)(p))
+
+/*
+ * c(r,j) += a(r,p) b(p,j) for p = p0 .. p0+P-1 in order, for R rows of C from r and every j: P rows of B
+ * stream through together, and each element of C is loaded and stored once per P terms.
+ */
+#define ACCUMULATE(R, P)                                                             \
+  do {                                                                               \
+    float av[R][P];                                                                  \
+    float *restrict cr[R];                                                           \
+    const float *restrict bq[P];                                                     \
+    for (int q = 0; q < (P); q++) bq[q] = b + (p0 + q) * ldb;                        \
+    for (int rr = 0; rr < (R); rr++) {                                               \
+      cr[rr] = c + (r + rr) * ldc;                                                   \
+      for (int q = 0; q < (P); q++) av[rr][q] = a[(r + rr) * sa_row + (p0 + q) * sa_k]; \
+    }                                                                                \
+    for (int64_t j = 0; j < n; j++) {                                                \
+      float bj[P];                                                                   \
+      for (int q = 0; q < (P); q++) bj[q] = bq[q][j];                                \
+      for (int rr = 0; rr < (R); rr++) {                                             \
+        float t = cr[rr][j];                                                         \
+        for (int q = 0; q < (P); q++) t += av[rr][q] * bj[q];                        \
+        cr[rr][j] = t;                                                               \
+      }                                                                              \
+    }                                                                                \
+  } while (0)
 
 __attribute__((target_clones("avx2", "default"))) static void small_gemm(
     int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *restrict a, int64_t lda,
     const float *restrict b, int64_t ldb, float *restrict c, int64_t ldc, const float *restrict bias) {
-  for (int64_t r = 0; r < m; r++) {
-    float *restrict row = c + r * ldc;
-    if (!trans_b) {
-      /* 32 columns at a time, accumulated in registers across all of k. */
-      for (int64_t j0 = 0; j0 < n; j0 += 32) {
-        const int64_t w = n - j0 < 32 ? n - j0 : 32;
-        float acc[32];
-        for (int64_t q = 0; q < w; q++) acc[q] = bias ? bias[j0 + q] : 0.0f;
-        for (int64_t p = 0; p < k; p++) {
-          const float av = trans_a ? a[p * lda + r] : a[r * lda + p];
-          const float *restrict bp = b + p * ldb + j0;
-          if (w == 32)
-            for (int q = 0; q < 32; q++) acc[q] += av * bp[q];
-          else
-            for (int64_t q = 0; q < w; q++) acc[q] += av * bp[q];
-        }
-        for (int64_t q = 0; q < w; q++) row[j0 + q] = acc[q];
-      }
-      continue;
+  if (!trans_b) {
+    /* Each element starts from its bias (or 0) and adds a(r,p) b(p,j) for p in order. */
+    const int64_t sa_row = trans_a ? 1 : lda, sa_k = trans_a ? lda : 1;
+    for (int64_t r = 0; r < m; r++)
+      for (int64_t j = 0; j < n; j++) c[r * ldc + j] = bias ? bias[j] : 0.0f;
+    int64_t p0 = 0;
+    for (; p0 + 4 <= k; p0 += 4) {
+      int64_t r = 0;
+      for (; r + 2 <= m; r += 2) ACCUMULATE(2, 4);
+      for (; r < m; r++) ACCUMULATE(1, 4);
     }
-    for (int64_t j = 0; j < n; j++) {
-      const float *restrict bj = b + j * ldb;
-      float s[8] = {0, 0, 0, 0, 0, 0, 0, 0}, tail = 0.0f;
-      int64_t p = 0;
+    for (; p0 < k; p0++)
+      for (int64_t r = 0; r < m; r++) ACCUMULATE(1, 1);
+    return;
+  }
+  /* B stored [n,k]: 8 partial sums per element, combined pairwise, then the tail of k. */
+  const int64_t k8 = k - k % 8;
+  for (int64_t j = 0; j < n; j += 4) {
+    const int64_t w = n - j < 4 ? n - j : 4;
+    for (int64_t r = 0; r < m; r++) {
+      v8f s[4] = {{0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 0}};
+      float tail[4] = {0, 0, 0, 0};
       if (trans_a) {
-        for (; p + 8 <= k; p += 8)
-          for (int q = 0; q < 8; q++) s[q] += a[(p + q) * lda + r] * bj[p + q];
-        for (; p < k; p++) tail += a[p * lda + r] * bj[p];
+        for (int64_t p = 0; p < k8; p += 8) {
+          v8f av;
+          for (int q = 0; q < 8; q++) av[q] = a[(p + q) * lda + r];
+          for (int64_t u = 0; u < w; u++) s[u] += av * LOAD8(b + (j + u) * ldb + p);
+        }
+        for (int64_t u = 0; u < w; u++)
+          for (int64_t p = k8; p < k; p++) tail[u] += a[p * lda + r] * b[(j + u) * ldb + p];
       } else {
         const float *restrict ar = a + r * lda;
-        for (; p + 8 <= k; p += 8)
-          for (int q = 0; q < 8; q++) s[q] += ar[p + q] * bj[p + q];
-        for (; p < k; p++) tail += ar[p] * bj[p];
+        if (w == 4)
+          for (int64_t p = 0; p < k8; p += 8) {
+            const v8f av = LOAD8(ar + p);
+            s[0] += av * LOAD8(b + j * ldb + p);
+            s[1] += av * LOAD8(b + (j + 1) * ldb + p);
+            s[2] += av * LOAD8(b + (j + 2) * ldb + p);
+            s[3] += av * LOAD8(b + (j + 3) * ldb + p);
+          }
+        else
+          for (int64_t p = 0; p < k8; p += 8)
+            for (int64_t u = 0; u < w; u++) s[u] += LOAD8(ar + p) * LOAD8(b + (j + u) * ldb + p);
+        for (int64_t u = 0; u < w; u++)
+          for (int64_t p = k8; p < k; p++) tail[u] += ar[p] * b[(j + u) * ldb + p];
       }
-      const float sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-      row[j] = (bias ? bias[j] : 0.0f) + (sum + tail);
+      for (int64_t u = 0; u < w; u++) {
+        const v8f v = s[u];
+        const float sum = ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+        c[r * ldc + j + u] = (bias ? bias[j + u] : 0.0f) + (sum + tail[u]);
+      }
     }
   }
 }
 
-#define CHECK(call)                                                                   \
-  do {                                                                                \
-    if ((call) != napi_ok) {                                                          \
-      napi_throw_error(env, NULL, "blas_matmul: N-API call failed: " #call);          \
-      return NULL;                                                                    \
-    }                                                                                 \
-  } while (0)
+int blas_loaded(void) { return sgemm != NULL; }
 
-static napi_value fail(napi_env env, const char *message) {
+void gemm_product(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                  const float *b, int64_t ldb, float *c, int64_t ldc, const float *bias) {
+  if (m <= SMALL_ROWS) {
+    small_gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, bias);
+    return;
+  }
+  if (bias)
+    for (int64_t r = 0; r < m; r++) memcpy(c + r * ldc, bias, (size_t)n * sizeof(float));
+  /* C already holds the bias rows when there is a bias */
+  sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS, trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m,
+        (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, bias ? 1.0f : 0.0f, c, (int)ldc);
+}
+
+napi_value throw_error(napi_env env, const char *message) {
   napi_throw_error(env, NULL, message);
   return NULL;
 }
+
+#define fail throw_error
 
 /*
  * gemm(heap, transA, transB, batch, m, n, k, aByteOffset, lda, aStride, bByteOffset, ldb, bStride,
@@ -219,19 +275,9 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
 
   float *base = (float *)data;
   const float *bias = bias_off >= 0 ? base + bias_off / 4 : NULL;
-  for (int64_t i = 0; i < batch; i++) {
-    float *c = base + c_off / 4 + i * c_stride;
-    if (bias && m > SMALL_ROWS)
-      for (int64_t r = 0; r < m; r++) memcpy(c + r * ldc, bias, (size_t)n * sizeof(float));
-    const float *a = base + a_off / 4 + i * a_stride, *b = base + b_off / 4 + i * b_stride;
-    const float beta = bias ? 1.0f : 0.0f; /* C already holds the bias rows */
-    if (m <= SMALL_ROWS) {
-      small_gemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc, bias);
-    } else {
-      sgemm(CBLAS_ROW_MAJOR, trans_a ? CBLAS_TRANS : CBLAS_NO_TRANS, trans_b ? CBLAS_TRANS : CBLAS_NO_TRANS,
-            (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
-    }
-  }
+  for (int64_t i = 0; i < batch; i++)
+    gemm_product(trans_a, trans_b, m, n, k, base + a_off / 4 + i * a_stride, lda, base + b_off / 4 + i * b_stride,
+                 ldb, base + c_off / 4 + i * c_stride, ldc, bias);
   return NULL;
 }
 
@@ -297,6 +343,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"info", NULL, describe, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties));
+  CHECK(fused_decode_define(env, exports));
   return exports;
 }
 

@@ -26,6 +26,67 @@ export interface BlasAddon {
     cStride: number,
     biasByteOffset: number,
   ): void;
+  /**
+   * One fused decoding step (native/blas-matmul/fused_decode.c): n new tokens per sequence (ids and
+   * positions [batch, n], mask [batch, 1, n, cacheLength + n]) through every layer and the head, keys and
+   * values appended to `cache`, logits [batch, vocab] written into `logits`. The weights are read on the
+   * heap at their byte offsets.
+   */
+  decodeStep(
+    heap: ArrayBuffer,
+    weightByteOffsets: Float64Array,
+    dims: Int32Array,
+    loraScale: number,
+    cache: KvHandle,
+    cacheLength: number,
+    ids: Int32Array,
+    positions: Int32Array,
+    mask: Float32Array,
+    n: number,
+    logits: Float32Array,
+  ): void;
+  /** An empty KV cache held by the addon (freed by kvFree, or when the handle is collected). */
+  kvCreate(batch: number, layers: number, dModel: number, heads: number, chunkPositions: number): KvHandle;
+  kvFree(cache: KvHandle): void;
+  kvLength(cache: KvHandle): number;
+  /** Copies keys and values [batch, length, dModel] per layer (offsets: keys 2l, values 2l + 1) into an empty cache. */
+  kvImport(cache: KvHandle, heap: ArrayBuffer, byteOffsets: Float64Array, length: number): void;
+  /** Writes the first `length` positions of the cache into such tensors. */
+  kvExport(cache: KvHandle, heap: ArrayBuffer, byteOffsets: Float64Array, length: number): void;
+  /**
+   * The decode attention kernel's values (queries [batch*n, dModel] over keys and values [batch, s, dModel],
+   * mask [batch, 1, n, s]) computed by the fused decoder's attention, into out [batch*n, dModel].
+   */
+  attention(
+    heap: ArrayBuffer,
+    qByteOffset: number,
+    keysByteOffset: number,
+    valuesByteOffset: number,
+    maskByteOffset: number,
+    outByteOffset: number,
+    batch: number,
+    n: number,
+    s: number,
+    dModel: number,
+    heads: number,
+  ): void;
+  /** The LayerNorm kernel's forward values (x, y, xhat [rows, d]; gain, bias [d]; rstd [rows]), by the addon. */
+  layerNorm(
+    x: Float32Array,
+    gain: Float32Array,
+    bias: Float32Array,
+    epsilon: number,
+    y: Float32Array,
+    xhat: Float32Array,
+    rstd: Float32Array,
+  ): void;
+  /** Math.exp as the fused decoder computes it, in place. */
+  exp(values: Float64Array): void;
+}
+
+/** A KV cache held by the addon: opaque to JS (an N-API external). */
+export interface KvHandle {
+  readonly __kvHandle: never;
 }
 
 interface BlasLibraryInfo {
@@ -67,7 +128,8 @@ function addonPath(): string | null {
  * Threads: `want.threads`, else RECON_BLAS_THREADS, else 1.
  */
 export function loadBlas(want: { kernels?: string; threads?: number } = {}): BlasInfo {
-  if (/^(off|0|false|no)$/i.test(readEnvironment('RECON_BLAS') ?? '')) throw new Error('disabled by RECON_BLAS=off');
+  if (/^(off|0|false|no)$/i.test(readEnvironment('RECON_BLAS') ?? ''))
+    throw new Error('disabled by RECON_BLAS=off');
   const file = addonPath();
   if (!file)
     throw new Error(
@@ -83,8 +145,7 @@ export function loadBlas(want: { kernels?: string; threads?: number } = {}): Bla
     throw new Error(`OpenBLAS could not pin its ${wantedCore} kernels (it chose ${info.corename})`);
   if (version && version !== loadedVersion)
     throw new Error(`the run used ${want.kernels}, this machine has ${loadedVersion} ${info.corename}`);
-  const threads =
-    want.threads ?? readEnvironment('RECON_BLAS_THREADS') ?? DEFAULT_BLAS_THREADS;
+  const threads = want.threads ?? readEnvironment('RECON_BLAS_THREADS') ?? DEFAULT_BLAS_THREADS;
   addon.setThreads(threads);
   return { addon, kernels: `${loadedVersion} ${info.corename}`, threads: addon.info().threads };
 }

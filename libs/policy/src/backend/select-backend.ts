@@ -4,6 +4,7 @@ import { loadBlas } from './blas-addon';
 import { registerWasmHeadMatMulKernel } from './wasm-blas-head-matmul-kernel';
 import { setWasmBlas } from './wasm-blas-matmul-kernel';
 import { registerWasmDecodeAttentionKernel } from './wasm-decode-attention-kernel';
+import { registerFusedDecodeKernel } from './wasm-fused-decode';
 import { registerWasmGeluKernel } from './wasm-gelu-kernel';
 import { registerWasmLayerNormKernels } from './wasm-layer-norm-kernel';
 import { registerWasmSliceKernel } from './wasm-slice-kernel';
@@ -60,6 +61,7 @@ const LOADERS: Record<BackendName, Loader> = {
     const wasm = await startWasm();
     setWasmBlas(blas.addon);
     registerWasmHeadMatMulKernel();
+    registerFusedDecodeKernel();
     return { ...wasm, threads: blas.threads, blas: blas.kernels };
   },
   wasm: async () => {

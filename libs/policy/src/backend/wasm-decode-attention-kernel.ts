@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { blasAddon, type WasmMemoryBackend } from './wasm-blas-matmul-kernel';
 import { WasmHeapBackend } from './wasm-heap';
 
 export const DECODE_ATTENTION_KERNEL = 'PolicyDecodeAttention';
@@ -7,7 +8,9 @@ export const DECODE_ATTENTION_KERNEL = 'PolicyDecodeAttention';
  * Attention of n new queries over a KV cache in one kernel: q [B*n, D], keys and values [B, S, D],
  * additive mask [B, 1, n, S] -> [B*n, D]. Decoding is bound by per-op dispatch, not arithmetic (about
  * 2*S*D multiply-adds per query and layer), and the tfjs-op version is about twenty kernels per layer
- * with batched matmuls, which WASM runs on its slow path. float64 accumulators, fixed order.
+ * with batched matmuls, which WASM runs on its slow path. float64 accumulators, fixed order. On
+ * wasm-openblas the addon computes it (native/blas-matmul/fused_decode.c: the same operations in the same
+ * order, with V8's exp, so the same bits; the fused decoder's attention), several times faster.
  */
 function decodeAttention(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -22,6 +25,16 @@ function decodeAttention(args: {
   const dh = d / heads;
   const scale = 1 / Math.sqrt(dh);
   const out = backend.makeOutput([batch * n, d], 'float32');
+  const addon = blasAddon();
+  if (addon) {
+    const memory = args.backend as WasmMemoryBackend;
+    const offset = (t: tf.TensorInfo) => memory.dataIdMap.get(t.dataId).memoryOffset;
+    // The heap is read after makeOutput: growing the wasm memory replaces its ArrayBuffer.
+    // prettier-ignore
+    addon.attention(memory.wasm.HEAPU8.buffer as ArrayBuffer, offset(q), offset(keys), offset(values), offset(mask),
+      offset(out), batch, n, s, d, heads);
+    return out;
+  }
   const [qs, ks, vs, ms, os] = [q, keys, values, mask, out].map(
     (t) => backend.typedArrayFromHeap(t) as Float32Array,
   );

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { blasAddon } from './wasm-blas-matmul-kernel';
 import { WasmHeapBackend } from './wasm-heap';
 
 export const LAYER_NORM_KERNEL = 'PolicyLayerNorm';
@@ -8,7 +9,8 @@ export const LAYER_NORM_GRAD_KERNEL = 'PolicyLayerNormGrad';
  * LayerNorm over the rows of x [N,D] in one pass over the wasm heap: y = xhat * gain + bias, plus xhat
  * [N,D] and rstd [N] for the backward pass. Built from tfjs ops it is about eleven kernels (moments,
  * broadcasts, rsqrt), each a full pass with its own dispatch cost; decoding runs nine per token.
- * Accumulates in float64, in row order, so it is deterministic.
+ * Accumulates in float64, in row order, so it is deterministic. On wasm-openblas the addon computes it
+ * (native/blas-matmul/fused_decode.c layer_norm: the same operations in the same order, the same bits).
  */
 function layerNormForward(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -25,6 +27,11 @@ function layerNormForward(args: {
   const [xs, gs, bs, ys, hs, rs] = [x, gain, bias, y, xhat, rstd].map(
     (t) => backend.typedArrayFromHeap(t) as Float32Array,
   );
+  const addon = blasAddon();
+  if (addon && rows > 0 && cols > 0) {
+    addon.layerNorm(xs, gs, bs, epsilon, ys, hs, rs);
+    return [y, xhat, rstd];
+  }
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     let sum = 0;

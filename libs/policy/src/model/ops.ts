@@ -72,9 +72,10 @@ export function columnSums(x: tf.Tensor2D): tf.Tensor1D {
 
 /**
  * Below this many rows (decoding a token) per-op dispatch costs more than arithmetic: the bias add stays
- * separate (the fused-bias matmul adds four reshapes) and GELU runs as one JS kernel.
+ * separate (the fused-bias matmul adds four reshapes) and GELU runs as one JS kernel (whose arithmetic the
+ * fused decoder of wasm-openblas reproduces, so it takes only steps of fewer rows).
  */
-const DISPATCH_BOUND_ROWS = 64;
+export const DISPATCH_BOUND_ROWS = 64;
 
 /**
  * x [N,K] @ w [K,M] + b [M]: on OpenBLAS one sgemm that starts from the bias (its _FusedMatMul kernel takes

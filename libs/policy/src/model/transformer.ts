@@ -5,16 +5,31 @@ import { ForwardOptions, PolicyForward, policyForwardFromLogits, TrainablePolicy
 import { Rng } from '../training/rng';
 import { LoraTarget, parseTransformerConfig, TransformerConfig, TransformerConfigInput } from './config';
 import { DECODE_ATTENTION_KERNEL } from '../backend/wasm-decode-attention-kernel';
+import {
+  FUSED_GLOBAL_WEIGHTS,
+  FUSED_LAYER_WEIGHTS,
+  fusedDecodeArrays,
+  FusedDecodeModel,
+  fusedDecodeStep,
+  FusedKv,
+  FusedStepArrays,
+  FusedWeightTable,
+} from '../backend/wasm-fused-decode';
 import { normalValues, uniformValues } from './init';
 import { causalMask, causalSelfAttention } from './causal-attention';
-import { embedRows, gelu, layerNorm, linear, matmul2d } from './ops';
+import { DISPATCH_BOUND_ROWS, embedRows, gelu, layerNorm, linear, matmul2d } from './ops';
 
-/** Keys and values of every layer for the tokens seen so far: [B, S, dModel] each. */
+/**
+ * Keys and values of every layer for the tokens seen so far: [B, S, dModel] each, or (on wasm-openblas's
+ * fused decoder) held by the addon, `keys` and `values` then empty.
+ */
 export interface KvCache {
   keys: tf.Tensor3D[];
   values: tf.Tensor3D[];
   /** Cached sequence length S. */
   length: number;
+  /** The fused decoder's cache (backend/wasm-fused-decode), when it took the step that made this one. */
+  fused?: FusedKv;
 }
 
 export interface DecodeInput {
@@ -44,6 +59,8 @@ export class TransformerPolicy implements TrainablePolicy, AdapterSwitch {
   readonly config: TransformerConfig;
   private readonly weights = new Map<string, tf.Variable>();
   private adapters = true;
+  /** The fused decoder's view of the weights, with adapters applied and not. */
+  private readonly fusedModels = new Map<boolean, FusedDecodeModel>();
 
   constructor(config: TransformerConfigInput) {
     this.config = parseTransformerConfig(config);
@@ -245,12 +262,50 @@ export class TransformerPolicy implements TrainablePolicy, AdapterSwitch {
 
   /**
    * Incremental decoding: logits [B, V] of the last of the n new tokens and the extended cache. The
-   * caller owns the returned tensors (dispose the previous cache once the new one exists).
+   * caller owns the returned tensors (dispose the previous cache once the new one exists). On
+   * wasm-openblas, steps of fewer than DISPATCH_BOUND_ROWS rows run as one call of the fused decoder
+   * (backend/wasm-fused-decode), which computes the same values as the kernels below, bit for bit.
    */
   decode(input: DecodeInput, cache: KvCache): { logits: tf.Tensor2D; cache: KvCache } {
     const [batch, n] = input.ids.shape;
     if (cache.length + n > this.config.context)
       throw new Error(`TransformerPolicy: decoding past the context of ${this.config.context} tokens`);
+    if (batch * n < DISPATCH_BOUND_ROWS) {
+      const fused = fusedDecodeStep(this.fusedModel(), input, cache);
+      if (fused)
+        return {
+          logits: fused.logits,
+          cache: { keys: [], values: [], length: cache.length + n, fused: fused.fused },
+        };
+    }
+    if (!cache.fused) return this.decodeWithKernels(input, cache);
+    const held = cache.fused.toTensors(cache.length, this.config.layers, this.config.dModel);
+    try {
+      return this.decodeWithKernels(input, { ...held, length: cache.length });
+    } finally {
+      disposeCache({ ...held, length: cache.length });
+    }
+  }
+
+  /**
+   * decode() on arrays, for the sampler (sampling/sampler.ts decodeStep): the fused decoder's step, logits
+   * [batch * vocab] and the extended cache, when it takes this one; else null (the caller then calls
+   * decode with tensors, which gives the same values).
+   */
+  decodeFused(input: FusedStepArrays, cache: KvCache): { logits: Float32Array; cache: KvCache } | null {
+    const { batch, n } = input;
+    if (batch * n >= DISPATCH_BOUND_ROWS || cache.length + n > this.config.context) return null;
+    const out = fusedDecodeArrays(this.fusedModel(), input, cache);
+    return (
+      out && {
+        logits: out.logits,
+        cache: { keys: [], values: [], length: cache.length + n, fused: out.fused },
+      }
+    );
+  }
+
+  private decodeWithKernels(input: DecodeInput, cache: KvCache): { logits: tf.Tensor2D; cache: KvCache } {
+    const [batch, n] = input.ids.shape;
     const { dModel } = this.config;
     let nextCache: KvCache | undefined;
     const logits = tf.tidy(() => {
@@ -273,6 +328,34 @@ export class TransformerPolicy implements TrainablePolicy, AdapterSwitch {
       return this.head(last as tf.Tensor2D);
     });
     return { logits, cache: nextCache! };
+  }
+
+  /** The model as the fused decoder reads it: shape, LoRA scale, and its weights in the decoder's order. */
+  private fusedModel(): FusedDecodeModel {
+    let model = this.fusedModels.get(this.adapters);
+    if (model) return model;
+    const c = this.config;
+    const lora = c.lora && this.adapters ? c.lora : undefined;
+    const applied = (name: string) => {
+      const target = /\.(q|k|v|o|up|down)\.lora_[ab]$/.exec(name)?.[1] as LoraTarget | undefined;
+      return target === undefined || (lora !== undefined && lora.targets.includes(target));
+    };
+    const weight = (name: string) => (applied(name) ? (this.weights.get(name) ?? null) : null);
+    const names = [
+      ...FUSED_GLOBAL_WEIGHTS,
+      ...Array.from({ length: c.layers }, (_, i) =>
+        FUSED_LAYER_WEIGHTS.map((w) => `layers.${i}.${w}`),
+      ).flat(),
+    ];
+    model = {
+      // prettier-ignore
+      dims: Int32Array.from([c.vocabSize, c.dModel, c.layers, c.heads, c.context, c.mlpRatio * c.dModel,
+        c.tieEmbeddings ? 1 : 0, lora ? lora.rank : 0]),
+      loraScale: lora ? Math.fround(lora.alpha / lora.rank) : 0,
+      weights: new FusedWeightTable(names.map(weight)),
+    };
+    this.fusedModels.set(this.adapters, model);
+    return model;
   }
 
   setAdaptersEnabled(enabled: boolean): void {
@@ -298,4 +381,5 @@ export class TransformerPolicy implements TrainablePolicy, AdapterSwitch {
 
 export function disposeCache(cache: KvCache): void {
   for (const t of [...cache.keys, ...cache.values]) t.dispose();
+  cache.fused?.release();
 }

@@ -33,10 +33,14 @@ export interface SampledCompletion {
   truncated: boolean;
 }
 
-/** What generation needs of a model: the built-in TransformerPolicy, or a loaded pretrained checkpoint. */
-export type DecodingModel = Pick<TransformerPolicy, 'decode' | 'emptyCache'> & {
-  config: { context: number };
-};
+/**
+ * What generation needs of a model: the built-in TransformerPolicy, or a loaded pretrained checkpoint.
+ * `decodeFused` (TransformerPolicy on wasm-openblas) takes a step on plain arrays when it can.
+ */
+export type DecodingModel = Pick<TransformerPolicy, 'decode' | 'emptyCache'> &
+  Partial<Pick<TransformerPolicy, 'decodeFused'>> & {
+    config: { context: number };
+  };
 
 export interface TextDecoder {
   decode(ids: readonly number[]): string;
@@ -151,6 +155,11 @@ export function decodeStep(
         mask[row + absolute] = 0; // a padding query only sees itself
       else for (let s = pads[b]; s <= absolute; s++) mask[row + s] = 0;
     }
+  const fused = model.decodeFused?.({ ids: Int32Array.from(ids), positions, mask, batch, n }, cache);
+  if (fused) {
+    disposeCache(cache);
+    return fused;
+  }
   const inputs = {
     ids: tf.tensor2d(Int32Array.from(ids), [batch, n], 'int32'),
     positions: tf.tensor2d(positions, [batch, n], 'int32'),

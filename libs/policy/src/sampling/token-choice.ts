@@ -1,3 +1,4 @@
+import { expInPlace } from '../backend/vector-exp';
 import { Rng } from '../training/rng';
 
 export interface TokenChoiceOptions {
@@ -12,11 +13,17 @@ export function logSoftmax(logits: ArrayLike<number>, temperature: number): Floa
   const scale = temperature > 0 ? 1 / temperature : 1;
   const out = new Float64Array(logits.length);
   let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i] * scale);
+  for (let i = 0; i < logits.length; i++) {
+    out[i] = logits[i] * scale;
+    max = Math.max(max, out[i]);
+  }
+  const terms = new Float64Array(logits.length);
+  for (let i = 0; i < logits.length; i++) terms[i] = out[i] - max;
+  expInPlace(terms);
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] * scale - max);
+  for (let i = 0; i < logits.length; i++) sum += terms[i];
   const logZ = max + Math.log(sum);
-  for (let i = 0; i < logits.length; i++) out[i] = logits[i] * scale - logZ;
+  for (let i = 0; i < logits.length; i++) out[i] = out[i] - logZ;
   return out;
 }
 
