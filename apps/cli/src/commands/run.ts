@@ -53,18 +53,9 @@ import {
   type RunBlob,
 } from '../run/check-recorded-run';
 
-/**
- * `recon run <config>`: runs an experiment on the embedded deployment and writes its report; an external
- * (openai) policy is evaluated through the external-eval path instead.
- */
-export function runCommand(): Command {
-  return new Command('run')
-    .description(
-      'run an experiment (a YAML file or a bundled preset such as recon-mini) end to end on the embedded deployment; a config with policy.kind openai is evaluated as recon eval does (nothing to train)',
-    )
-    .argument('[config]', 'experiment config file or preset name', 'recon-mini')
-    .option('--run-id <id>', 'run id (default: <name>-<random>)')
-    .option('--seed <n>', "the run's seed instead of the config's (recorded in run.requested)", parseSeed)
+/** The options of a command that follows a run to its report: `recon run` and `recon resume`. */
+function withFollowOptions(command: Command): Command {
+  return command
     .option('--report <file>', 'where to write the markdown report (default: $RECON_HOME/reports/<run>.md)')
     .option('--no-progress', 'no progress bars')
     .option(REWARD_PLUGIN_FLAGS, REWARD_PLUGIN_HELP, collectRepeatable, [])
@@ -79,85 +70,106 @@ export function runCommand(): Command {
       parseLinger,
       DEFAULT_METRICS_LINGER_SECONDS,
     )
-    .option('--json', 'print the outcome as JSON')
+    .option('--json', 'print the outcome as JSON');
+}
+
+/**
+ * `recon run <config>`: runs an experiment on the embedded deployment and writes its report; an external
+ * (openai) policy is evaluated through the external-eval path instead.
+ */
+export function runCommand(): Command {
+  return withFollowOptions(
+    new Command('run')
+      .description(
+        'run an experiment (a YAML file or a bundled preset such as recon-mini) end to end on the embedded deployment; a config with policy.kind openai is evaluated as recon eval does (nothing to train)',
+      )
+      .argument('[config]', 'experiment config file or preset name', 'recon-mini')
+      .option('--run-id <id>', 'run id (default: <name>-<random>)')
+      .option('--seed <n>', "the run's seed instead of the config's (recorded in run.requested)", parseSeed),
+  )
     .option(
       '--submit',
       'only record the run request and follow it: the services already run elsewhere (recon up, Kubernetes)',
     )
-    .action(async (argument: string, options: FollowOptions & { runId?: string; submit?: boolean; seed?: number }) => {
-      let config, configFile;
-      try {
-        configFile = resolveConfigPath(argument);
-        config = loadExperimentConfig(configFile);
-      } catch (error) {
-        if (error instanceof ConfigError || error instanceof Error) throw new CliFailure(error.message, 2);
-        throw error;
-      }
-      const experiment = options.seed === undefined ? config : { ...config, seed: options.seed };
-      // An external model has nothing to train: it is evaluated, as `recon eval` does, under the run id.
-      if (experiment.policy.kind === 'openai')
-        return runExternalPolicy(configFile, experiment, {
-          ...options,
-          runId: options.runId ?? `${experiment.name}-${randomUUID().slice(0, 8)}`,
-        });
-      // What the run would only find wrong after it started is refused now, before any event is recorded.
-      // With --submit the data files and reward services are the remote services' own: only the config is.
-      refuseProblems(configFile, [
-        ...configProblems(experiment),
-        ...(options.submit ? [] : dataPathProblems(experiment)),
-      ]);
-      const runId = options.runId ?? `${experiment.name}-${randomUUID().slice(0, 8)}`;
-      await withPlatform(async (platform, signal) => {
-        if ((await platform.eventStore.streamVersion(runId)) > 0)
-          throw new CliFailure(`--run-id ${runId}: that stream already has events; choose another id`, 2);
-        if (!options.submit)
-          refuseProblems(
-            configFile,
-            rewardProblems(
-              experiment,
-              servedHere(options.rewardPlugin),
-              await registeredRewardIds(platform.eventStore),
-            ),
-          );
-        let busFailure: HandlerFailedError | null = null;
-        // --submit: the services run elsewhere (`recon up`, Kubernetes); this process only records the request.
-        const bus = options.submit
-          ? null
-          : instrumentEventBus(
-              new InProcessEventBus(platform.eventStore, platform.pool, {
-                onError: (error) => (busFailure = error),
-              }),
-            );
-        const backend = experiment.policy.kind === 'openai' ? 'auto' : experiment.policy.backend;
-        const services = bus
-          ? await startEmbeddedServices(platform, bus, {
-              backend,
-              rewardPlugins: checkRewardPlugins(options.rewardPlugin),
-            })
-          : null;
-        if (options.submit && options.metricsPort)
-          throw new CliFailure('--metrics-port: with --submit, the api service exports the run metrics', 2);
-        const metricsServer =
-          options.metricsPort && bus ? await serveRunMetrics(platform, bus, options.metricsPort) : null;
-        const started = Date.now();
+    .action(
+      async (
+        argument: string,
+        options: FollowOptions & { runId?: string; submit?: boolean; seed?: number },
+      ) => {
+        let config, configFile;
         try {
-          await requestRun(platform.eventStore, runId, experiment, {
-            requestedBy: userInfo().username,
-            codeVersion: codeVersion(),
-            producer: cliProducer(),
-          });
-          if (!options.json)
-            process.stderr.write(
-              `run ${runId} ${options.submit ? 'submitted to the running services' : 'requested'} (${platform.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})\n`,
-            );
-          await followAndReport(platform, runId, experiment, signal, () => busFailure, started, options);
-        } finally {
-          await metricsServer?.close(options.metricsLinger * 1000);
-          await services?.close();
-          await bus?.close();
+          configFile = resolveConfigPath(argument);
+          config = loadExperimentConfig(configFile);
+        } catch (error) {
+          if (error instanceof ConfigError || error instanceof Error) throw new CliFailure(error.message, 2);
+          throw error;
         }
-      });
-    });
+        const experiment = options.seed === undefined ? config : { ...config, seed: options.seed };
+        // An external model has nothing to train: it is evaluated, as `recon eval` does, under the run id.
+        if (experiment.policy.kind === 'openai')
+          return runExternalPolicy(configFile, experiment, {
+            ...options,
+            runId: options.runId ?? `${experiment.name}-${randomUUID().slice(0, 8)}`,
+          });
+        // What the run would only find wrong after it started is refused now, before any event is recorded.
+        // With --submit the data files and reward services are the remote services' own: only the config is.
+        refuseProblems(configFile, [
+          ...configProblems(experiment),
+          ...(options.submit ? [] : dataPathProblems(experiment)),
+        ]);
+        const runId = options.runId ?? `${experiment.name}-${randomUUID().slice(0, 8)}`;
+        await withPlatform(async (platform, signal) => {
+          if ((await platform.eventStore.streamVersion(runId)) > 0)
+            throw new CliFailure(`--run-id ${runId}: that stream already has events; choose another id`, 2);
+          if (!options.submit)
+            refuseProblems(
+              configFile,
+              rewardProblems(
+                experiment,
+                servedHere(options.rewardPlugin),
+                await registeredRewardIds(platform.eventStore),
+              ),
+            );
+          let busFailure: HandlerFailedError | null = null;
+          // --submit: the services run elsewhere (`recon up`, Kubernetes); this process only records the request.
+          const bus = options.submit
+            ? null
+            : instrumentEventBus(
+                new InProcessEventBus(platform.eventStore, platform.pool, {
+                  onError: (error) => (busFailure = error),
+                }),
+              );
+          const backend = experiment.policy.kind === 'openai' ? 'auto' : experiment.policy.backend;
+          const services = bus
+            ? await startEmbeddedServices(platform, bus, {
+                backend,
+                rewardPlugins: checkRewardPlugins(options.rewardPlugin),
+              })
+            : null;
+          if (options.submit && options.metricsPort)
+            throw new CliFailure('--metrics-port: with --submit, the api service exports the run metrics', 2);
+          const metricsServer =
+            options.metricsPort && bus ? await serveRunMetrics(platform, bus, options.metricsPort) : null;
+          const started = Date.now();
+          try {
+            await requestRun(platform.eventStore, runId, experiment, {
+              requestedBy: userInfo().username,
+              codeVersion: codeVersion(),
+              producer: cliProducer(),
+            });
+            if (!options.json)
+              process.stderr.write(
+                `run ${runId} ${options.submit ? 'submitted to the running services' : 'requested'} (${platform.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'})\n`,
+              );
+            await followAndReport(platform, runId, experiment, signal, () => busFailure, started, options);
+          } finally {
+            await metricsServer?.close(options.metricsLinger * 1000);
+            await services?.close();
+            await bus?.close();
+          }
+        });
+      },
+    );
 }
 
 type FollowOptions = {
@@ -247,61 +259,47 @@ async function followAndReport(
  * derived from what the event is, so what was already recorded is never recorded twice.
  */
 export function resumeCommand(): Command {
-  return new Command('resume')
-    .description('continue an interrupted run from its event log and last checkpoint')
-    .argument('<run>', 'run id')
-    .option('--report <file>', 'where to write the markdown report (default: $RECON_HOME/reports/<run>.md)')
-    .option('--no-progress', 'no progress bars')
-    .option(REWARD_PLUGIN_FLAGS, REWARD_PLUGIN_HELP, collectRepeatable, [])
-    .option(
-      '--metrics-port <port>',
-      'serve Prometheus metrics on 127.0.0.1:<port>/metrics while the run goes',
-      parsePort,
-    )
-    .option(
-      '--metrics-linger <seconds>',
-      'with --metrics-port: after the report, keep /metrics up until a scrape has read the final values, at most this long',
-      parseLinger,
-      DEFAULT_METRICS_LINGER_SECONDS,
-    )
-    .option('--json', 'print the outcome as JSON')
-    .action(async (runId: string, options: FollowOptions) => {
-      await withPlatform(async (platform, signal) => {
-        const ended = await platform.eventStore.readStream(runId, { types: ['run.completed', 'run.failed'] });
-        if (ended.length > 0)
-          throw new CliFailure(
-            `run ${runId} has already ${ended[0].type === 'run.completed' ? 'completed' : 'failed'}`,
-          );
-        if ((await platform.eventStore.streamVersion(runId)) === 0) throw new CliFailure(`no run ${runId}`);
-        const { config } = await readRunConfig(platform.eventStore, runId);
-        const blobs = blobsToResume(await readBlobEvents(platform.eventStore, runId));
-        await refuseUnreadableBlobs(platform, blobs, `run ${runId} cannot be resumed`);
-        const changed = await changedPretrainedSource(platform.eventStore, runId);
-        if (changed) throw new CliFailure(`run ${runId} cannot be resumed: ${changed}; nothing was recorded`);
-        let busFailure: HandlerFailedError | null = null;
-        const bus = instrumentEventBus(
-          new InProcessEventBus(platform.eventStore, platform.pool, {
-            onError: (error) => (busFailure = error),
-          }),
+  return withFollowOptions(
+    new Command('resume')
+      .description('continue an interrupted run from its event log and last checkpoint')
+      .argument('<run>', 'run id'),
+  ).action(async (runId: string, options: FollowOptions) => {
+    await withPlatform(async (platform, signal) => {
+      const ended = await platform.eventStore.readStream(runId, { types: ['run.completed', 'run.failed'] });
+      if (ended.length > 0)
+        throw new CliFailure(
+          `run ${runId} has already ${ended[0].type === 'run.completed' ? 'completed' : 'failed'}`,
         );
-        const backend = config.policy.kind === 'openai' ? 'auto' : config.policy.backend;
-        const services = await startEmbeddedServices(platform, bus, {
-          backend,
-          rewardPlugins: checkRewardPlugins(options.rewardPlugin),
-        });
-        const metricsServer = options.metricsPort
-          ? await serveRunMetrics(platform, bus, options.metricsPort)
-          : null;
-        try {
-          if (!options.json) process.stderr.write(`resuming run ${runId}\n`);
-          await followAndReport(platform, runId, config, signal, () => busFailure, Date.now(), options);
-        } finally {
-          await metricsServer?.close(options.metricsLinger * 1000);
-          await services.close();
-          await bus.close();
-        }
+      if ((await platform.eventStore.streamVersion(runId)) === 0) throw new CliFailure(`no run ${runId}`);
+      const { config } = await readRunConfig(platform.eventStore, runId);
+      const blobs = blobsToResume(await readBlobEvents(platform.eventStore, runId));
+      await refuseUnreadableBlobs(platform, blobs, `run ${runId} cannot be resumed`);
+      const changed = await changedPretrainedSource(platform.eventStore, runId);
+      if (changed) throw new CliFailure(`run ${runId} cannot be resumed: ${changed}; nothing was recorded`);
+      let busFailure: HandlerFailedError | null = null;
+      const bus = instrumentEventBus(
+        new InProcessEventBus(platform.eventStore, platform.pool, {
+          onError: (error) => (busFailure = error),
+        }),
+      );
+      const backend = config.policy.kind === 'openai' ? 'auto' : config.policy.backend;
+      const services = await startEmbeddedServices(platform, bus, {
+        backend,
+        rewardPlugins: checkRewardPlugins(options.rewardPlugin),
       });
+      const metricsServer = options.metricsPort
+        ? await serveRunMetrics(platform, bus, options.metricsPort)
+        : null;
+      try {
+        if (!options.json) process.stderr.write(`resuming run ${runId}\n`);
+        await followAndReport(platform, runId, config, signal, () => busFailure, Date.now(), options);
+      } finally {
+        await metricsServer?.close(options.metricsLinger * 1000);
+        await services.close();
+        await bus.close();
+      }
     });
+  });
 }
 
 /** `recon report <run>`: rebuilds a run's report from its events. */
