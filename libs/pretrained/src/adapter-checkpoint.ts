@@ -53,29 +53,62 @@ export function loadAdapterCheckpoint(
   bytes: Uint8Array,
   checkpointHash: string,
 ): LoadedCheckpoint & { trainer: TrainerState; config: AdapterCheckpointConfig } {
+  const decoded = decodeAdapterCheckpoint(source, bytes, checkpointHash);
+  assertSameCheckpoint(source.path, source);
+  const loaded = loadPretrained(source.path, { lora: decoded.config.lora, context: decoded.config.context });
+  try {
+    assignAdapters(loaded.model, decoded, checkpointHash);
+  } catch (error) {
+    loaded.model.dispose();
+    throw error;
+  }
+  return { ...loaded, trainer: decoded.trainer, config: decoded.config };
+}
+
+/**
+ * Puts an adapter checkpoint's adapters into a model already loaded from the same base (a rollout service
+ * moves from one GRPO step's adapters to the next without reading the base weights again). The model's
+ * LoRA settings and context must be the checkpoint's.
+ */
+export function applyAdapterCheckpoint(
+  model: PretrainedCausalLM,
+  source: PretrainedSource,
+  bytes: Uint8Array,
+  checkpointHash: string,
+): { trainer: TrainerState; config: AdapterCheckpointConfig } {
+  const decoded = decodeAdapterCheckpoint(source, bytes, checkpointHash);
+  const { lora, context } = decoded.config;
+  if (JSON.stringify(model.lora) !== JSON.stringify(lora) || model.config.context !== context)
+    throw new Error(
+      `checkpoint ${checkpointHash}: its LoRA settings or context (${context}) differ from the loaded model's`,
+    );
+  assignAdapters(model, decoded, checkpointHash);
+  return { trainer: decoded.trainer, config: decoded.config };
+}
+
+function decodeAdapterCheckpoint(source: PretrainedSource, bytes: Uint8Array, checkpointHash: string) {
   const decoded = decodeCheckpoint(bytes, checkpointHash);
   const config = decoded.config as AdapterCheckpointConfig;
   if (config?.pretrained?.sha256 !== source.sha256)
     throw new Error(
       `checkpoint ${checkpointHash}: its adapters belong to base ${String(config?.pretrained?.sha256).slice(0, 12)}…, the run recorded ${source.sha256.slice(0, 12)}…`,
     );
-  assertSameCheckpoint(source.path, source);
-  const lora = loraSettingsSchema.parse(config.lora);
-  const loaded = loadPretrained(source.path, { lora, context: config.context });
-  try {
-    const named = loaded.model.namedWeights();
-    for (const [name, { shape, values }] of decoded.weights) {
-      const variable = named.get(name);
-      if (!variable || variable.shape.join() !== shape.join())
-        throw new Error(`checkpoint ${checkpointHash}: adapter ${name} [${shape}] does not fit the model`);
-      tf.tidy(() => variable.assign(tf.tensor(values, shape, 'float32')));
-    }
-    for (const name of named.keys())
-      if (!decoded.weights.has(name))
-        throw new Error(`checkpoint ${checkpointHash}: no stored adapter ${name}`);
-  } catch (error) {
-    loaded.model.dispose();
-    throw error;
+  return { ...decoded, config: { ...config, lora: loraSettingsSchema.parse(config.lora) } };
+}
+
+function assignAdapters(
+  model: PretrainedCausalLM,
+  decoded: ReturnType<typeof decodeCheckpoint>,
+  checkpointHash: string,
+): void {
+  const named = model.namedWeights();
+  for (const [name, { shape, values }] of decoded.weights) {
+    const variable = named.get(name);
+    if (!variable || variable.shape.join() !== shape.join())
+      throw new Error(`checkpoint ${checkpointHash}: adapter ${name} [${shape}] does not fit the model`);
+    tf.tidy(() => variable.assign(tf.tensor(values, shape, 'float32')));
   }
-  return { ...loaded, trainer: decoded.trainer, config };
+  for (const name of named.keys())
+    if (!decoded.weights.has(name))
+      throw new Error(`checkpoint ${checkpointHash}: no stored adapter ${name}`);
 }

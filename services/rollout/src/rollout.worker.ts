@@ -22,6 +22,8 @@ import {
 } from '@recon/policy-runtime';
 import type { Consumer, EventBus } from '@recon/transport';
 import { ownedStreamsHandler, runHasEnded, type RunRequest } from '@recon/experiment';
+import { PretrainedRollouts } from './pretrained-rollouts';
+import type { RolloutPolicy } from './rollout-policy';
 
 interface ProblemRowLike {
   messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
@@ -42,8 +44,11 @@ export class RolloutWorker {
   private readonly datasets = new Map<string, Promise<ProblemRowLike[]>>();
   /** Requests are handled one at a time, whatever the bus's concurrency: they share the compute workers. */
   private turn: Promise<unknown> = Promise.resolve();
+  private readonly pretrained: PretrainedRollouts;
 
-  constructor(private readonly options: { eventStore: EventStore; blobStore: BlobStore; bus: EventBus }) {}
+  constructor(private readonly options: { eventStore: EventStore; blobStore: BlobStore; bus: EventBus }) {
+    this.pretrained = new PretrainedRollouts(options);
+  }
 
   async start(): Promise<void> {
     const handle = ownedStreamsHandler<'rollout.shard.requested'>(
@@ -62,6 +67,8 @@ export class RolloutWorker {
 
   async stop(): Promise<void> {
     await this.consumer?.stop();
+    await this.turn;
+    this.pretrained.close();
   }
 
   private rows(versionHash: string): Promise<ProblemRowLike[]> {
@@ -80,23 +87,47 @@ export class RolloutWorker {
     return rows;
   }
 
+  /** A built-in policy version, sampled on the compute workers, off this event loop. */
+  private async builtinPolicy(
+    checkpoint: Awaited<ReturnType<typeof readCheckpointPolicy>>,
+    run: RunRequest,
+  ): Promise<RolloutPolicy> {
+    const backend = activeBackend() ?? (await selectBackend('auto'));
+    const policy = run.config.policy;
+    const pool = await policyComputePool(
+      backend,
+      resolveWorkerCount(policy.kind === 'builtin' ? policy.workers : undefined),
+    );
+    const pooled = checkpointPoolPolicy(checkpoint);
+    return {
+      tokens: checkpoint.tokenizer,
+      context: checkpoint.model.context,
+      eosId: checkpoint.tokenizer.specialTokens.eos,
+      workers: pool.size,
+      sample: (requests, options) => generateOnPool(pool, pooled, requests, options),
+    };
+  }
+
   private async handle(event: RecordedEventOf<'rollout.shard.requested'>, run: RunRequest): Promise<void> {
     const runId = event.streamId;
     const request = event.payload;
-    // The policy loads while the run's state is read (an ended run leaves it unused, a failed load unread).
-    const policy = readCheckpointPolicy(this.options.blobStore, request.policyVersion);
-    policy.catch(() => undefined);
+    const pretrained = run.config.policy.kind === 'pretrained';
+    // A built-in policy loads while the run's state is read (an ended run leaves it unused, a failed load unread).
+    const checkpoint = pretrained
+      ? null
+      : readCheckpointPolicy(this.options.blobStore, request.policyVersion);
+    checkpoint?.catch(() => undefined);
     if (await runHasEnded(this.options.eventStore, runId)) return;
-    const { config } = run;
-    const checkpoint = await policy;
-    const { tokenizer } = checkpoint;
-    const context = checkpoint.model.context;
+    const policy = checkpoint
+      ? await this.builtinPolicy(await checkpoint, run)
+      : await this.pretrained.policy(runId, request.policyVersion);
+    const { context } = policy;
     const maxTokens = Math.min(request.sampling.maxTokens, context - 2);
     const samples: Array<{ promptId: string; groupIndex: number; seed: number; promptIds: number[] }> = [];
     for (const prompt of request.prompts) {
       const row = (await this.rows(prompt.datasetVersion))[prompt.rowIndex];
       if (!row) throw new Error(`dataset ${prompt.datasetVersion} has no row ${prompt.rowIndex}`);
-      const { ids } = promptTokens(tokenizer, row.messages, context, Math.min(maxTokens, context - 2));
+      const { ids } = promptTokens(policy.tokens, row.messages, context, Math.min(maxTokens, context - 2));
       for (let g = 0; g < request.groupSize; g++)
         samples.push({
           promptId: prompt.promptId,
@@ -105,14 +136,9 @@ export class RolloutWorker {
           promptIds: ids,
         });
     }
-    const backend = activeBackend() ?? (await selectBackend('auto'));
-    const workers = resolveWorkerCount(config.policy.kind === 'builtin' ? config.policy.workers : undefined);
-    const pool = await policyComputePool(backend, workers);
     const started = performance.now();
-    // Sampled on the compute workers, off this event loop; each completion depends only on its prompt and seed.
-    const completions = await generateOnPool(
-      pool,
-      checkpointPoolPolicy(checkpoint),
+    // Each completion depends only on its prompt and seed.
+    const completions = await policy.sample(
       samples.map((s) => ({ promptIds: s.promptIds, seed: s.seed })),
       {
         temperature: request.sampling.temperature,
@@ -120,7 +146,7 @@ export class RolloutWorker {
         topK: request.sampling.topK,
         maxTokens,
         stop: request.sampling.stop,
-        stopTokenIds: [tokenizer.specialTokens.eos],
+        stopTokenIds: [policy.eosId],
       },
     );
     // Wall-clock time goes in meta (never the payload, which must replay identically).
@@ -150,7 +176,7 @@ export class RolloutWorker {
           batchSize: samples.length,
           batchIndex: i,
           shard: request.shard,
-          computeWorkers: pool.size,
+          computeWorkers: policy.workers,
         },
       };
     });

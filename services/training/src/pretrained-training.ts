@@ -5,18 +5,28 @@ import type { BlobStore, EventStore, NewEvent, RecordedEvent } from '@recon/even
 import type { ExperimentConfig } from '@recon/experiment';
 import { deriveSeed } from '@recon/games';
 import { loadRegisteredDataset } from '@recon/persistence';
-import { activeBackend, selectBackend, SftTrainer, weightsHash } from '@recon/policy';
+import {
+  activeBackend,
+  adaptersOffReference,
+  GrpoTrainer,
+  selectBackend,
+  SftTrainer,
+  weightsHash,
+} from '@recon/policy';
 import {
   assertSameCheckpoint,
   checkpointContent,
   encodeAdapterCheckpoint,
   HfTokenizer,
+  loadAdapterCheckpoint,
   loadPretrained,
   PretrainedChatTokens,
   type PretrainedCausalLM,
   type PretrainedSource,
 } from '@recon/pretrained';
 import { runEvent, sftReady, sftStepCompleted, stagePlan, untrainedReady } from './training-process';
+import { grpoTrainerConfig } from './grpo-trainer-config';
+import type { GrpoPolicy } from './grpo-policy';
 import { sftTrainerConfig } from './sft-trainer-config';
 import { sftExamples, type TraceRowLike } from './sft-examples';
 
@@ -83,14 +93,14 @@ async function saveAdapters(
  * A run whose policy is a pretrained checkpoint with LoRA, trained in this process (not on the compute
  * pool, which runs the built-in transformer): the source is recorded, then the untrained stage, SFT steps
  * and the SFT stage, with the same events as a built-in policy; checkpoints hold the adapters only.
+ * Returns the checkpoint of the last stage recorded (where GRPO starts).
  */
 export async function trainPretrained(
   deps: PretrainedTrainingDeps,
   run: { runId: string; config: ExperimentConfig; seed: number; datasets: Dataset[] },
-): Promise<void> {
+): Promise<{ checkpointHash: string }> {
   const { runId, config, seed, datasets } = run;
   const policy = config.policy as PretrainedPolicy;
-  if (config.grpo) throw new Error('GRPO on a pretrained policy is not scheduled by recon run yet');
   const source = await resolvePretrainedSource(deps, runId, policy);
   const backend = activeBackend() ?? (await selectBackend(policy.backend));
   const policySeed = deriveSeed(seed, 'policy-init');
@@ -120,7 +130,7 @@ export async function trainPretrained(
       }),
       untrainedReady(runId, config, untrained.checkpointHash),
     ]);
-    if (!stagePlan(config).sft) return;
+    if (!stagePlan(config).sft) return untrained;
     const sft = config.sft!;
     const sftSet = datasets.find((d) => d.role === 'sft');
     const traces = sftSet ? (await loadRegisteredDataset<TraceRowLike>(deps, sftSet.versionHash)).rows : [];
@@ -151,10 +161,68 @@ export async function trainPretrained(
         runEvent(runId, 'checkpoint.saved', ['sft', sft.steps], { phase: 'sft', step: sft.steps, ...saved }),
         sftReady(runId, config, saved.checkpointHash),
       ]);
+      return saved;
     } finally {
       trainer.dispose();
     }
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * A pretrained run's GRPO: the recorded directory with the adapters of `startHash` (and their optimiser
+ * state when a step was already taken), updated in this process by the same GRPO trainer as the built-in
+ * policy's. The KL term is measured against the frozen base (the same model with its adapters off), which
+ * needs no second copy of the weights.
+ */
+export async function openPretrainedGrpoPolicy(
+  deps: Pick<PretrainedTrainingDeps, 'eventStore' | 'blobStore'>,
+  args: { runId: string; config: ExperimentConfig; startHash: string; restoreTrainer?: boolean },
+): Promise<GrpoPolicy> {
+  const { runId, config } = args;
+  const grpo = config.grpo!;
+  const policy = config.policy as PretrainedPolicy;
+  const [recorded] = await deps.eventStore.readStream(runId, { types: ['policy.source.resolved'] });
+  const [initialised] = await deps.eventStore.readStream(runId, { types: ['policy.initialised'] });
+  if (!recorded || !initialised)
+    throw new Error(`run ${runId} recorded no pretrained policy to continue with GRPO`);
+  const source = recorded.payload;
+  const backend = activeBackend() ?? (await selectBackend(policy.backend));
+  const start = loadAdapterCheckpoint(source, await deps.blobStore.get(args.startHash), args.startHash);
+  const { model } = start;
+  let trainer: GrpoTrainer | undefined;
+  let tokens: PretrainedChatTokens;
+  try {
+    tokens = new PretrainedChatTokens(HfTokenizer.load(source.path), start.spec);
+    trainer = new GrpoTrainer(
+      model,
+      grpo.beta > 0 ? adaptersOffReference(model) : undefined,
+      grpoTrainerConfig(config, { padId: tokens.specialTokens.pad, context: model.config.context }),
+    );
+    if (args.restoreTrainer) trainer.setState(start.trainer);
+  } catch (error) {
+    trainer?.dispose();
+    model.dispose();
+    throw error;
+  }
+  const trained = trainer;
+  const saveOptions = {
+    sourceSha256: source.sha256,
+    backend: backend.name,
+    tokenizerHash: initialised.payload.tokenizerHash,
+  };
+  return {
+    tokens,
+    context: model.config.context,
+    workers: 1,
+    // In this process: the compute pool's workers run the built-in transformer only.
+    train: async (groups) => trained.train(groups),
+    saveStart: () => saveAdapters(deps.blobStore, model, saveOptions),
+    saveTrained: () => saveAdapters(deps.blobStore, model, { ...saveOptions, trainer: trained.getState() }),
+    close: async () => {
+      trained.dispose();
+      model.dispose();
+    },
+  };
 }

@@ -302,6 +302,7 @@ describe('resume from the log after a restart', () => {
       datasets: [{ role: 'grpo', name: 'curriculum-train', versionHash: DATASET, rows: 4 }],
     } as never),
     recorded('tokenizer.trained', { tokenizerHash: hash('7'), vocabSize: 300, corpusHash: hash('8') }),
+    recorded('policy.initialised', { tokenizerHash: hash('7'), seed: 1, weightsHash: hash('9') } as never),
     recorded('policy.ready', { stage: 'untrained', step: 0, checkpointHash: hash('0'), final: false }),
     recorded('policy.ready', { stage: 'sft', step: 2, checkpointHash: hash('5'), final: false }),
   ];
@@ -448,6 +449,38 @@ describe('fork', () => {
         payload: { stage: 'sft', step: 2, checkpointHash: hash('5'), final: false },
       },
     ]);
+  });
+
+  it('given a pretrained parent, opens with its recorded checkpoint directory instead of a trained tokenizer', () => {
+    const source: PayloadOf<'policy.source.resolved'> = {
+      kind: 'pretrained',
+      path: '/models/tiny',
+      architecture: 'LlamaForCausalLM',
+      sha256: hash('a'),
+      files: [{ path: 'config.json', bytes: 10, sha256: hash('b') }],
+    };
+    const pretrainedParent = [
+      recorded('policy.source.resolved', source),
+      ...parentEvents()
+        .filter((e) => e.type !== 'tokenizer.trained')
+        .map((e) =>
+          e.type === 'policy.initialised'
+            ? recorded('policy.initialised', {
+                tokenizerHash: hash('d'),
+                seed: 1,
+                weightsHash: hash('9'),
+              } as never)
+            : e,
+        ),
+    ];
+    const start = forkStart('fork-p', parent, pretrainedParent);
+    expect(start).toMatchObject({ tokenizerHash: hash('d'), startHash: hash('c'), restoreTrainer: true });
+    expect(start.opening.map((e) => e.type)).toEqual([
+      'policy.source.resolved',
+      'policy.initialised',
+      'policy.ready',
+    ]);
+    expect(start.opening[0].payload).toEqual(source);
   });
 
   it('from step 0 starts at the SFT checkpoint with a fresh optimiser', () => {

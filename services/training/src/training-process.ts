@@ -404,7 +404,7 @@ export function resumePoint(
   const completed = !!last('grpo.step.completed', (p) => p.step === step);
   return {
     grpoDataset: last('dataset.resolved')!.payload.datasets.find((d) => d.role === 'grpo')!,
-    tokenizerHash: last('tokenizer.trained')!.payload.tokenizerHash,
+    tokenizerHash: last('policy.initialised')!.payload.tokenizerHash,
     startHash: lastCheckpoint ? lastCheckpoint.payload.checkpointHash : requests[0].payload.policyVersion,
     referenceHash: (last('policy.ready', (p) => p.stage === 'sft') ?? last('policy.ready'))!.payload
       .checkpointHash,
@@ -451,12 +451,14 @@ export function forkStart(
 ): ForkStart {
   const payloads = <T extends EventType>(type: T, where: (p: PayloadOf<T>) => boolean = () => true) =>
     payloadsOf(parentEvents, type).filter(where);
+  // A built-in policy's tokenizer, or a pretrained policy's recorded checkpoint directory.
   const [tokenizerTrained] = payloads('tokenizer.trained');
+  const [source] = payloads('policy.source.resolved');
   const [initialised] = payloads('policy.initialised');
   const ready =
     payloads('policy.ready', (p) => p.stage === 'sft')[0] ??
     payloads('policy.ready', (p) => p.stage === 'untrained')[0];
-  if (!tokenizerTrained || !initialised || !ready)
+  if (!(tokenizerTrained ?? source) || !initialised || !ready)
     throw new Error(`fork: the parent run ${parent.runId} has not finished SFT`);
   const grpoCheckpoints = payloads('checkpoint.saved', (p) => p.phase === 'grpo');
   const startHash =
@@ -469,7 +471,8 @@ export function forkStart(
     );
   return {
     opening: [
-      runEvent(runId, 'tokenizer.trained', [], tokenizerTrained),
+      ...(tokenizerTrained ? [runEvent(runId, 'tokenizer.trained', [], tokenizerTrained)] : []),
+      ...(source ? [runEvent(runId, 'policy.source.resolved', [], source)] : []),
       runEvent(runId, 'policy.initialised', [], initialised),
       runEvent(runId, 'policy.ready', ['sft'], {
         stage: 'sft',
@@ -478,7 +481,7 @@ export function forkStart(
         final: false,
       }),
     ],
-    tokenizerHash: tokenizerTrained.tokenizerHash,
+    tokenizerHash: initialised.tokenizerHash,
     startHash,
     referenceHash: ready.checkpointHash,
     restoreTrainer: parent.step > 0,

@@ -21,10 +21,8 @@ import {
 } from '@recon/policy';
 import {
   assignWeights,
-  DataParallelGrpo,
   DataParallelSft,
   GENERATION_SPLIT,
-  loadPolicyCheckpoint,
   loadTokenizer,
   policyComputePool,
   promptTokens,
@@ -37,9 +35,10 @@ import {
 import type { Consumer, EventBus } from '@recon/transport';
 import { sha256Hex, canonicalJson, isConnectionLoss } from '@recon/eventlog';
 import { trainingProducer } from './producer';
-import { trainPretrained } from './pretrained-training';
+import { openPretrainedGrpoPolicy, trainPretrained } from './pretrained-training';
 import { awaitRewardServices } from './reward-services';
-import { grpoTrainerConfig } from './grpo-trainer-config';
+import { openBuiltinGrpoPolicy } from './builtin-grpo-policy';
+import type { GrpoPolicy } from './grpo-policy';
 import { sftTrainerConfig } from './sft-trainer-config';
 import { sftExamples, type TraceRowLike } from './sft-examples';
 import {
@@ -71,19 +70,27 @@ interface ProblemRowLike {
 
 type Dataset = PayloadOf<'dataset.resolved'>['datasets'][number];
 
-/** A run in its GRPO phase: the live policy and trainer, and where its GRPO stands (training-process). */
+/** A run in its GRPO phase: the policy being trained, and where its GRPO stands (training-process). */
 interface GrpoRun {
   runId: string;
   config: ExperimentConfig;
-  tokenizer: ByteBpeTokenizer;
-  tokenizerHash: string;
-  /** This thread's copy of the policy: receives the workers' weights for each checkpoint. */
-  model: TransformerPolicy;
-  /** The updates run on the compute pool's workers (replicas of the policy, its reference and AdamW). */
-  trainer: DataParallelGrpo;
-  workers: number;
+  policy: GrpoPolicy;
   rows: ProblemRowLike[];
   state: GrpoState;
+}
+
+/** Where a run's GRPO starts: its checkpoint, the reference's, and the built-in tokenizer when it has one. */
+interface GrpoStart {
+  runId: string;
+  config: ExperimentConfig;
+  seed: number;
+  problems: ProblemRowLike[];
+  grpoSet: Dataset;
+  startHash: string;
+  referenceHash: string;
+  restoreTrainer?: boolean;
+  /** A built-in policy's tokenizer (a pretrained policy's is a file of its recorded directory). */
+  builtin?: { tokenizer: ByteBpeTokenizer; tokenizerHash: string };
 }
 
 /** A recorded event as the training process reads it (its payload was validated when it was appended). */
@@ -158,16 +165,7 @@ export class TrainingWorker {
     const runId = event.streamId;
     if (await runHasEnded(this.options.eventStore, runId)) return;
     const { config, seed, request } = await readRunConfig(this.options.eventStore, runId);
-    if (config.policy.kind === 'pretrained') {
-      const datasets = event.payload.datasets;
-      await trainPretrained(
-        { ...this.options, append: (id, events) => this.append(id, events) },
-        { runId, config, seed, datasets },
-      );
-      return;
-    }
-    if (config.policy.kind !== 'builtin') return; // external policies are evaluated, not trained
-    const policy = config.policy;
+    if (config.policy.kind === 'openai') return; // external policies are evaluated, not trained
     // Before SFT, so a missing reward service fails the run in seconds rather than after SFT.
     if (config.grpo)
       await awaitRewardServices(
@@ -180,6 +178,15 @@ export class TrainingWorker {
       await this.beginFork(runId, config, seed, request.parent, datasets);
       return;
     }
+    if (config.policy.kind === 'pretrained') {
+      const last = await trainPretrained(
+        { ...this.options, append: (id, events) => this.append(id, events) },
+        { runId, config, seed, datasets },
+      );
+      await this.beginGrpo({ runId, config, seed, datasets, startHash: last.checkpointHash });
+      return;
+    }
+    const policy = config.policy;
     const sftSet = datasets.find((d) => d.role === 'sft');
     const grpoSet = datasets.find((d) => d.role === 'grpo');
     const traces = sftSet
@@ -266,33 +273,45 @@ export class TrainingWorker {
       );
       await this.append(runId, [sftReady(runId, config, current.checkpointHash)]);
     }
-    if (stages.grpo === 'none') {
-      model.dispose();
-      return;
-    }
-    if (!grpoSet) throw new Error('grpo is configured but no dataset was resolved for it');
     model.dispose();
-    // GRPO always starts from the stored checkpoint (never from the live model), so a run restored after
-    // a crash takes exactly the same path as one that never stopped.
-    const run = await this.grpoRun({
+    await this.beginGrpo({
       runId,
       config,
       seed,
-      tokenizer,
-      tokenizerHash,
-      problems,
-      grpoSet,
+      datasets,
       startHash: current.checkpointHash,
-      referenceHash: current.checkpointHash,
+      problems,
+      builtin: { tokenizer, tokenizerHash },
     });
+  }
+
+  /**
+   * GRPO after a run's last stage (SFT, or the untrained policy). It always starts from the stored
+   * checkpoint (never from the live model), so a run restored after a crash takes exactly the same path as
+   * one that never stopped.
+   */
+  private async beginGrpo(args: {
+    runId: string;
+    config: ExperimentConfig;
+    seed: number;
+    datasets: Dataset[];
+    startHash: string;
+    problems?: ProblemRowLike[];
+    builtin?: GrpoStart['builtin'];
+  }): Promise<void> {
+    const { config, startHash } = args;
+    const stages = stagePlan(config);
+    if (stages.grpo === 'none') return;
+    const grpoSet = args.datasets.find((d) => d.role === 'grpo');
+    if (!grpoSet) throw new Error('grpo is configured but no dataset was resolved for it');
+    const problems =
+      args.problems ?? (await loadRegisteredDataset<ProblemRowLike>(this.options, grpoSet.versionHash)).rows;
+    const run = await this.grpoRun({ ...args, problems, grpoSet, referenceHash: startHash });
     if (stages.grpo === 'finish-at-once') {
-      await this.finishGrpo(run, current.checkpointHash);
+      await this.finishGrpo(run, startHash);
       return;
     }
-    const saved = await savePolicyCheckpoint(this.options.blobStore, run.model, {
-      tokenizerHash,
-      backend: backend.name,
-    });
+    const saved = await run.policy.saveStart();
     await this.requestRollouts(run, 1, saved.checkpointHash);
   }
 
@@ -316,74 +335,51 @@ export class TrainingWorker {
     const grpoSet = datasets.find((d) => d.role === 'grpo');
     if (!grpoSet) throw new Error('fork: the parent resolved no GRPO dataset');
     const problems = (await loadRegisteredDataset<ProblemRowLike>(this.options, grpoSet.versionHash)).rows;
-    const tokenizer = await loadTokenizer(this.options.blobStore, start.tokenizerHash);
     const run = await this.grpoRun({
       runId,
       config,
       seed,
-      tokenizer,
-      tokenizerHash: start.tokenizerHash,
       problems,
       grpoSet,
       startHash: start.startHash,
       referenceHash: start.referenceHash,
       restoreTrainer: start.restoreTrainer,
+      builtin: await this.builtinTokenizer(config, start.tokenizerHash),
     });
     await this.requestRollouts(run, start.firstStep, start.startHash);
   }
 
-  private async grpoRun(args: {
-    runId: string;
-    config: ExperimentConfig;
-    seed: number;
-    tokenizer: ByteBpeTokenizer;
-    tokenizerHash: string;
-    problems: ProblemRowLike[];
-    grpoSet: Dataset;
-    startHash: string;
-    referenceHash: string;
-    restoreTrainer?: boolean;
-  }): Promise<GrpoRun> {
-    const { runId, config, seed, tokenizer, tokenizerHash, problems, grpoSet } = args;
+  /** A built-in policy's tokenizer, from its blob (a pretrained policy's is its checkpoint's own). */
+  private async builtinTokenizer(
+    config: ExperimentConfig,
+    tokenizerHash: string,
+  ): Promise<GrpoStart['builtin']> {
+    if (config.policy.kind === 'pretrained') return undefined;
+    return { tokenizer: await loadTokenizer(this.options.blobStore, tokenizerHash), tokenizerHash };
+  }
+
+  private async grpoRun(args: GrpoStart): Promise<GrpoRun> {
+    const { runId, config, seed, problems, grpoSet, startHash, referenceHash, restoreTrainer } = args;
     const grpo = config.grpo!;
-    const lora = grpo.lora
-      ? { lora: { rank: grpo.lora.rank, alpha: grpo.lora.alpha, targets: grpo.lora.targets } }
-      : {};
-    const start = await loadPolicyCheckpoint(this.options.blobStore, args.startHash, lora);
-    const model = start.model;
-    let reference: TransformerPolicy | 'adapters-off' | undefined;
-    if (grpo.lora) reference = grpo.beta > 0 ? 'adapters-off' : undefined;
-    else if (grpo.beta > 0)
-      reference = (await loadPolicyCheckpoint(this.options.blobStore, args.referenceHash)).model;
-    const pool = await policyComputePool(
-      this.backend!,
-      resolveWorkerCount(config.policy.kind === 'builtin' ? config.policy.workers : undefined),
-    );
-    const trainerConfig = grpoTrainerConfig(config, {
-      padId: tokenizer.specialTokens.pad,
-      context: model.config.context,
-    });
-    let trainer: DataParallelGrpo;
-    try {
-      trainer = await DataParallelGrpo.open(pool, model, reference, trainerConfig, {
-        maxRows: grpo.promptsPerStep * grpo.numGenerations,
-        ...(args.restoreTrainer ? { state: start.trainer } : {}),
+    let policy: GrpoPolicy;
+    if (config.policy.kind === 'pretrained')
+      policy = await openPretrainedGrpoPolicy(this.options, { runId, config, startHash, restoreTrainer });
+    else {
+      if (!args.builtin) throw new Error(`training: run ${runId} has no tokenizer for its built-in policy`);
+      policy = await openBuiltinGrpoPolicy({
+        blobStore: this.options.blobStore,
+        backend: this.backend!,
+        config,
+        ...args.builtin,
+        startHash,
+        referenceHash,
+        restoreTrainer,
       });
-    } catch (error) {
-      model.dispose();
-      throw error;
-    } finally {
-      // The workers hold the reference now.
-      if (reference instanceof TransformerPolicy) reference.dispose();
     }
     const run: GrpoRun = {
       runId,
       config,
-      tokenizer,
-      tokenizerHash,
-      model,
-      trainer,
-      workers: pool.size,
+      policy,
       rows: problems,
       state: initialGrpoState({
         runId,
@@ -415,14 +411,12 @@ export class TrainingWorker {
     const problems = (
       await loadRegisteredDataset<ProblemRowLike>(this.options, point.grpoDataset.versionHash)
     ).rows;
-    const tokenizer = await loadTokenizer(this.options.blobStore, point.tokenizerHash);
     this.backend ??= activeBackend() ?? (await selectBackend('auto'));
     const run = await this.grpoRun({
       runId,
       config,
       seed,
-      tokenizer,
-      tokenizerHash: point.tokenizerHash,
+      builtin: await this.builtinTokenizer(config, point.tokenizerHash),
       problems,
       grpoSet: point.grpoDataset,
       startHash: point.startHash,
@@ -567,11 +561,11 @@ export class TrainingWorker {
       if (s.step !== step) continue;
       rewards.set(s.rolloutId, { ...(rewards.get(s.rolloutId) ?? {}), [s.rewardId]: s.total });
     }
-    const context = run.model.config.context;
+    const { tokens, context } = run.policy;
     const groups: RolloutGroup[] = request.prompts.map((prompt) => {
       const row = run.rows[prompt.rowIndex];
       const promptIds = promptTokens(
-        run.tokenizer,
+        tokens,
         row.messages,
         context,
         Math.min(request.sampling.maxTokens, context - 2),
@@ -580,7 +574,7 @@ export class TrainingWorker {
         .filter((r) => r.promptId === prompt.promptId)
         .sort((a, b) => a.groupIndex - b.groupIndex)
         .map((r) => ({
-          completionIds: r.tokenIds ?? run.tokenizer.encode(r.completion),
+          completionIds: r.tokenIds ?? tokens.encode(r.completion),
           rewards: rewards.get(r.rolloutId) ?? {},
           truncated: r.truncated,
         }));
@@ -590,18 +584,16 @@ export class TrainingWorker {
         );
       return { promptIds: promptIds.slice(0, context - 1), completions };
     });
-    const metrics = await run.trainer.train(groups);
-    const trained = await run.trainer.state();
-    assignWeights(run.model, trained.weights);
-    const saved = await savePolicyCheckpoint(this.options.blobStore, run.model, {
-      tokenizerHash: run.tokenizerHash,
-      backend: this.backend!.name,
-      trainer: trained.trainer,
-    });
+    const metrics = await run.policy.train(groups);
+    const saved = await run.policy.saveTrained();
     const [next] = decide(
       {
         type: 'complete-step',
-        trained: { metrics: metrics[metrics.length - 1], checkpoint: saved, computeWorkers: run.workers },
+        trained: {
+          metrics: metrics[metrics.length - 1],
+          checkpoint: saved,
+          computeWorkers: run.policy.workers,
+        },
       },
       run.state,
     );
@@ -625,7 +617,6 @@ export class TrainingWorker {
   }
 
   private dispose(run: GrpoRun): void {
-    run.model.dispose();
-    void run.trainer.close();
+    void run.policy.close();
   }
 }

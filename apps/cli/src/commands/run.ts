@@ -440,7 +440,7 @@ export function forkCommand(): Command {
           const bus = new InProcessEventBus(platform.eventStore, platform.pool, {
             onError: (error) => (busFailure = error),
           });
-          const backend = experiment.policy.kind === 'builtin' ? experiment.policy.backend : 'auto';
+          const backend = experiment.policy.kind === 'openai' ? 'auto' : experiment.policy.backend;
           const services = await startEmbeddedServices(platform, bus, {
             backend,
             rewardPlugins: checkRewardPlugins(options.rewardPlugin),

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   loadExperimentConfig,
   parseExperimentConfig,
@@ -17,11 +17,18 @@ policy: { kind: builtin, dModel: 16, nLayers: 1, nHeads: 2 }
 ${sections}`,
   );
 
+const TINY_QWEN2 = resolve(__dirname, '../../../../libs/pretrained/fixtures/tiny-qwen2');
+
 const keys = (problems: Array<{ key: string }>) => problems.map((p) => p.key);
 
 describe('configProblems', () => {
   it.each(presetNames())('finds nothing wrong with the bundled preset %s', (name) => {
-    const preset = loadExperimentConfig(resolveConfigPath(name));
+    const loaded = loadExperimentConfig(resolveConfigPath(name));
+    // A pretrained preset names a directory the lab downloads itself: checked here on the tiny fixture.
+    const preset =
+      loaded.policy.kind === 'pretrained'
+        ? { ...loaded, policy: { ...loaded.policy, path: TINY_QWEN2 } }
+        : loaded;
     expect(configProblems(preset)).toEqual([]);
     expect(dataPathProblems(preset)).toEqual([]);
     expect(rewardProblems(preset, embeddedRewards([]), [])).toEqual([]);
@@ -83,6 +90,28 @@ describe('configProblems', () => {
       'sft.batchSize',
       'grpo.gradientAccumulation',
       'grpo.rolloutShards',
+    ]);
+  });
+
+  it("holds the paper's LoRA SFT and GRPO settings in recon-qwen-lora, and names its checkpoint directory until it exists", () => {
+    const preset = loadExperimentConfig(resolveConfigPath('recon-qwen-lora'));
+    expect(preset.policy).toMatchObject({ kind: 'pretrained', lora: { rank: 8 }, context: 8192 });
+    expect(preset.sft).toMatchObject({ steps: 2700, batchSize: 8, learningRate: 0.0002, warmupSteps: 5 });
+    expect(preset.grpo).toMatchObject({
+      steps: 2250,
+      numGenerations: 8,
+      promptsPerStep: 4,
+      gradientAccumulation: 4,
+      learningRate: 0.000005,
+      schedule: 'cosine',
+      adamBetas: [0.9, 0.99],
+      maxGradNorm: 0.1,
+    });
+    expect(configProblems(preset)).toEqual([
+      {
+        key: 'policy.path',
+        reason: expect.stringMatching(/DeepSeek-R1-Distill-Qwen-7B\/config\.json: file not found/),
+      },
     ]);
   });
 

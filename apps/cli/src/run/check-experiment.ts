@@ -34,7 +34,9 @@ export function configProblems(config: ExperimentConfig, options: { fork?: boole
       key: 'datasets.curriculum.categories',
       reason: `unknown categor${unknown.length === 1 ? 'y' : 'ies'} ${quoted(unknown)}; known: ${Object.keys(CURRICULUM_CATEGORIES).join(', ')}`,
     });
-  if (config.policy.kind === 'pretrained') return [...problems, ...pretrainedProblems(config, config.policy)];
+  const stages = () => (options.fork ? forkStageProblems(config) : stageProblems(config));
+  if (config.policy.kind === 'pretrained')
+    return [...problems, ...pretrainedProblems(config, config.policy), ...stages()];
   if (config.policy.kind !== 'builtin') return problems;
   const { dModel, nHeads } = config.policy;
   if (dModel % nHeads !== 0)
@@ -54,7 +56,7 @@ export function configProblems(config: ExperimentConfig, options: { fork?: boole
       reason: `${vocabSize} is above the largest vocabulary, ${MAX_VOCAB_SIZE}`,
     });
   problems.push(...memoryProblems(config));
-  return [...problems, ...(options.fork ? forkStageProblems(config) : stageProblems(config))];
+  return [...problems, ...stages()];
 }
 
 /**

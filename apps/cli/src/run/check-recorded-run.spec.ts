@@ -14,6 +14,7 @@ const RUN = [
     ],
   }),
   event('tokenizer.trained', { tokenizerHash: hash('3') }),
+  event('policy.initialised', { tokenizerHash: hash('3') }),
   event('policy.ready', { stage: 'untrained', checkpointHash: hash('4') }),
   event('evaluation.completed', { stage: 'untrained' }),
   event('policy.ready', { stage: 'sft', checkpointHash: hash('5') }),
@@ -47,6 +48,19 @@ describe('forkStart', () => {
       ],
     });
     expect(forkStart('p', RUN, 2)).toMatchObject({ blobs: [{ hash: hash('7') }, {}, {}] });
+  });
+
+  it("reads a pretrained parent's tokenizer (its directory's tokenizer.json) from policy.initialised", () => {
+    const pretrained = RUN.filter((e) => e.type !== 'tokenizer.trained').map((e) =>
+      e.type === 'policy.initialised' ? event('policy.initialised', { tokenizerHash: hash('8') }) : e,
+    );
+    expect(forkStart('p', pretrained, 1)).toEqual({
+      blobs: [
+        { what: 'the GRPO checkpoint of step 1', hash: hash('6') },
+        { what: 'the tokenizer', hash: hash('8') },
+        { what: 'the grpo dataset train', hash: hash('2') },
+      ],
+    });
   });
 
   it('names a step without a checkpoint (bad usage) and a parent without SFT', () => {

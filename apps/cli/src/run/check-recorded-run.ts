@@ -18,11 +18,11 @@ export const BLOB_EVENT_TYPES = [
   'dataset.resolved',
   'evaluation.completed',
   'tokenizer.trained',
+  'policy.initialised',
   'policy.ready',
   'checkpoint.saved',
   'rollouts.requested',
 ] as const;
-
 
 /**
  * What `recon resume` reads again: the datasets, the tokenizer, the checkpoint of each stage not evaluated yet
@@ -61,10 +61,11 @@ export function forkStart(
   events: readonly RecordedEvent[],
   step: number,
 ): { blobs: RunBlob[] } | { problem: string; usage: boolean } {
-  const [tokenizer] = payloadsOf(events, 'tokenizer.trained');
+  // A built-in policy's trained tokenizer, or the tokenizer.json of a pretrained policy's directory.
+  const [initialised] = payloadsOf(events, 'policy.initialised');
   const ready = payloadsOf(events, 'policy.ready');
   const sft = ready.find((r) => r.stage === 'sft') ?? ready.find((r) => r.stage === 'untrained');
-  if (!tokenizer || !sft)
+  if (!initialised || !sft)
     return {
       problem: `run ${parentId} has no SFT checkpoint to fork from (it has not finished SFT)`,
       usage: false,
@@ -81,7 +82,7 @@ export function forkStart(
   return {
     blobs: [
       { what: step === 0 ? 'the SFT checkpoint' : `the GRPO checkpoint of step ${step}`, hash: start },
-      { what: 'the tokenizer', hash: tokenizer.tokenizerHash },
+      { what: 'the tokenizer', hash: initialised.tokenizerHash },
       { what: `the grpo dataset ${grpoSet.name}`, hash: grpoSet.blobHash },
     ],
   };

@@ -10,6 +10,9 @@ datasets: { curriculum: { trainItems: 10, testItems: 4 } }
 policy: ${policy}
 `);
 
+const stagesWithout = (stage: string) =>
+  `evaluation: { stages: [${['untrained', 'sft', 'grpo'].filter((s) => s !== stage).join(', ')}], heldOut: { items: 2 } }\n`;
+
 describe('a pretrained policy in the experiment config', () => {
   it('parses with PEFT-named LoRA targets and defaults', () => {
     const parsed = config(
@@ -27,19 +30,31 @@ describe('a pretrained policy in the experiment config', () => {
     expect(() => config(`{ kind: pretrained, path: x, lora: { dropout: 0.05 } }`)).toThrow(/dropout/);
   });
 
-  it('runs LoRA SFT with held-out evaluation; GRPO, game suites and missing stages are refused', () => {
+  it('runs LoRA SFT and GRPO with held-out evaluation; grpo.lora, game suites and cut-off stages are refused', () => {
     const stages = `evaluation: { stages: [untrained, sft], heldOut: { items: 2 } }\nsft: { steps: 1 }\n`;
     expect(configProblems(config(`{ kind: pretrained, path: ${FIXTURE} }\n${stages}`))).toEqual([]);
     expect(configProblems(config(`{ kind: pretrained, path: /nonexistent/ckpt }\n${stages}`))).toEqual([
       { key: 'policy.path', reason: '/nonexistent/ckpt/config.json: file not found' },
     ]);
+    const pretrained = `{ kind: pretrained, path: ${FIXTURE} }\nsft: { steps: 1 }\n`;
+    const evaluation = (extra = '') =>
+      `evaluation: { stages: [untrained, sft, grpo], heldOut: { items: 2 }${extra} }\n`;
+    expect(configProblems(config(`${pretrained}grpo: { steps: 1 }\n${evaluation()}`))).toEqual([]);
     expect(
-      configProblems(config(`{ kind: pretrained, path: ${FIXTURE} }\n${stages}grpo: { steps: 1 }\n`)).map(
+      configProblems(config(`${pretrained}grpo: { steps: 1, lora: { rank: 4 } }\n${evaluation()}`)).map(
         (p) => p.key,
       ),
-    ).toEqual(['grpo']);
-    expect(configProblems(config(`{ kind: pretrained, path: ${FIXTURE} }`))).toEqual([
-      { key: 'evaluation.stages', reason: expect.stringMatching(/^sft, grpo: not a stage/) },
+    ).toEqual(['grpo.lora']);
+    expect(configProblems(config(`${pretrained}grpo: { steps: 1 }\n${stagesWithout('grpo')}`))).toEqual([
+      { key: 'evaluation.stages', reason: expect.stringMatching(/grpo would be cut off/) },
+    ]);
+    expect(
+      configProblems(
+        config(`${pretrained}grpo: { steps: 1 }\n${evaluation(', completeInformation: { trials: 1 }')}`),
+      ).map((p) => p.key),
+    ).toEqual(['evaluation.completeInformation']);
+    expect(configProblems(config(`{ kind: pretrained, path: ${FIXTURE} }`), { fork: true })).toEqual([
+      { key: 'grpo', reason: expect.stringMatching(/a fork continues its parent's GRPO/) },
     ]);
   });
 });

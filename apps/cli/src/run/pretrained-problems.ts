@@ -8,8 +8,8 @@ type PretrainedPolicy = Extract<ExperimentConfig['policy'], { kind: 'pretrained'
 
 /**
  * What is wrong with a `kind: pretrained` run before anything is recorded: a checkpoint directory that does
- * not load (architecture, files), and what the run pipeline does not schedule for a pretrained policy yet:
- * GRPO and the game suites (it trains LoRA SFT in the training process and evaluates held-out problems).
+ * not load (architecture, files), LoRA settings given twice, and what the run pipeline does not schedule
+ * for a pretrained policy yet: the game suites (it trains LoRA SFT and GRPO and evaluates held-out problems).
  */
 export function pretrainedProblems(config: ExperimentConfig, policy: PretrainedPolicy): ConfigProblem[] {
   const dir = resolve(policy.path);
@@ -22,11 +22,11 @@ export function pretrainedProblems(config: ExperimentConfig, policy: PretrainedP
   } catch (error) {
     problems.push({ key: 'policy.path', reason: (error as Error).message });
   }
-  if (config.grpo)
+  if (config.grpo?.lora)
     problems.push({
-      key: 'grpo',
+      key: 'grpo.lora',
       reason:
-        'GRPO on a pretrained policy is not scheduled by `recon run` yet (LoRA SFT is); remove the grpo section',
+        "a pretrained policy's GRPO trains the adapters policy.lora describes (KL to the base with them off); remove grpo.lora",
     });
   for (const suite of ['completeInformation', 'gtbench'] as const)
     if (config.evaluation[suite])
@@ -35,12 +35,5 @@ export function pretrainedProblems(config: ExperimentConfig, policy: PretrainedP
         reason:
           'a pretrained policy is evaluated on held-out problems only; the game suites run built-in policies',
       });
-  const trained = ['untrained', ...(config.sft ? ['sft'] : [])];
-  const missing = config.evaluation.stages.filter((s) => !trained.includes(s));
-  if (missing.length > 0)
-    problems.push({
-      key: 'evaluation.stages',
-      reason: `${missing.join(', ')}: not a stage this run produces (it has ${trained.join(', ')})`,
-    });
   return problems;
 }
