@@ -31,6 +31,13 @@ export function expectedTensors(spec: ModelSpec): Map<string, number[]> {
   return expected;
 }
 
+/** Parameters of the base model config.json describes (what loading it holds: 4 bytes each in float32). */
+export function parameterCount(spec: ModelSpec): number {
+  let count = 0;
+  for (const shape of expectedTensors(spec).values()) count += shape.reduce((a, b) => a * b, 1);
+  return count;
+}
+
 /** [rows, cols] row-major -> [cols, rows] row-major. */
 function transposed(values: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(values.length);

@@ -1,6 +1,6 @@
 import { parseExperimentConfig } from '@recon/experiment';
 import { configProblems } from './check-experiment';
-import { memoryProblems } from './memory-problems';
+import { memoryProblems, pretrainedMemoryProblems } from './memory-problems';
 
 /** A built-in policy at the paper's 6,144-token context; each test changes the batch. */
 const config = (policy: string, sections: string) =>
@@ -68,5 +68,34 @@ describe('memoryProblems', () => {
       ).toEqual([expect.stringContaining(`of the ${blasLoads ? 'wasm-openblas' : 'wasm'} backend's heap`)]);
     expect(memoryProblems(big, { nativeInstalled: () => true, blasLoads: () => true })).toEqual([]);
     expect(memoryProblems(config('backend: cpu', 'sft: { batchSize: 16 }'))).toEqual([]);
+  });
+});
+
+describe('pretrainedMemoryProblems', () => {
+  const policy = (backend: string) =>
+    ({
+      kind: 'pretrained',
+      path: 'x',
+      backend,
+      lora: { rank: 8, alpha: 16, dropout: 0, targets: ['q_proj'] },
+    }) as Parameters<typeof pretrainedMemoryProblems>[0];
+  const noNative = { nativeInstalled: () => false, blasLoads: () => true };
+  // Qwen2.5-7B (7.62B parameters) and Qwen2.5-0.5B (0.49B): float32 weights of 30.5 GB and 2.0 GB.
+  it('refuses a checkpoint whose float32 weights exceed the wasm heap, naming the need, the limit and the way out', () => {
+    const [problem] = pretrainedMemoryProblems(policy('wasm'), 7.62e9, noNative);
+    expect(problem.key).toBe('policy.backend');
+    expect(problem.reason).toMatch(/^wasm: the checkpoint's 7\.62B parameters need 30\.5 GB in float32/);
+    expect(problem.reason).toMatch(/heap limit of 4\.3 GB; use backend tensorflow-gpu or tensorflow/);
+    expect(pretrainedMemoryProblems(policy('auto'), 7.62e9, noNative)[0].reason).toMatch(
+      /^auto \(here: wasm-openblas\)/,
+    );
+  });
+
+  it('lets a checkpoint that fits through, and any on a backend without a heap limit', () => {
+    expect(pretrainedMemoryProblems(policy('wasm'), 0.49e9, noNative)).toEqual([]);
+    expect(pretrainedMemoryProblems(policy('tensorflow-gpu'), 7.62e9, noNative)).toEqual([]);
+    expect(
+      pretrainedMemoryProblems(policy('auto'), 7.62e9, { ...noNative, nativeInstalled: () => true }),
+    ).toEqual([]);
   });
 });

@@ -37,7 +37,10 @@ const MACHINE: AutoBackendProbe = {
 };
 
 /** The backend whose heap limit the run would meet, or null when it would run on one without such a limit. */
-function limitedBackend(policy: BuiltinPolicy, probe: AutoBackendProbe): BackendName | null {
+function limitedBackend(
+  policy: { backend: BackendName | 'auto' },
+  probe: AutoBackendProbe,
+): BackendName | null {
   if (policy.backend === 'auto') {
     if (probe.nativeInstalled()) return null;
     return probe.blasLoads() ? 'wasm-openblas' : 'wasm';
@@ -108,4 +111,29 @@ export function memoryProblems(config: ExperimentConfig, probe: AutoBackendProbe
       });
   }
   return problems;
+}
+
+/**
+ * A pretrained checkpoint whose float32 weights alone (4 bytes per parameter, whatever the file's dtype)
+ * exceed the wasm heap: loading it would abort the backend, so the run is refused before anything is
+ * recorded. Activations, adapters and the KV cache come on top of this lower bound.
+ */
+export function pretrainedMemoryProblems(
+  policy: Extract<ExperimentConfig['policy'], { kind: 'pretrained' }>,
+  parameters: number,
+  probe: AutoBackendProbe = MACHINE,
+): ConfigProblem[] {
+  const backend = limitedBackend(policy, probe);
+  const limit = backend ? backendMemoryLimit(backend) : null;
+  const bytes = 4 * parameters;
+  if (!backend || limit === null || bytes <= limit) return [];
+  return [
+    {
+      key: 'policy.backend',
+      reason:
+        `${policy.backend}${policy.backend === 'auto' ? ` (here: ${backend})` : ''}: the checkpoint's ${(parameters / 1e9).toFixed(2)}B parameters ` +
+        `need ${formatBytes(bytes)} in float32 before any activation, above the ${backend} backend's heap limit of ${formatBytes(limit)}; ` +
+        'use backend tensorflow-gpu or tensorflow (npm install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node) or a smaller checkpoint',
+    },
+  ];
 }
