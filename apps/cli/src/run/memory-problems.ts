@@ -11,8 +11,6 @@ import {
 import { GENERATION_SPLIT, GRPO_MICRO_BATCH_SPLIT, SFT_MICRO_BATCH_SPLIT } from '@recon/policy-runtime';
 import type { ConfigProblem } from './check-experiment';
 
-type BuiltinPolicy = Extract<ExperimentConfig['policy'], { kind: 'builtin' }>;
-
 /** Whether a native TensorFlow package is installed (then `auto` takes it, and it has no wasm heap limit). */
 function nativeTensorflowInstalled(): boolean {
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'])
