@@ -31,6 +31,7 @@ const SLOW = [
   'libs/policy-runtime/src/compute-pool/',
   'libs/policy-runtime/src/policy-checkpoints.spec.ts',
   'libs/pretrained/src/lora-training.spec.ts',
+  'libs/pretrained/src/merged-export.spec.ts',
   'libs/pretrained/src/parity.spec.ts',
   'services/evaluation/src/policy-agent.spec.ts',
 ];

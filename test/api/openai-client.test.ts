@@ -8,6 +8,7 @@ import type { FileBlobStore } from '@recon/eventlog';
 import { scratchServerUrl } from '@recon/persistence';
 import { generate } from '@recon/policy';
 import { loadPolicyCheckpoint, promptTokens, type LoadedPolicy } from '@recon/policy-runtime';
+import { builtinChatPolicy } from '../../services/api/src/serve/builtin-chat-policy';
 import { createServeApp } from '../../services/api/src/serve/serve-app';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
 import { RECON_BIN, runRecon } from '../support/recon-cli';
@@ -381,7 +382,7 @@ describe('recon serve limit of wrong tokens', () => {
     const { checkpointHash } = await recordTinyCheckpoint(platform, 'tiny-run');
     const policy = await loadPolicyCheckpoint(platform.blobStore, checkpointHash);
     const app = await createServeApp(
-      { policy, modelName: 'tiny', created: 0 },
+      { policy: builtinChatPolicy(policy), modelName: 'tiny', created: 0 },
       { token: TOKEN, authFailuresPerMinute: 3, logger: false },
     );
     try {

@@ -29,7 +29,9 @@ export class HfTokenizer {
     private readonly tokenizer: Tokenizer,
     private readonly tokenizerConfig: Record<string, unknown>,
     where: string,
-    templateFile?: string,
+    templateFile: string | undefined,
+    /** The most UTF-16 units of input text one token can stand for (see longestTokenCharsOf). */
+    readonly longestTokenChars: number,
   ) {
     this.bosToken = tokenText(tokenizerConfig.bos_token as TokenField);
     this.eosToken = tokenText(tokenizerConfig.eos_token as TokenField);
@@ -68,6 +70,7 @@ export class HfTokenizer {
       config as Record<string, unknown>,
       configFile,
       fs.existsSync(templateFile) ? templateFile : undefined,
+      longestTokenCharsOf(json as TokenizerJson),
     );
   }
 
@@ -103,6 +106,33 @@ export class HfTokenizer {
       add_generation_prompt: addGenerationPrompt,
     });
   }
+}
+
+interface TokenizerJson {
+  added_tokens?: { content?: unknown }[];
+  normalizer?: unknown;
+  model?: { vocab?: unknown };
+}
+
+/**
+ * A bound on the input characters (UTF-16 units) one token covers: its longest vocabulary string (a
+ * byte-level BPE string has one character per byte, a SentencePiece piece one per character, a byte-fallback
+ * piece <0xNN> six for one byte), times 4 when a normalizer runs first (NFC composes at most four code points
+ * into one; Llama and Qwen tokenizers normalise with NFC or not at all).
+ */
+function longestTokenCharsOf(json: TokenizerJson): number {
+  const vocab = json.model?.vocab;
+  const strings = [
+    ...(Array.isArray(vocab)
+      ? vocab.map((entry) => (Array.isArray(entry) ? entry[0] : entry))
+      : typeof vocab === 'object' && vocab !== null
+        ? Object.keys(vocab)
+        : []),
+    ...(json.added_tokens ?? []).map((t) => t.content),
+  ];
+  let longest = 1;
+  for (const s of strings) if (typeof s === 'string') longest = Math.max(longest, s.length);
+  return json.normalizer ? 4 * longest : longest;
 }
 
 function chatTemplateSource(value: unknown, where: string): string | undefined {

@@ -9,3 +9,7 @@ export * from './safetensors';
 export * from './peft-adapter';
 export * from './chat-tokens';
 export * from './adapter-checkpoint';
+export * from './adapter-weights';
+export * from './export-target';
+export * from './half-precision';
+export * from './merged-export';

@@ -169,33 +169,99 @@ export function readSafetensors(file: string, names?: Iterable<string>): Map<str
 }
 
 /**
- * Writes float32 tensors as a safetensors file (names sorted; header padded with spaces to 8 bytes, as the
- * reference writer does). `metadata` goes under __metadata__; PEFT and transformers expect format: pt.
+ * Reads the named tensors of one file as stored (dtype, shape, raw little-endian bytes), whatever their
+ * dtype: what a tensor copied unchanged into another checkpoint needs.
  */
-export function writeSafetensors(
+export function readTensorBytes(
   file: string,
-  tensors: ReadonlyMap<string, FloatTensor>,
+  names: Iterable<string>,
+): Map<string, { dtype: string; shape: number[]; bytes: Buffer }> {
+  const fd = openForReading(file);
+  try {
+    const header = parseHeader(fd, file);
+    const out = new Map<string, { dtype: string; shape: number[]; bytes: Buffer }>();
+    for (const name of names) {
+      const entry = header.tensors.get(name);
+      if (!entry) throw new Error(`${file}: has no tensor named ${name}`);
+      const [begin, end] = entry.data_offsets;
+      out.set(name, {
+        dtype: entry.dtype,
+        shape: entry.shape,
+        bytes: readExactly(fd, end - begin, header.dataStart + begin, file),
+      });
+    }
+    return out;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** One tensor of a file to write; its bytes are asked for when it is written, one tensor at a time. */
+export interface TensorToWrite {
+  dtype: string;
+  shape: number[];
+  byteLength: number;
+  bytes(): Uint8Array;
+}
+
+/**
+ * Writes a safetensors file (names sorted; header padded with spaces to 8 bytes, as the reference writer
+ * does), streaming each tensor's bytes so a multi-gigabyte shard never sits in one buffer. `metadata` goes
+ * under __metadata__; PEFT and transformers expect format: pt.
+ */
+export function writeSafetensorsFile(
+  file: string,
+  tensors: ReadonlyMap<string, TensorToWrite>,
   metadata: Record<string, string> = { format: 'pt' },
 ): void {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const name of names) {
-    const { shape, values } = tensors.get(name)!;
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (count !== values.length)
-      throw new Error(`writeSafetensors: tensor ${name} has ${values.length} values for shape [${shape}]`);
-    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + 4 * count] };
-    offset += 4 * count;
+    const { dtype, shape, byteLength } = tensors.get(name)!;
+    header[name] = { dtype, shape, data_offsets: [offset, offset + byteLength] };
+    offset += byteLength;
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
   const length = Buffer.alloc(8);
   length.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  const parts: Uint8Array[] = [length, Buffer.from(json, 'utf8')];
-  for (const name of names) {
-    const { values } = tensors.get(name)!;
-    parts.push(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeSync(fd, length);
+    fs.writeSync(fd, Buffer.from(json, 'utf8'));
+    for (const name of names) {
+      const tensor = tensors.get(name)!;
+      const bytes = tensor.bytes();
+      if (bytes.byteLength !== tensor.byteLength)
+        throw new Error(
+          `${file}: tensor ${name} produced ${bytes.byteLength} bytes, its header says ${tensor.byteLength}`,
+        );
+      for (let done = 0; done < bytes.byteLength;)
+        done += fs.writeSync(fd, bytes, done, bytes.byteLength - done);
+    }
+  } finally {
+    fs.closeSync(fd);
   }
-  fs.writeFileSync(file, Buffer.concat(parts));
+}
+
+/** Writes float32 tensors as a safetensors file (see writeSafetensorsFile). */
+export function writeSafetensors(
+  file: string,
+  tensors: ReadonlyMap<string, FloatTensor>,
+  metadata: Record<string, string> = { format: 'pt' },
+): void {
+  const entries = new Map<string, TensorToWrite>();
+  for (const [name, { shape, values }] of tensors) {
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (count !== values.length)
+      throw new Error(`writeSafetensors: tensor ${name} has ${values.length} values for shape [${shape}]`);
+    entries.set(name, {
+      dtype: 'F32',
+      shape,
+      byteLength: values.byteLength,
+      bytes: () => new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+    });
+  }
+  writeSafetensorsFile(file, entries, metadata);
 }

@@ -9,3 +9,4 @@ export { expectedStages } from './run/run-supervisor';
 export { createServeApp, type ServeAppOptions } from './serve/serve-app';
 export { SERVE_TOKEN_ENV, serveTokenFrom, ServeTokenError } from './serve/serve-auth';
 export { CheckpointNotFoundError, resolveCheckpoint } from './serve/resolve-checkpoint';
+export { loadServedPolicy, PolicyNotServableError } from './serve/load-served-policy';

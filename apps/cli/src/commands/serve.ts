@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { isBackendName, selectBackend } from '@recon/policy';
-import { loadPolicyCheckpoint } from '@recon/policy-runtime';
 import {
   CheckpointNotFoundError,
-  resolveCheckpoint,
   createServeApp,
+  loadServedPolicy,
+  PolicyNotServableError,
+  resolveCheckpoint,
   SERVE_TOKEN_ENV,
   serveTokenFrom,
   ServeTokenError,
@@ -27,7 +28,10 @@ interface ServeOptions {
   tokenFile?: string;
 }
 
-/** `recon serve <checkpoint>`: a built-in checkpoint as an OpenAI-compatible `/v1/chat/completions` server. */
+/**
+ * `recon serve <checkpoint>`: a checkpoint as an OpenAI-compatible `/v1/chat/completions` server: a built-in
+ * one, or a pretrained run's stage (its recorded checkpoint directory with the stage's LoRA adapters).
+ */
 export function serveCommand(): Command {
   return new Command('serve')
     .description(
@@ -64,7 +68,13 @@ export function serveCommand(): Command {
         }
         const preferred = readEnvironment('RECON_BACKEND') ?? 'auto';
         await selectBackend(preferred === 'auto' || !isBackendName(preferred) ? 'auto' : preferred);
-        const policy = await loadPolicyCheckpoint(platform.blobStore, resolved.checkpointHash);
+        try {
+          resolved = await loadServedPolicy(platform, resolved);
+        } catch (error) {
+          if (error instanceof PolicyNotServableError) throw new CliFailure(error.message);
+          throw error;
+        }
+        const { policy } = resolved;
         const modelName = options.modelName ?? `recon-${resolved.checkpointHash.slice(0, 12)}`;
         const app = await createServeApp(
           { policy, modelName, created: Math.floor(Date.now() / 1000) },
@@ -72,9 +82,11 @@ export function serveCommand(): Command {
         );
         await app.listen(options.port, options.host);
         const url = (await app.getUrl()).replace('[::1]', 'localhost');
-        const from = resolved.runId ? ` (run ${resolved.runId}, ${resolved.stage})` : '';
+        const stage = resolved.stage ? `, ${resolved.stage}` : '';
+        const from = resolved.runId ? ` (run ${resolved.runId}${stage})` : '';
+        const base = resolved.pretrainedPath ? `, LoRA adapters on ${resolved.pretrainedPath}` : '';
         process.stdout.write(
-          `recon serve: checkpoint ${resolved.checkpointHash}${from} as model ${modelName}, context ${policy.model.config.context}\n` +
+          `recon serve: checkpoint ${resolved.checkpointHash}${from}${base} as model ${modelName}, context ${policy.model.config.context}\n` +
             `listening on ${url}/v1 (POST /v1/chat/completions, GET /v1/models)\n` +
             (auth
               ? `bearer token required (from ${auth.source})\n`
@@ -84,7 +96,7 @@ export function serveCommand(): Command {
           signal.addEventListener('abort', () => resolve(), { once: true }),
         );
         await app.close();
-        policy.model.dispose();
+        policy.dispose();
       });
     });
 }

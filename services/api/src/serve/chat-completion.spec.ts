@@ -123,10 +123,10 @@ describe('chat completions of a built-in policy', () => {
       { role: 'assistant' as const, content: 'ok' },
       { role: 'user' as const, content: 'last' },
     ];
-    const clipped = clipTurns(turns, tokenizer, 96);
+    const clipped = clipTurns(turns, longest, 96);
     expect(clipped.map((t) => t.role)).toEqual(['user', 'assistant', 'user']);
     expect(clipped.map((t) => t.content.length)).toEqual([room - 6, 2, 4]);
     const short = turns.map((t) => ({ ...t, content: t.content.slice(0, 20) }));
-    expect(clipTurns(short, tokenizer, 96)).toEqual(short);
+    expect(clipTurns(short, longest, 96)).toEqual(short);
   });
 });

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import type { ByteBpeTokenizer, ChatTurn } from '@recon/policy';
-import { promptTokens, type LoadedPolicy } from '@recon/policy-runtime';
+import type { ChatTurn } from '@recon/policy';
+import { promptTokens } from '@recon/policy-runtime';
+import type { ChatPolicy } from './chat-policy';
 import { OpenAiError } from './openai-error';
 import type { ChoiceSampling } from './sample-choices';
 
@@ -132,33 +133,19 @@ export function chatTurns(request: ChatCompletionRequest): ChatTurn[] {
   }));
 }
 
-const longestToken = new WeakMap<ByteBpeTokenizer, number>();
-
-/** The most bytes one token of the tokenizer stands for. */
-function longestTokenBytes(tokenizer: ByteBpeTokenizer): number {
-  let longest = longestToken.get(tokenizer);
-  if (longest === undefined) {
-    longest = 1;
-    for (let id = 0; id < tokenizer.vocabSize; id++)
-      longest = Math.max(longest, tokenizer.bytesOf(id).length);
-    longestToken.set(tokenizer, longest);
-  }
-  return longest;
-}
-
 /**
  * The turns cut from the left to the last characters that can matter for a context of `context` tokens:
- * a token stands for at most `longestTokenBytes` bytes and a UTF-16 unit for at least one, so the prompt's
- * last `context` tokens lie within that many characters (a margin covers the cut's own neighbourhood). The
- * prompt is then shortened to its token budget; cutting first keeps a long prompt's encoding proportional to
- * the context rather than to the request.
+ * a token stands for at most `longestTokenChars` characters (UTF-16 units), so the prompt's last `context`
+ * tokens lie within that many characters (a margin covers the cut's own neighbourhood). The prompt is then
+ * shortened to its token budget; cutting first keeps a long prompt's encoding proportional to the context
+ * rather than to the request.
  */
 export function clipTurns(
   turns: readonly ChatTurn[],
-  tokenizer: ByteBpeTokenizer,
+  longestTokenChars: number,
   context: number,
 ): ChatTurn[] {
-  let room = context * longestTokenBytes(tokenizer) + 1024;
+  let room = context * longestTokenChars + 1024;
   const kept: ChatTurn[] = [];
   for (let i = turns.length - 1; i >= 0 && room > 0; i--) {
     const { role, content } = turns[i];
@@ -172,18 +159,18 @@ export function clipTurns(
  * What to sample for a request: its prompt (clipped, then shortened from the left to what the context leaves
  * after the completion budget, as the evaluation service does) and its sampling settings.
  */
-export function samplingFor(policy: LoadedPolicy, request: ChatCompletionRequest): ChoiceSampling {
-  const { model, tokenizer } = policy;
+export function samplingFor(policy: ChatPolicy, request: ChatCompletionRequest): ChoiceSampling {
+  const { model, chat } = policy;
   const context = model.config.context;
-  const turns = clipTurns(chatTurns(request), tokenizer, context);
-  const promptLength = tokenizer.encodeChat(turns, { addGenerationPrompt: true }).length;
+  const turns = clipTurns(chatTurns(request), policy.longestTokenChars(), context);
+  const promptLength = chat.encodeChat(turns, { addGenerationPrompt: true }).length;
   const maxTokens = completionBudget(
     context,
     promptLength,
     request.max_completion_tokens ?? request.max_tokens,
   );
   return {
-    promptIds: promptTokens(tokenizer, turns, context, maxTokens).ids,
+    promptIds: promptTokens(chat, turns, context, maxTokens).ids,
     n: request.n ?? 1,
     seed: request.seed ?? randomInt(2 ** 31),
     temperature: request.temperature ?? 1,

@@ -1,4 +1,5 @@
 import { SPECIAL_TOKEN_IDS, trainTokenizer } from '@recon/policy';
+import { ByteTokenText } from './builtin-chat-policy';
 import { CompletionText } from './completion-text';
 
 const tokenizer = trainTokenizer({ corpus: ['Alice and Bob choose A or B.'], vocabSize: 270 });
@@ -7,7 +8,7 @@ const bytes = (text: string) => [...Buffer.from(text, 'utf8')];
 
 /** The deltas a completion sends for `ids`, then the rest at its end. */
 function deltas(ids: number[], stop: string[] = []) {
-  const text = new CompletionText(tokenizer, stop);
+  const text = new CompletionText(new ByteTokenText(tokenizer), stop);
   const sent = ids.map((id) => text.push(id).delta);
   return { sent, end: text.end(), value: text.value };
 }

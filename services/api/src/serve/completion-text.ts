@@ -1,44 +1,24 @@
-import { SPECIAL_TOKEN_IDS, type ByteBpeTokenizer } from '@recon/policy';
+import type { TokenText } from './chat-policy';
 
 /**
- * The chat template's control tokens: never part of a reply's text. `<think>` and `</think>` are text a
- * reasoning trace is read by, and stay.
- */
-const CONTROL_TOKENS = new Set([
-  SPECIAL_TOKEN_IDS.pad,
-  SPECIAL_TOKEN_IDS.bos,
-  SPECIAL_TOKEN_IDS.eos,
-  SPECIAL_TOKEN_IDS.system,
-  SPECIAL_TOKEN_IDS.user,
-  SPECIAL_TOKEN_IDS.assistant,
-]);
-
-const REPLACEMENT = /\uFFFD/g;
-
-/**
- * The text of one completion, built token by token as it streams:
- * - control tokens are left out;
- * - the bytes of a character split over tokens are held back until it is complete, and bytes that are not
- *   UTF-8 at all are dropped, so no U+FFFD appears;
- * - text that could be the start of a stop string is held back until it is known not to be one, and the
- *   text ends before the first stop string.
+ * The text of one completion, built token by token as it streams: the policy's token text (which leaves out
+ * control tokens and holds back incomplete characters), of which text that could be the start of a stop
+ * string is held back until it is known not to be one, and which ends before the first stop string.
  */
 export class CompletionText {
-  private readonly decoder = new TextDecoder('utf-8');
   private text = '';
   private sent = 0;
   private stopped = false;
 
   constructor(
-    private readonly tokenizer: ByteBpeTokenizer,
+    private readonly tokens: TokenText,
     private readonly stop: readonly string[],
   ) {}
 
   /** Adds a generated token; returns the text that may now be sent, and whether a stop string ended it. */
   push(id: number): { delta: string; stopped: boolean } {
     if (this.stopped) return { delta: '', stopped: true };
-    if (!CONTROL_TOKENS.has(id))
-      this.text += this.decoder.decode(this.tokenizer.bytesOf(id), { stream: true }).replace(REPLACEMENT, '');
+    this.text += this.tokens.push(id);
     const cut = this.firstStop();
     if (cut >= 0) {
       this.text = this.text.slice(0, cut);
@@ -50,7 +30,7 @@ export class CompletionText {
 
   /** Ends the completion (no more tokens): the rest of the text. */
   end(): string {
-    if (!this.stopped) this.text += this.decoder.decode().replace(REPLACEMENT, '');
+    if (!this.stopped) this.text += this.tokens.end();
     return this.take(this.text.length);
   }
 

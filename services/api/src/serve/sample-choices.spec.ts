@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { TransformerPolicy, trainTokenizer } from '@recon/policy';
+import { builtinChatPolicy } from './builtin-chat-policy';
 import { sampleChoices, type ChoiceSampling } from './sample-choices';
 
 describe('sampling the choices of a request', () => {
@@ -36,12 +37,18 @@ describe('sampling the choices of a request', () => {
     const tensors = tf.memory().numTensors;
     // A seed whose completion runs long enough to be cut.
     let seed = 0;
-    let whole = await sampleChoices({ model, tokenizer }, { ...sampling, seed });
+    let whole = await sampleChoices(builtinChatPolicy({ checkpointHash: '', model, tokenizer }), {
+      ...sampling,
+      seed,
+    });
     while (whole[0].completionTokens < 10)
-      whole = await sampleChoices({ model, tokenizer }, { ...sampling, seed: ++seed });
+      whole = await sampleChoices(builtinChatPolicy({ checkpointHash: '', model, tokenizer }), {
+        ...sampling,
+        seed: ++seed,
+      });
     const controller = new AbortController();
     const cut = await sampleChoices(
-      { model, tokenizer },
+      builtinChatPolicy({ checkpointHash: '', model, tokenizer }),
       { ...sampling, seed },
       {
         onText: () => {
@@ -55,9 +62,14 @@ describe('sampling the choices of a request', () => {
     expect(cut[0].finishReason).toBe('length');
     const aborted = new AbortController();
     aborted.abort();
-    expect(await sampleChoices({ model, tokenizer }, sampling, {}, aborted.signal)).toEqual([
-      { text: '', completionTokens: 0, finishReason: 'length' },
-    ]);
+    expect(
+      await sampleChoices(
+        builtinChatPolicy({ checkpointHash: '', model, tokenizer }),
+        sampling,
+        {},
+        aborted.signal,
+      ),
+    ).toEqual([{ text: '', completionTokens: 0, finishReason: 'length' }]);
     expect(tf.memory().numTensors).toBe(tensors);
   });
 });

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { chooseToken, decodeStep, disposeCache, Rng, type KvCache } from '@recon/policy';
-import type { LoadedPolicy } from '@recon/policy-runtime';
+import type { ChatPolicy } from './chat-policy';
 import { CompletionText } from './completion-text';
 
 export interface ChoiceSampling {
@@ -39,16 +39,15 @@ interface Choice {
  * meanwhile, and an aborted request (its client gone) stops sampling.
  */
 export async function sampleChoices(
-  policy: Pick<LoadedPolicy, 'model' | 'tokenizer'>,
+  policy: Pick<ChatPolicy, 'model' | 'endIds' | 'replyText'>,
   sampling: ChoiceSampling,
   listener: ChoiceListener = {},
   signal?: AbortSignal,
 ): Promise<SampledChoice[]> {
-  const { model, tokenizer } = policy;
-  const eos = tokenizer.specialTokens.eos;
+  const { model, endIds } = policy;
   const choices: Choice[] = Array.from({ length: sampling.n }, (_, i) => ({
     rng: new Rng(sampling.seed + i),
-    text: new CompletionText(tokenizer, sampling.stop),
+    text: new CompletionText(policy.replyText(), sampling.stop),
     tokens: 0,
   }));
   const finish = (index: number, reason: 'stop' | 'length') => {
@@ -77,7 +76,7 @@ export async function sampleChoices(
           choice.rng,
         );
         choice.tokens += 1;
-        if (token === eos) {
+        if (endIds.has(token)) {
           finish(index, 'stop');
           return token;
         }

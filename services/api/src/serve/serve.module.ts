@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { Body, Controller, Get, Inject, Module, Param, Post, Res, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import type { LoadedPolicy } from '@recon/policy-runtime';
+import type { ChatPolicy } from './chat-policy';
 import { parseChatCompletionRequest, samplingFor } from './chat-completion';
 import { OpenAiError, OpenAiErrorFilter } from './openai-error';
 import { sampleChoices, type ChoiceSampling } from './sample-choices';
 
-/** What `recon serve` serves: a loaded checkpoint, the model id it answers to, and when it was loaded. */
+/** What `recon serve` serves: a loaded policy, the model id it answers to, and when it was loaded. */
 export interface ServedPolicy {
-  policy: LoadedPolicy;
+  policy: ChatPolicy;
   modelName: string;
   created: number;
 }
@@ -166,7 +166,7 @@ export class ChatCompletionsController {
   }
 }
 
-/** A built-in checkpoint as an OpenAI-compatible chat server; every error in OpenAI's shape. */
+/** A checkpoint (built-in, or pretrained with adapters) as an OpenAI-compatible chat server; every error in OpenAI's shape. */
 @Module({})
 export class ServeModule {
   static forRoot(served: ServedPolicy): DynamicModule {
