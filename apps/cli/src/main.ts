@@ -9,6 +9,7 @@ import { replayCommand } from './commands/replay';
 import { demoCommand } from './commands/demo';
 import { tokenCommand } from './commands/token';
 import { apiCommand } from './commands/api';
+import { cancelCommand } from './commands/cancel';
 import { deleteCommand } from './commands/delete';
 import { forkCommand, reportCommand, resumeCommand, runCommand } from './commands/run';
 import { serviceCommand } from './commands/service';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     runCommand(),
     resumeCommand(),
     forkCommand(),
+    cancelCommand(),
     reportCommand(),
     migrateCommand(),
     runsCommand(),
