@@ -9,3 +9,4 @@ export * from './service-metrics';
 export * from './run-metrics.follower';
 export * from './service-host';
 export * from './projection-processor.service';
+export * from './service-workers';
