@@ -1,15 +1,7 @@
 import { hostname } from 'node:os';
-import type { AnswerBaselineV3, EvaluationSample, PayloadOf, Producer } from '@recon/contracts';
-import { storableText } from '@recon/contracts';
+import type { AnswerBaselineV3, Producer } from '@recon/contracts';
+import type { BaselineItem } from '@recon/econ';
 import {
-  exactAnswerGrade,
-  paperEvalGrade,
-  stratifiedSample,
-  tagProblem,
-  type BaselineItem,
-} from '@recon/econ';
-import {
-  deterministicEventId,
   isConnectionLoss,
   type BlobStore,
   type EventStore,
@@ -19,13 +11,11 @@ import {
 import {
   decodingModes,
   ownedStreamsHandler,
-  runHasEnded,
   type ExperimentConfig,
   type RunRequest,
 } from '@recon/experiment';
 import {
   COMPLETE_INFO_GAMES,
-  deriveSeed,
   GTBENCH_TEXT_GAMES,
   runCompleteInfoTrials,
   runGtbenchMatch,
@@ -46,6 +36,26 @@ import {
 } from '@recon/policy-runtime';
 import type { Consumer, EventBus } from '@recon/transport';
 import {
+  categoryOf,
+  decide,
+  drawProblemSuite,
+  EVALUATION_STATE_TYPES,
+  evolve,
+  gameEvent,
+  initialEvaluationState,
+  itemTokenBudget,
+  scoreItem,
+  type EvalRow,
+  type EvaluationDecision,
+  type EvaluationState,
+  type GtbenchSuitePlan,
+  type PolicyReady,
+  type ProblemSuitePlan,
+  type Stage,
+  type StagePlan,
+  type SuiteOutcome,
+} from './evaluation-process';
+import {
   completeInfoResults,
   gtbenchResults,
   problemSuiteBaselines,
@@ -58,20 +68,6 @@ import { inLanes } from './lanes';
 import { PolicyAgent } from './policy-agent';
 import { poolSampler } from './policy-sampler';
 import { poolStageSampler, pretrainedStageSampler, type StageSampler } from './stage-sampler';
-
-interface ProblemRowLike {
-  messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
-  gold: string;
-  category?: string;
-  itemId?: string;
-  index: number;
-}
-
-type ResolvedDataset = PayloadOf<'dataset.resolved'>['datasets'][number];
-
-const promptText = (row: ProblemRowLike) => row.messages.map((m) => m.content).join('\n');
-// Imported Recon rows carry no category: the tagger assigns one of the paper's 15 from the prompt.
-const categoryOf = (row: ProblemRowLike) => row.category ?? tagProblem(promptText(row));
 
 export function evaluationProducer(): Producer {
   return { service: 'evaluation', version: '0.1.0', instance: `${hostname()}:${process.pid}` };
@@ -125,75 +121,84 @@ export class EvaluationWorker {
 
   private async handle(event: RecordedEventOf<'policy.ready'>, run: RunRequest): Promise<void> {
     const runId = event.streamId;
-    const ready = event.payload;
-    if (await runHasEnded(this.options.eventStore, runId)) return;
+    const ready: PolicyReady = { eventId: event.eventId, payload: event.payload };
+    const recorded = await this.options.eventStore.readStream(runId, { types: [...EVALUATION_STATE_TYPES] });
+    const state = recorded.reduce(
+      evolve,
+      initialEvaluationState({ runId, config: run.config, seed: run.seed }),
+    );
+    const decisions = decide({ type: 'evaluate-stage', ready }, state);
+    if (decisions.length === 0) return;
     // Checkpoint opponents are loaded beside the evaluated policy, and dropped when the stage is evaluated.
     const opponentPolicies = new PolicyCache(this.options.blobStore, 2);
-    let sampler: StageSampler | undefined;
+    let opponents: SuiteOpponent[] = [];
     try {
-      const { config, seed } = run;
-      // Checked at every ready stage: an opponent that cannot play fails the run before training goes on.
-      const opponents = config.evaluation.gtbench
-        ? await this.gtbenchOpponents(runId, ready.stage, config, opponentPolicies)
-        : [];
-      if (!config.evaluation.stages.includes(ready.stage)) return;
-      // A pretrained policy is evaluated on held-out problems in this process (games: built-in policies only).
-      const policy =
-        config.policy.kind === 'pretrained' ? null : await this.policies.get(ready.checkpointHash);
-      // Built when a held-out suite needs it.
-      const stageSampler = async () =>
-        (sampler ??= policy
-          ? await poolStageSampler(this.options.blobStore, await this.computePool(config), policy)
-          : await pretrainedStageSampler(this.options, runId, ready.checkpointHash));
-      const builtin = () => {
-        if (!policy) throw new Error('game suites evaluate built-in policies only');
-        return policy;
-      };
-      const results: Record<string, number> = {};
-      const baselines: AnswerBaselineV3[] = [];
-      const resolved = await this.options.eventStore.readStream(runId, { types: ['dataset.resolved'] });
-      const datasets = resolved.at(0)?.payload.datasets ?? [];
-      const samples: EvaluationSample[] = [];
-      // Each eval set is its own suite (generated held-out problems, Recon-Eval), its rows labelled by suite.
-      for (const evalSet of datasets.filter((d) => d.role === 'eval')) {
-        const heldOut = await this.heldOut(runId, ready.stage, config, seed, await stageSampler(), evalSet);
-        Object.assign(results, heldOut.results);
-        samples.push(heldOut.sample);
-        const train = datasets.find((d) => d.role === 'grpo');
-        if (train) baselines.push(...(await this.baselines(heldOut.suite, train, heldOut.evaluated)));
+      for (const decision of decisions) {
+        if (decision.type === 'check-opponents')
+          opponents = await this.gtbenchOpponents(runId, ready.payload.stage, run.config, opponentPolicies);
+        else if (decision.type === 'evaluate') {
+          const outcomes = await this.evaluate(state, decision.plan, opponents);
+          await this.perform(runId, decide({ type: 'complete-stage', ready, outcomes }, state));
+        }
       }
-      if (config.evaluation.completeInformation)
-        Object.assign(results, await this.completeInformation(runId, ready.stage, config, seed, builtin()));
-      if (config.evaluation.gtbench)
-        Object.assign(results, await this.gtbench(runId, ready.stage, config, seed, builtin(), opponents));
-      await this.append(runId, [
-        {
-          eventId: deterministicEventId(runId, 'evaluation.completed', ready.stage),
-          type: 'evaluation.completed',
-          causationId: event.eventId,
-          payload: {
-            stage: ready.stage,
-            checkpointHash: ready.checkpointHash,
-            results,
-            baselines,
-            ...(samples.length > 0 ? { samples } : {}),
-          },
-        },
-      ]);
     } catch (error) {
-      // PostgreSQL away for longer than the retries: not the evaluation's failure; the service restarts.
-      if (isConnectionLoss(error)) throw error;
-      await this.append(runId, [
-        {
-          eventId: deterministicEventId(runId, 'run.failed', 'evaluation', ready.stage),
-          type: 'run.failed',
-          payload: { phase: `evaluation:${ready.stage}`, error: (error as Error).message },
-        },
-      ]);
+      const connectionLost = isConnectionLoss(error);
+      await this.perform(runId, decide({ type: 'fail-stage', ready, error, connectionLost }, state), error);
     } finally {
       opponentPolicies.clear();
+    }
+  }
+
+  /** Carries out what the process decided about a stage's result or failure. */
+  private async perform(runId: string, decisions: EvaluationDecision[], error?: unknown): Promise<void> {
+    for (const decision of decisions) {
+      if (decision.type === 'append') await this.append(runId, decision.events);
+      else if (decision.type === 'crash') throw error;
+    }
+  }
+
+  /** Runs a stage's suites in the plan's order; what each found, for the stage's result. */
+  private async evaluate(
+    state: EvaluationState,
+    plan: StagePlan,
+    opponents: readonly SuiteOpponent[],
+  ): Promise<SuiteOutcome[]> {
+    const { runId, config, seed } = state.run;
+    const { stage } = plan;
+    const policy = plan.policy === 'pretrained' ? null : await this.policies.get(plan.checkpointHash);
+    // Built when a problem suite needs it.
+    let sampler: StageSampler | undefined;
+    const stageSampler = async () =>
+      (sampler ??= policy
+        ? await poolStageSampler(this.options.blobStore, await this.computePool(config), policy)
+        : await pretrainedStageSampler(this.options, runId, plan.checkpointHash));
+    const builtin = () => {
+      if (!policy) throw new Error('the plan runs a game suite without a built-in policy');
+      return policy;
+    };
+    const outcomes: SuiteOutcome[] = [];
+    try {
+      for (const suite of plan.suites) {
+        switch (suite.kind) {
+          case 'problems':
+            outcomes.push(await this.problemSuite(runId, stage, suite, await stageSampler()));
+            break;
+          case 'complete-information':
+            outcomes.push({ results: await this.completeInformation(runId, stage, config, seed, builtin()) });
+            break;
+          case 'gtbench':
+            outcomes.push({
+              results: await this.gtbench(runId, stage, config, seed, builtin(), opponents, suite.lanes),
+            });
+            break;
+          case 'refused':
+            throw new Error(suite.error);
+        }
+      }
+    } finally {
       sampler?.dispose();
     }
+    return outcomes;
   }
 
   /** The GTBench opponents of a stage (evaluation.gtbench.opponents); requests of LLM opponents go on the run. */
@@ -228,44 +233,24 @@ export class EvaluationWorker {
   /** The answer baselines of a problem suite, counted on the run's training problems (the GRPO prompts). */
   private async baselines(
     suite: string,
-    train: ResolvedDataset,
+    train: ProblemSuitePlan['dataset'],
     evaluated: BaselineItem[],
   ): Promise<AnswerBaselineV3[]> {
-    const rows = (await loadRegisteredDataset<ProblemRowLike>(this.options, train.versionHash)).rows;
+    const rows = (await loadRegisteredDataset<EvalRow>(this.options, train.versionHash)).rows;
     const items = rows.map((row) => ({ gold: row.gold, category: categoryOf(row) }));
     return problemSuiteBaselines(suite, { name: train.name, split: train.split, items }, evaluated);
   }
 
-  private async heldOut(
+  private async problemSuite(
     runId: string,
-    stage: string,
-    config: ExperimentConfig,
-    seed: number,
+    stage: Stage,
+    plan: ProblemSuitePlan,
     sampler: StageSampler,
-    evalSet: ResolvedDataset,
-  ): Promise<{
-    suite: string;
-    results: Record<string, number>;
-    evaluated: BaselineItem[];
-    sample: EvaluationSample;
-  }> {
-    const rows = (await loadRegisteredDataset<ProblemRowLike>(this.options, evalSet.versionHash)).rows;
-    // Every item is graded both ways; the headline (`correct`) of Recon-Eval is the paper's grader, of generated
-    // items the exact one.
-    const suite = evalSet.split === 'eval' ? 'recon-eval' : 'held-out';
-    const { heldOut, reconEval } = config.evaluation;
-    const size = suite === 'recon-eval' ? (reconEval?.items ?? heldOut?.items) : heldOut?.items;
-    // A subset is a seeded draw stratified by category (files are often stored in category blocks).
-    const drawn = stratifiedSample(rows, size, deriveSeed(seed, 'eval-sample', suite), categoryOf);
-    const items = drawn.rows;
-    const drawnSample: EvaluationSample = {
-      suite,
-      dataset: { name: evalSet.name, versionHash: evalSet.versionHash },
-      ...drawn.record,
-    };
-    const temperature =
-      (suite === 'recon-eval' ? reconEval?.temperature : undefined) ?? heldOut?.temperature ?? 0;
-    const maxTokens = Math.min(config.evaluation.maxNewTokens, sampler.context - 2);
+  ): Promise<SuiteOutcome> {
+    const rows = (await loadRegisteredDataset<EvalRow>(this.options, plan.dataset.versionHash)).rows;
+    const { items, sample: drawn } = drawProblemSuite(plan, rows);
+    const { temperature } = plan;
+    const maxTokens = itemTokenBudget(plan, sampler.context);
     const graded: GradedItem[] = [];
     const evaluated: BaselineItem[] = [];
     const sample = (start: number) => {
@@ -288,35 +273,27 @@ export class EvaluationWorker {
       const completions = await current!;
       current = following;
       const events: NewEvent[] = batch.map((row, i) => {
-        const exact = exactAnswerGrade(completions[i].text, row.gold);
-        const paper = paperEvalGrade(completions[i].text, row.gold);
-        const result = suite === 'recon-eval' ? paper : exact;
-        const category = categoryOf(row);
-        const verdicts = { exact: exact.correct, paper: paper.correct };
-        graded.push({ category, gold: row.gold, correct: result.correct, verdicts });
-        evaluated.push({ category, gold: row.gold, prompt: promptText(row) });
-        const itemId = row.itemId ?? `row-${row.index}`;
-        return {
-          eventId: deterministicEventId(runId, 'evaluation.item.scored', stage, suite, itemId),
-          type: 'evaluation.item.scored',
-          payload: {
-            suite,
-            stage,
-            itemId,
-            category,
-            completion: storableText(completions[i].text),
-            parsedAnswer:
-              result.parsed === null || result.parsed === undefined ? null : storableText(result.parsed),
-            gold: row.gold,
-            correct: result.correct,
-            verdicts,
-          },
-        };
+        const scored = scoreItem(runId, stage, plan.suite, row, completions[i].text);
+        graded.push(scored.graded);
+        evaluated.push(scored.evaluated);
+        return scored.event;
       });
       await this.append(runId, events);
-      this.options.onProgress?.(runId, stage, suite, Math.min(start + BATCH, items.length), items.length);
+      this.options.onProgress?.(
+        runId,
+        stage,
+        plan.suite,
+        Math.min(start + BATCH, items.length),
+        items.length,
+      );
     }
-    return { suite, results: problemSuiteResults(suite, graded), evaluated, sample: drawnSample };
+    return {
+      results: problemSuiteResults(plan.suite, graded),
+      ...(plan.baselinesOn
+        ? { baselines: await this.baselines(plan.suite, plan.baselinesOn, evaluated) }
+        : {}),
+      sample: drawn,
+    };
   }
 
   private async computePool(config: ExperimentConfig) {
@@ -331,20 +308,15 @@ export class EvaluationWorker {
    * Records a suite's game events on the run: ids numbered in the order recorded, so a suite whose games run
    * in lanes records each game's buffered events in game order (the order one lane would give them).
    */
-  private gameRecorder(runId: string, stage: string) {
+  private gameRecorder(runId: string, stage: Stage) {
     let index = 0;
     return async (events: readonly GameEvent[]) => {
       for (let start = 0; start < events.length; start += GAME_EVENTS_PER_APPEND)
         await this.append(
           runId,
-          events.slice(start, start + GAME_EVENTS_PER_APPEND).map(
-            (event) =>
-              ({
-                eventId: deterministicEventId(runId, event.type, stage, event.payload.matchId, index++),
-                type: event.type,
-                payload: event.payload,
-              }) as NewEvent,
-          ),
+          events
+            .slice(start, start + GAME_EVENTS_PER_APPEND)
+            .map((event) => gameEvent(runId, stage, event, index++)),
         );
     };
   }
@@ -359,13 +331,15 @@ export class EvaluationWorker {
       backend,
       resolveWorkerCount(config.policy.kind === 'builtin' ? config.policy.workers : undefined),
     );
-    const pooled = checkpointPoolPolicy(await readCheckpointPolicy(this.options.blobStore, policy.checkpointHash));
+    const pooled = checkpointPoolPolicy(
+      await readCheckpointPolicy(this.options.blobStore, policy.checkpointHash),
+    );
     return { lanes: pool.size, samplerFor: (lane: number) => poolSampler(pool, pooled, lane) };
   }
 
   private async completeInformation(
     runId: string,
-    stage: string,
+    stage: Stage,
     config: ExperimentConfig,
     seed: number,
     policy: LoadedPolicy,
@@ -435,11 +409,12 @@ export class EvaluationWorker {
 
   private async gtbench(
     runId: string,
-    stage: string,
+    stage: Stage,
     config: ExperimentConfig,
     seed: number,
     policy: LoadedPolicy,
     opponents: readonly SuiteOpponent[],
+    lanePlan: GtbenchSuitePlan['lanes'],
   ) {
     const settings = config.evaluation.gtbench!;
     const invalid = parseInvalidPolicy(
@@ -453,11 +428,11 @@ export class EvaluationWorker {
     const cells = games.flatMap((textGame) =>
       opponents.map((suiteOpponent) => ({ textGame, suiteOpponent })),
     );
-    // Engines play in this thread and the policy on the workers, so cells run in lanes; an LLM or checkpoint
-    // opponent records its own requests as it plays, so its suite keeps one lane (their order is the record's).
-    const engineOpponents = settings.opponents.every((opponent) => typeof opponent === 'string');
+    // Engines play in this thread and the policy on the workers, so cells run in lanes, their events buffered;
+    // in one lane each event is recorded as it is played (beside the requests an opponent records).
+    const inParallel = lanePlan === 'workers';
     const sampling = await this.gameSampling(config, policy);
-    const lanes = engineOpponents ? sampling.lanes : 1;
+    const lanes = inParallel ? sampling.lanes : 1;
     const record = this.gameRecorder(runId, stage);
     let done = 0;
     for (const decoding of modes) {
@@ -471,7 +446,7 @@ export class EvaluationWorker {
             settings.decoding === undefined ? undefined : decoding,
           );
           if (!opponent) return { events, cell: null };
-          const emit = engineOpponents
+          const emit = inParallel
             ? async (event: GameEvent) => void events.push(event)
             : (event: GameEvent) => record([event]);
           const finished: GameFinishedPayload[] = [];
