@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { serviceWorkers } from '@recon/service-kit';
 import { TrainingWorker } from './training.worker';
 
-/** The training service: tokenizer, SFT and GRPO for every run with a built-in policy. */
+/** The training service: tokenizer, SFT and GRPO for every run that trains a policy (built-in or pretrained). */
 @Module({
   providers: serviceWorkers({
     provide: TrainingWorker,
