@@ -9,46 +9,16 @@ Every tensor of the merged directory is compared with what PyTorch computes from
 adapter: W + (B @ A) * lora_alpha / r in float64, rounded to float32 and then to the merged file's dtype by
 torch's own conversions (round to nearest, ties to even). "differing" counts elements whose bits differ.
 The logits are the independent forward pass of torch_forward.py on the merged weights. safetensors files are
-parsed here (8-byte header length, JSON header, little-endian data), so only torch is needed.
+parsed by checkpoint_io.py, so only torch is needed.
 """
 import json
 import os
-import struct
 import sys
 
 import torch
 
+from checkpoint_io import read_checkpoint, read_safetensors
 from torch_forward import forward_config, reference_forward
-
-DTYPES = {'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16}
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    (length,) = struct.unpack('<Q', data[:8])
-    header = json.loads(data[8:8 + length])
-    header.pop('__metadata__', None)
-    start = 8 + length
-    tensors = {}
-    for name, entry in header.items():
-        begin, end = entry['data_offsets']
-        raw = bytearray(data[start + begin:start + end])
-        tensors[name] = torch.frombuffer(raw, dtype=DTYPES[entry['dtype']]).reshape(entry['shape'])
-    return tensors
-
-
-def read_checkpoint(directory):
-    index = os.path.join(directory, 'model.safetensors.index.json')
-    if os.path.exists(index):
-        with open(index) as f:
-            files = sorted(set(json.load(f)['weight_map'].values()))
-    else:
-        files = ['model.safetensors']
-    tensors = {}
-    for file in files:
-        tensors.update(read_safetensors(os.path.join(directory, file)))
-    return tensors
 
 
 def expected_tensors(source, adapter_dir, merged):

@@ -1,7 +1,7 @@
 """An independent Llama/Qwen2 forward pass in a few dozen lines of PyTorch, from the config and the state dict.
 
 make_tiny_checkpoints.py checks transformers against it; merged_reference.py runs it on a merged export
-(where transformers may not be installed).
+(where transformers may not be installed); lora_reference.py runs it with LoRA adapters through `adapt`.
 """
 import math
 
@@ -27,8 +27,12 @@ def inverse_frequencies(cfg):
     return inv
 
 
-def reference_forward(cfg, w, ids):
-    """logits [B,T,V] for ids [B,T]; w: HF state dict in float32."""
+def reference_forward(cfg, w, ids, adapt=None):
+    """logits [B,T,V] for ids [B,T]; w: HF state dict (float32, or float64 for a float64 pass).
+
+    adapt(module, x), if given, is called for every linear projection (its HF module path, e.g.
+    'model.layers.0.self_attn.q_proj', and its input) and returns a term added to its output, or None.
+    """
     b, t = ids.shape
     h_, d, nh, nkv = cfg['hidden_size'], cfg['head_dim'], cfg['num_attention_heads'], cfg['num_key_value_heads']
     eps = cfg['rms_norm_eps']
@@ -38,7 +42,9 @@ def reference_forward(cfg, w, ids):
 
     def lin(x, name):
         y = x @ w[name + '.weight'].T
-        return y + w[name + '.bias'] if name + '.bias' in w else y
+        y = y + w[name + '.bias'] if name + '.bias' in w else y
+        delta = adapt(name, x) if adapt else None
+        return y if delta is None else y + delta
 
     angles = torch.arange(t, dtype=torch.float32)[:, None] * inverse_frequencies(cfg)[None, :]
     cos, sin = torch.cat([angles, angles], -1).cos(), torch.cat([angles, angles], -1).sin()
