@@ -22,7 +22,7 @@ const LIBS = packagesIn('libs');
 const SERVICES = packagesIn('services');
 
 /** Pure domain code: runs anywhere, tested without a database. A new lib is infrastructure until listed here. */
-const DOMAIN_LIBS = ['canonical', 'contracts', 'econ', 'games', 'policy', 'pretrained', 'random'];
+const DOMAIN_LIBS = ['canonical', 'contracts', 'econ', 'games', 'policy', 'pretrained', 'random', 'run-activity'];
 /** Framework-free libs that domain code may use although they are not domain (config: environment reads, zod only). */
 const DOMAIN_MAY_USE = [...DOMAIN_LIBS, 'config'];
 const INFRASTRUCTURE_LIBS = LIBS.filter((lib) => !DOMAIN_MAY_USE.includes(lib));

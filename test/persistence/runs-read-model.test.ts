@@ -1,5 +1,5 @@
 import type { NewEvent } from '@recon/eventlog';
-import { pendingMigrations } from '@recon/persistence';
+import { pendingMigrations, ProjectionRunner, RunsProjector } from '@recon/persistence';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
 import { syntheticRunEvents, TEST_PRODUCER } from '../support/synthetic-run';
 
@@ -142,6 +142,52 @@ describe('runs read model: training runs and external evaluations', () => {
     const all = await platform.projections.rebuild();
     expect(all.identical).toBe(true);
     expect(all.after.tables.find((t) => t.table === 'runs')?.rows).toBe(4);
+  });
+
+  it("records when each run's last event occurred, moving it as the run records more", async () => {
+    const lastEventAt = async () =>
+      new Map(
+        (
+          await platform.pool.query<{ run_id: string; last_event_at: string; requested_at: string }>(
+            'SELECT run_id, last_event_at, requested_at FROM runs',
+          )
+        ).rows.map((r) => [r.run_id, r]),
+      );
+    const lastOf = async (runId: string) => (await platform.eventStore.readStream(runId)).at(-1)!.occurredAt;
+    const before = await lastEventAt();
+    for (const runId of ['eval-down', 'eval-ok', 'train-a', 'train-openai'])
+      expect(before.get(runId)?.last_event_at).toBe(await lastOf(runId));
+    expect(before.get('train-openai')?.last_event_at).toBe(before.get('train-openai')?.requested_at);
+    // A later append, projected on its own (a second range of the log), moves it to that event.
+    const [appended] = await platform.eventStore.append(
+      'train-openai',
+      [{ type: 'run.failed', payload: { phase: 'external-evaluation', error: 'gone' } }],
+      { expectedVersion: 1, producer: TEST_PRODUCER },
+    );
+    await platform.projections.catchUp();
+    expect((await lastEventAt()).get('train-openai')?.last_event_at).toBe(appended.occurredAt);
+    expect(appended.occurredAt >= before.get('train-openai')!.last_event_at).toBe(true);
+  });
+
+  it('rebuilds the same last event times in batches of 3 positions, each run split across ranges', async () => {
+    const before = await platform.projections.digest();
+    const runner = new ProjectionRunner(platform.dataSource, platform.eventStore, [new RunsProjector()], 3);
+    const rebuilt = await runner.rebuild();
+    expect(rebuilt.identical).toBe(true);
+    expect(await platform.projections.digest()).toEqual(before);
+  });
+
+  it('migrating a database that predates last_event_at fills it as a rebuild would', async () => {
+    const before = await platform.projections.digest();
+    while (!(await pendingMigrations(platform.dataSource)).includes('RunLastEventAt1732500000014'))
+      await platform.dataSource.undoLastMigration({ transaction: 'each' });
+    const columns = await platform.pool.query(
+      `SELECT 1 FROM information_schema.columns WHERE table_name = 'runs' AND column_name = 'last_event_at'`,
+    );
+    expect(columns.rows).toEqual([]);
+    await platform.dataSource.runMigrations({ transaction: 'each' });
+    expect(await platform.projections.digest()).toEqual(before);
+    expect((await platform.projections.rebuild()).identical).toBe(true);
   });
 
   it('migrating a database that predates run kinds re-projects runs from the log, as a rebuild would', async () => {

@@ -27,4 +27,6 @@ export class RunEntity {
   @Column({ type: 'jsonb', nullable: true }) summary!: Record<string, number> | null;
   @Column({ name: 'event_count', type: 'integer' }) eventCount!: number;
   @Column({ name: 'last_position', type: 'integer' }) lastPosition!: number;
+  /** When the run's last event (the one at last_position) occurred: how `recon runs` tells running from stalled. */
+  @Column({ name: 'last_event_at', type: 'text' }) lastEventAt!: string;
 }

@@ -6,11 +6,22 @@ import { columnNames, tableDefinition } from '../entities/table-definition';
 import { redactUrl } from '../redact-url';
 import { insertRows, rangeCondition, readModelTable, type LogRange, type Projector } from './projector';
 
-/** A run's row as its opening event makes it: not finished, no events counted yet. */
-type OpenedRun = Omit<RunEntity, 'finishedAt' | 'failure' | 'summary' | 'eventCount' | 'lastPosition'>;
+/** A run's row as its opening event makes it: not finished, no events counted yet (applyRange counts them). */
+type OpenedRun = Omit<
+  RunEntity,
+  'finishedAt' | 'failure' | 'summary' | 'eventCount' | 'lastPosition' | 'lastEventAt'
+>;
 
 function opened(row: OpenedRun): RunEntity {
-  return { ...row, finishedAt: null, failure: null, summary: null, eventCount: 0, lastPosition: 0 };
+  return {
+    ...row,
+    finishedAt: null,
+    failure: null,
+    summary: null,
+    eventCount: 0,
+    lastPosition: 0,
+    lastEventAt: row.requestedAt,
+  };
 }
 
 /** The policy a run config names: a built-in model, or an OpenAI-compatible endpoint (its URL redacted). */
@@ -98,8 +109,9 @@ function distillationSummary(payload: PayloadOf<'distillation.completed'>): Reco
 /**
  * One row per run — a training run (`run.requested`), an external evaluation
  * (`external.evaluation.requested`, `recon eval`) or a distillation job (`distillation.requested`): lifecycle
- * status, model, lineage, and how many events its stream holds. A distillation job is completed once a run
- * of it accepted a trace, failed when every item was rejected; its summary holds the counts.
+ * status, model, lineage, how many events its stream holds and when the last one occurred. A distillation
+ * job is completed once a run of it accepted a trace, failed when every item was rejected; its summary holds
+ * the counts.
  */
 export class RunsProjector implements Projector {
   readonly name = 'runs';
@@ -154,14 +166,20 @@ export class RunsProjector implements Projector {
     }
   }
 
-  /** Event counts per run are taken in PostgreSQL over the whole range, whatever the event types. */
+  /**
+   * Event counts per run are taken in PostgreSQL over the whole range, whatever the event types, with the
+   * position and occurredAt of the run's last event in it (ranges are applied in log order).
+   */
   async applyRange(manager: EntityManager, range: LogRange): Promise<void> {
     const condition = rangeCondition(range);
     const runs = tableDefinition(RunEntity).name;
-    const { runId, eventCount, lastPosition } = columnNames(RunEntity);
+    const { runId, eventCount, lastPosition, lastEventAt } = columnNames(RunEntity);
     await manager.query(
-      `UPDATE ${runs} SET ${eventCount} = ${runs}.${eventCount} + c.n, ${lastPosition} = c.last
-         FROM (SELECT e.stream_id, count(*)::int AS n, max(e.position) AS last FROM recon_events e
+      `UPDATE ${runs} SET ${eventCount} = ${runs}.${eventCount} + c.n, ${lastPosition} = c.last,
+                          ${lastEventAt} = c.last_at
+         FROM (SELECT e.stream_id, count(*)::int AS n, max(e.position) AS last,
+                      (array_agg(e.occurred_at ORDER BY e.position DESC))[1] AS last_at
+                 FROM recon_events e
                 WHERE ${condition.sql} GROUP BY e.stream_id) c
         WHERE ${runs}.${runId} = c.stream_id`,
       condition.params,
