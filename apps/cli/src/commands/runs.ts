@@ -1,23 +1,24 @@
 import { Command } from 'commander';
 import { RunEntity } from '@recon/persistence';
+import { STALLED_AFTER_SECONDS } from '@recon/run-activity';
 import { withPlatform } from '../context';
 import { printRows } from '../output';
-
-/** `12 accepted / 3 rejected` for a distillation job that has run through its items. */
-function tracesCell(run: RunEntity): string | null {
-  if (run.kind !== 'distillation' || !run.summary) return null;
-  return `${run.summary.accepted} accepted / ${run.summary.rejected} rejected`;
-}
-
-/** `model @ endpoint` for an external model, else the model alone (`builtin`). */
-function modelCell(run: RunEntity): string | null {
-  return run.baseUrl ? `${run.model} @ ${run.baseUrl}` : run.model;
-}
+import { runsJson, runsTable } from '../run-listing';
 
 export function runsCommand(): Command {
+  const summary =
+    'list training runs, external evaluations (recon eval) and distillation jobs with their status, model, ' +
+    'lineage, event counts and last event';
   return new Command('runs')
+    .summary(summary)
     .description(
-      'list training runs, external evaluations (recon eval) and distillation jobs with their status, model, lineage and event counts',
+      `${summary}. ` +
+        'The status column says what an unfinished run is doing: `requested` (nothing but its request recorded), ' +
+        `\`running\` (it recorded an event within the last ${STALLED_AFTER_SECONDS / 60} minutes) or \`stalled\` ` +
+        '(nothing for longer, the ReconRunStalled threshold: its services stopped or it was abandoned; ' +
+        '`recon resume <run>` carries it on, `recon cancel <run> --reason` ends it); `last event` is how long ago it ' +
+        'recorded anything. With --json, `status` is the stored status (requested, completed, failed), `activity` ' +
+        'the state the table shows and `lastEventAt` the ISO time of the last event.',
     )
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
@@ -26,38 +27,11 @@ export function runsCommand(): Command {
         const runs = await platform.dataSource
           .getRepository(RunEntity)
           .find({ order: { requestedAt: 'ASC', runId: 'ASC' } });
-        printRows(
-          runs.map((run) => ({
-            run: run.runId,
-            kind: run.kind,
-            name: run.name,
-            status: run.status,
-            events: run.eventCount,
-            ...(options.json ? { model: run.model, baseUrl: run.baseUrl } : { model: modelCell(run) }),
-            seed: run.kind === 'distillation' ? null : Number(run.seed),
-            requested: run.requestedAt,
-            finished: run.finishedAt,
-            parent: run.parentRunId ? `${run.parentRunId}@${run.parentStep}` : null,
-            ...(options.json ? {} : { traces: tracesCell(run) }),
-            ...(options.json
-              ? { summary: run.summary, failure: run.failure, changedKeys: run.changedKeys }
-              : {}),
-          })),
-          [
-            'run',
-            'kind',
-            'name',
-            'status',
-            'events',
-            'model',
-            'seed',
-            'requested',
-            'finished',
-            'parent',
-            ...(runs.some((run) => run.kind === 'distillation') ? ['traces'] : []),
-          ],
-          options,
-        );
+        const now = new Date();
+        const { rows, columns } = options.json
+          ? { rows: runsJson(runs, now), columns: [] }
+          : runsTable(runs, now);
+        printRows(rows, columns, options);
       });
     });
 }
