@@ -242,6 +242,11 @@ describe('api gateway over HTTP', () => {
     const byName = (await get('/runs?sort=-name')).body.map((r: { name: string }) => r.name);
     expect(byName).toEqual([...byName].sort().reverse());
     expect((await get('/runs?sort=secret')).status).toBe(400);
+    // Each run carries the time of its last event, from which the explorer tells running from stalled.
+    const lastEventAt = (all.at(-1) as { occurredAt?: string }).occurredAt;
+    expect((await get('/runs/http-run')).body).toMatchObject({ eventCount: all.length, lastEventAt });
+    const byLastEvent = (await get('/runs?sort=-lastEventAt')).body.map((r: { lastEventAt: string }) => r.lastEventAt);
+    expect(byLastEvent).toEqual([...byLastEvent].sort().reverse());
   });
 
   it('shows the access stream (token names, roles and secret hashes) to admins only', async () => {

@@ -280,17 +280,71 @@ describe('run explorer in Chromium', () => {
     expect(row).toContain(`synthetic ${RUN}`);
     expect(row).toContain('grpo 100.0%');
     expect(await page.evaluate(() => sessionStorage.getItem('recon.explorer.token'))).toBe(viewer);
-    // A run requested now shows up, running, without a reload: the page is told over the event stream.
-    const [requested0] = syntheticRunEvents('explorer-live');
+    // A run requested now shows up without a reload (the page is told over the event stream): requested
+    // while nothing else is recorded, running once it records its first steps.
+    const [requested0, ...steps] = syntheticRunEvents('explorer-live', { sftSteps: 3 });
     await platform.eventStore.append('explorer-live', [requested0], {
       expectedVersion: 'no-stream',
       producer: TEST_PRODUCER,
     });
     await page.waitForSelector('tr[data-run="explorer-live"] .status.requested');
-    expect(await page.textContent('tr[data-run="explorer-live"]')).toContain('running');
+    expect(await page.textContent('tr[data-run="explorer-live"] .status')).toBe('requested');
+    await platform.eventStore.append('explorer-live', steps.slice(0, 3), {
+      expectedVersion: 1,
+      producer: TEST_PRODUCER,
+    });
+    await page.waitForSelector('tr[data-run="explorer-live"] .status.running');
+    expect(await page.textContent('tr[data-run="explorer-live"]')).toMatch(/running\d+[smhd] ago/);
     await shot('runs');
     expect(requested.some((url) => url.includes(viewer))).toBe(false);
     expect(page.url()).not.toContain(viewer);
+  });
+
+  it('shows a run that stopped recording events as stalled, with its last event’s age, in the list and on its page', async () => {
+    // The log stamps each event's occurredAt itself, so the page's clock is moved instead: it starts 14
+    // minutes after the last event of a run that recorded its request and first SFT steps, and nothing since.
+    const recorded = await platform.eventStore.append(
+      'explorer-stalled',
+      syntheticRunEvents('explorer-stalled', { sftSteps: 5 }).slice(0, 6),
+      { expectedVersion: 'no-stream', producer: TEST_PRODUCER },
+    );
+    const lastEventAt = Date.parse(recorded.at(-1)!.occurredAt);
+    const later = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    later.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    later.on('pageerror', (e) => errors.push(e.message));
+    await later.clock.install({ time: lastEventAt + 14 * 60_000 - 1000 });
+    await later.clock.pauseAt(lastEventAt + 14 * 60_000);
+    await later.goto(`${api.url}/`);
+    await later.fill('#token', viewer);
+    await later.click('form.login button[type=submit]');
+    const stalled = 'tr[data-run="explorer-stalled"]';
+    await later.waitForSelector(`${stalled} .status.running`);
+    expect(await later.textContent(stalled)).toContain('running14m ago');
+    // Two minutes on, with no event: the list's own tick brings its ages up to the clock, and the run over
+    // the 15-minute threshold to stalled (no new data from the server).
+    await later.clock.runFor(2 * 60_000);
+    await later.waitForSelector(`${stalled} .status.stalled`);
+    expect(await later.textContent(stalled)).toContain('stalled16m ago');
+    expect(await later.getAttribute(`${stalled} .status`, 'title')).toContain(
+      'no event for more than 15 minutes',
+    );
+    // Finished runs keep their status; explorer-live, which recorded its steps earlier still, is stalled too.
+    expect(await later.textContent(`tr[data-run="${RUN}"] .status`)).toBe('completed');
+    expect(await later.textContent('tr[data-run="explorer-live"] .status')).toBe('stalled');
+    await later.screenshot({ path: join(ARTIFACTS, 'runs-stalled.png'), fullPage: true });
+    await later.selectOption('#status-filter', 'stalled');
+    expect(await later.$$eval('table.runs tbody tr', (rows) => rows.map((r) => r.dataset.run))).toEqual([
+      'explorer-stalled',
+      'explorer-live',
+    ]);
+    await later.clock.resume();
+    await later.click(`${stalled} a`);
+    await later.waitForSelector('p.meta .status.stalled');
+    expect(await later.textContent('p.meta')).toContain('training · stalled · last event 16m ago');
+    await later.screenshot({ path: join(ARTIFACTS, 'run-stalled.png') });
+    expect(errors).toEqual([]);
+    await later.close();
   });
 
   it('opens the run page: charts with axes, datasets with hashes, config and the report tables', async () => {

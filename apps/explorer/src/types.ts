@@ -16,6 +16,8 @@ export interface Run {
   parentStep: number | null;
   summary: Record<string, number> | null;
   eventCount: number;
+  /** When the run's last event occurred (ISO 8601): running or stalled is derived from it (@recon/run-activity). */
+  lastEventAt: string;
 }
 
 export type ReportBlock =

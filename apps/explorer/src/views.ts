@@ -1,3 +1,4 @@
+import { runActivity, STALLED_AFTER_SECONDS, timeAgo, type RunActivity } from '@recon/run-activity';
 import { getJson, subscribe } from './api';
 import { lineChart } from './chart';
 import { diffElement } from './diff';
@@ -23,11 +24,12 @@ export function headlineAccuracy(summary: Record<string, number> | null): Array<
   return found;
 }
 
-type SortKey = 'kind' | 'name' | 'status' | 'model' | 'seed' | 'started' | 'duration';
+type SortKey = 'kind' | 'name' | 'status' | 'lastEvent' | 'model' | 'seed' | 'started' | 'duration';
 const COLUMNS: Array<[SortKey | null, string]> = [
   ['kind', 'kind'],
   ['name', 'name'],
   ['status', 'status'],
+  ['lastEvent', 'last event'],
   ['model', 'model'],
   ['seed', 'seed'],
   [null, 'lineage'],
@@ -38,8 +40,26 @@ const COLUMNS: Array<[SortKey | null, string]> = [
 
 const runDuration = (r: Run) => (r.finishedAt ? Date.parse(r.finishedAt) - Date.parse(r.requestedAt) : NaN);
 
-function sortValue(run: Run, key: SortKey): string | number {
+/** How often the runs list brings its ages (and running/stalled) up to the clock between updates. */
+const AGE_TICK_MS = 5000;
+
+const STALLED_TITLE =
+  `no event for more than ${STALLED_AFTER_SECONDS / 60} minutes: its services stopped or it was abandoned ` +
+  '(recon resume carries it on, recon cancel ends it)';
+
+/** What a run is doing at `now`: requested, running or stalled while unfinished, else its stored status. */
+function activityBadge(run: Pick<Run, 'status' | 'eventCount' | 'lastEventAt' | 'failure'>, now: Date) {
+  const activity = runActivity(run, now);
+  const title = activity === 'stalled' ? STALLED_TITLE : (run.failure ?? undefined);
+  return h('span', { class: `status ${activity}`, title }, activity);
+}
+
+function sortValue(run: Run, key: SortKey, now: Date): string | number {
   switch (key) {
+    case 'status':
+      return runActivity(run, now);
+    case 'lastEvent':
+      return run.lastEventAt;
     case 'seed':
       return Number(run.seed);
     case 'started':
@@ -64,7 +84,9 @@ export function runsView(main: HTMLElement, signal: AbortSignal): void {
   const status = h(
     'select',
     { id: 'status-filter', 'aria-label': 'status' },
-    ...['all', 'requested', 'completed', 'failed'].map((s) => h('option', { value: s }, s)),
+    ...['all', 'requested', 'running', 'stalled', 'completed', 'failed'].map((s) =>
+      h('option', { value: s }, s),
+    ),
   );
   const live = h('span', { class: 'live', role: 'status' }, 'connecting…');
   // Runs ticked for comparison, in the order they were ticked (the first is the baseline).
@@ -81,15 +103,19 @@ export function runsView(main: HTMLElement, signal: AbortSignal): void {
     compare.textContent = picked.length < 2 ? 'Compare ticked runs' : `Compare ${picked.length} runs`;
   };
   const table = h('table', { class: 'runs' });
+  // The activity each run was drawn with: the clock ticking one over (running to stalled) draws the list again.
+  let drawn = new Map<string, RunActivity>();
   const render = () => {
+    const now = new Date();
+    drawn = new Map(runs.map((r) => [r.runId, runActivity(r, now)]));
     const text = filter.value.trim().toLowerCase();
     const shown = runs
-      .filter((r) => status.value === 'all' || r.status === status.value)
+      .filter((r) => status.value === 'all' || drawn.get(r.runId) === status.value)
       .filter(
         (r) => !text || [r.runId, r.name, r.model ?? '', r.kind].some((v) => v.toLowerCase().includes(text)),
       )
       .sort((a, b) => {
-        const [x, y] = [sortValue(a, sort.key), sortValue(b, sort.key)];
+        const [x, y] = [sortValue(a, sort.key, now), sortValue(b, sort.key, now)];
         const order = x < y ? -1 : x > y ? 1 : a.runId.localeCompare(b.runId);
         return sort.descending && x !== y ? -order : order;
       });
@@ -147,14 +173,11 @@ export function runsView(main: HTMLElement, signal: AbortSignal): void {
             ),
             h('td', {}, r.kind),
             h('td', {}, h('a', { href: runHref(r.runId) }, r.name), h('div', { class: 'muted' }, r.runId)),
+            h('td', {}, activityBadge(r, now)),
             h(
               'td',
-              {},
-              h(
-                'span',
-                { class: `status ${r.status}`, title: r.failure ?? undefined },
-                r.status === 'requested' ? 'running' : r.status,
-              ),
+              { 'data-last-event': r.lastEventAt, title: new Date(r.lastEventAt).toLocaleString() },
+              timeAgo(r.lastEventAt, now),
             ),
             h('td', {}, r.model ?? '–'),
             h('td', { class: 'num' }, r.seed),
@@ -189,6 +212,13 @@ export function runsView(main: HTMLElement, signal: AbortSignal): void {
   };
   filter.addEventListener('input', render);
   status.addEventListener('change', render);
+  const tick = setInterval(() => {
+    const now = new Date();
+    if (runs.some((r) => drawn.get(r.runId) !== runActivity(r, now))) return render();
+    for (const cell of table.querySelectorAll<HTMLElement>('td[data-last-event]'))
+      cell.textContent = timeAgo(cell.dataset.lastEvent!, now);
+  }, AGE_TICK_MS);
+  signal.addEventListener('abort', () => clearInterval(tick));
   show(
     main,
     h('h1', {}, 'Runs'),
@@ -233,8 +263,23 @@ export async function runView(main: HTMLElement, runId: string, signal: AbortSig
   main.dataset.interactiveMs = String(Math.round(performance.now() - started));
 }
 
-/** What the page says of the run's status when it has the run list's row (the HTML export has not). */
-export type RunStatus = Pick<Run, 'kind' | 'status' | 'failure'>;
+/**
+ * What the page says of the run's status: from the run list's row, what it is doing now and when it last
+ * recorded an event. The HTML export (`recon report --html`) has no last event: a snapshot cannot tell running
+ * from stalled, so it shows an unfinished run as such.
+ */
+export type RunStatus = Pick<Run, 'kind' | 'status' | 'failure'> &
+  Partial<Pick<Run, 'eventCount' | 'lastEventAt'>>;
+
+function statusElements(run: RunStatus): Child[] {
+  if (run.eventCount === undefined || run.lastEventAt === undefined)
+    return [
+      h('span', { class: `status ${run.status}` }, run.status === 'requested' ? 'unfinished' : run.status),
+    ];
+  const now = new Date();
+  const progress = { ...run, eventCount: run.eventCount, lastEventAt: run.lastEventAt };
+  return [activityBadge(progress, now), ` · last event ${timeAgo(run.lastEventAt, now)}`];
+}
 
 /**
  * Renders the run page from its data. `offline` (the `recon report --html` file): no links to the server's
@@ -318,7 +363,7 @@ export function renderRunPage(main: HTMLElement, view: RunView, run: RunStatus, 
       'p',
       { class: 'meta' },
       `${run.kind} · `,
-      h('span', { class: `status ${run.status}` }, run.status === 'requested' ? 'running' : run.status),
+      statusElements(run),
       ` · ${runId} · seed ${view.seed ?? '–'} · ${view.events} events`,
       offline
         ? null

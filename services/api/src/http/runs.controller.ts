@@ -78,7 +78,17 @@ function checkedAfter(after: string | string[] | undefined): number | undefined 
 }
 
 /** The columns `/runs` sorts by (`sort=name`, `sort=-requestedAt` for descending); ties go by run id. */
-const RUN_SORT_KEYS = ['requestedAt', 'finishedAt', 'name', 'status', 'kind', 'model', 'eventCount', 'runId'] as const;
+const RUN_SORT_KEYS = [
+  'requestedAt',
+  'finishedAt',
+  'lastEventAt',
+  'name',
+  'status',
+  'kind',
+  'model',
+  'eventCount',
+  'runId',
+] as const;
 type RunSortKey = (typeof RUN_SORT_KEYS)[number];
 
 function checkedSort(sort: string | string[] | undefined): { key: RunSortKey; direction: 'ASC' | 'DESC' } {
@@ -100,7 +110,9 @@ export class RunsController {
 
   /**
    * Training runs and external evaluations (`kind`), oldest first unless `sort` names a column; the order is
-   * stable: equal values are ordered by run id, and runs without the value (e.g. unfinished) come last.
+   * stable: equal values are ordered by run id, and runs without the value (e.g. unfinished) come last. Each
+   * row is the runs read model's: the stored `status` (requested, completed, failed) and `lastEventAt`, from
+   * which a client derives running or stalled (@recon/run-activity).
    */
   @Get()
   async list(@Query('sort') sort?: string | string[]): Promise<RunEntity[]> {
