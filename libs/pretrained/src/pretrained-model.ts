@@ -131,18 +131,36 @@ export class PretrainedCausalLM implements TrainablePolicy, AdapterSwitch {
     });
   }
 
-  /** Repeats each KV head's columns for its query-head group: [N, kvHeads*d] -> [N, heads*d]. */
+  /**
+   * Repeats each KV head's columns for its query-head group: [N, kvHeads*d] -> [N, heads*d]. By concatenation
+   * (row copies) rather than tf.tile, which computes every element's source index (27 ms a call at the
+   * bench model's size on wasm); under a tape with tf.tile's gradient, summed in its order (the group's
+   * column blocks added to zeros one by one), so gradients are the same bit for bit, and nothing is saved.
+   */
   private expandKv(x: tf.Tensor2D): tf.Tensor2D {
     const { heads, kvHeads, headDim } = this.spec;
     if (heads === kvHeads) return x;
     const n = x.shape[0];
-    return tf.tidy(
-      () =>
-        tf.reshape(tf.tile(tf.reshape(x, [n, kvHeads, 1, headDim]), [1, 1, heads / kvHeads, 1]), [
-          n,
-          heads * headDim,
-        ]) as tf.Tensor2D,
-    );
+    const group = heads / kvHeads;
+    const expand = (kv: tf.Tensor): tf.Tensor2D =>
+      tf.tidy(() => {
+        const grouped = tf.reshape(kv, [n, kvHeads, 1, headDim]);
+        const copies = Array.from({ length: group }, () => grouped);
+        return tf.reshape(tf.concat(copies, 2), [n, heads * headDim]) as tf.Tensor2D;
+      });
+    if (!tf.engine().isTapeOn()) return expand(x);
+    const op = tf.customGrad(((kv: tf.Tensor) => ({
+      value: expand(kv),
+      gradFunc: (dy: tf.Tensor) =>
+        tf.tidy(() => {
+          const blocks = tf.reshape(dy, [n, kvHeads, group, headDim]);
+          let grad: tf.Tensor = tf.zeros([n, kvHeads, 1, headDim]);
+          for (let g = 0; g < group; g++)
+            grad = tf.add(grad, tf.slice(blocks, [0, 0, g, 0], [n, kvHeads, 1, headDim]));
+          return tf.reshape(grad, [n, kvHeads * headDim]);
+        }),
+    })) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return op(x) as tf.Tensor2D;
   }
 
   /**
@@ -182,6 +200,10 @@ export class PretrainedCausalLM implements TrainablePolicy, AdapterSwitch {
     });
   }
 
+  /**
+   * The decoder layers. Without a gradient tape (generation, evaluation) each layer runs in its own tidy, so
+   * a long prompt holds one layer's intermediates at a time instead of every layer's until the pass ends.
+   */
   private layersForward(
     x: tf.Tensor2D,
     positions: tf.Tensor1D,
@@ -190,34 +212,56 @@ export class PretrainedCausalLM implements TrainablePolicy, AdapterSwitch {
     cached?: { cache: KvCache; mask: tf.Tensor },
   ): { hidden: tf.Tensor2D; cache?: KvCache } {
     const { spec } = this;
-    const kvWidth = spec.kvHeads * spec.headDim;
     const next: KvCache | undefined = cached
       ? { keys: [], values: [], length: cached.cache.length + n }
       : undefined;
+    const recording = tf.engine().isTapeOn();
     for (let i = 0; i < spec.layers; i++) {
-      const p = `model.layers.${i}`;
-      const h = rmsNorm(x, this.w(`${p}.input_layernorm.weight`) as tf.Tensor1D, spec.rmsEps);
-      const q = this.rotate(this.project(h, i, 'q_proj'), positions, spec.heads);
-      const k = this.rotate(this.project(h, i, 'k_proj'), positions, spec.kvHeads);
-      const v = this.project(h, i, 'v_proj');
-      let attended: tf.Tensor2D;
-      if (cached && next) {
-        const k3 = tf.reshape(k, [batch, n, kvWidth]) as tf.Tensor3D;
-        const v3 = tf.reshape(v, [batch, n, kvWidth]) as tf.Tensor3D;
-        const keys = cached.cache.length > 0 ? tf.concat([cached.cache.keys[i], k3], 1) : k3;
-        const values = cached.cache.length > 0 ? tf.concat([cached.cache.values[i], v3], 1) : v3;
-        next.keys.push(keys);
-        next.values.push(values);
-        attended = this.attendCached(q, keys, values, cached.mask);
-      } else {
-        attended = causalSelfAttention(q, this.expandKv(k), this.expandKv(v), batch, spec.heads);
+      const input = x;
+      const layer = () => this.decoderLayer(i, input, positions, batch, n, cached);
+      const [output, keys, values] = recording ? layer() : tf.tidy(layer);
+      if (!recording) input.dispose();
+      x = output as tf.Tensor2D;
+      if (next) {
+        next.keys.push(keys as tf.Tensor3D);
+        next.values.push(values as tf.Tensor3D);
       }
-      x = tf.add(x, this.project(attended, i, 'o_proj')) as tf.Tensor2D;
-      const h2 = rmsNorm(x, this.w(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D, spec.rmsEps);
-      const gated = swiglu(this.project(h2, i, 'gate_proj'), this.project(h2, i, 'up_proj'));
-      x = tf.add(x, this.project(gated, i, 'down_proj')) as tf.Tensor2D;
     }
     return { hidden: rmsNorm(x, this.w('model.norm.weight') as tf.Tensor1D, spec.rmsEps), cache: next };
+  }
+
+  /** Layer i: [its output] or, decoding through the cache, [output, keys, values] (cache plus the new tokens). */
+  private decoderLayer(
+    i: number,
+    x: tf.Tensor2D,
+    positions: tf.Tensor1D,
+    batch: number,
+    n: number,
+    cached?: { cache: KvCache; mask: tf.Tensor },
+  ): tf.Tensor[] {
+    const { spec } = this;
+    const kvWidth = spec.kvHeads * spec.headDim;
+    const p = `model.layers.${i}`;
+    const h = rmsNorm(x, this.w(`${p}.input_layernorm.weight`) as tf.Tensor1D, spec.rmsEps);
+    const q = this.rotate(this.project(h, i, 'q_proj'), positions, spec.heads);
+    const k = this.rotate(this.project(h, i, 'k_proj'), positions, spec.kvHeads);
+    const v = this.project(h, i, 'v_proj');
+    let attended: tf.Tensor2D;
+    let kv: tf.Tensor[] = [];
+    if (cached) {
+      const k3 = tf.reshape(k, [batch, n, kvWidth]) as tf.Tensor3D;
+      const v3 = tf.reshape(v, [batch, n, kvWidth]) as tf.Tensor3D;
+      const keys = cached.cache.length > 0 ? tf.concat([cached.cache.keys[i], k3], 1) : k3;
+      const values = cached.cache.length > 0 ? tf.concat([cached.cache.values[i], v3], 1) : v3;
+      kv = [keys, values];
+      attended = this.attendCached(q, keys, values, cached.mask);
+    } else {
+      attended = causalSelfAttention(q, this.expandKv(k), this.expandKv(v), batch, spec.heads);
+    }
+    x = tf.add(x, this.project(attended, i, 'o_proj')) as tf.Tensor2D;
+    const h2 = rmsNorm(x, this.w(`${p}.post_attention_layernorm.weight`) as tf.Tensor1D, spec.rmsEps);
+    const gated = swiglu(this.project(h2, i, 'gate_proj'), this.project(h2, i, 'up_proj'));
+    return [tf.add(x, this.project(gated, i, 'down_proj')), ...kv];
   }
 
   private head(hidden: tf.Tensor2D): tf.Tensor2D {
@@ -225,8 +269,20 @@ export class PretrainedCausalLM implements TrainablePolicy, AdapterSwitch {
     return frozenHead(hidden, this.w(table) as tf.Tensor2D);
   }
 
+  /**
+   * Token embeddings. Under a gradient tape the gather is wrapped as a custom gradient saving nothing: taped
+   * as a plain gather, tfjs would keep the whole table for its gradient (a copy of it on wasm, 545 MB for
+   * Qwen2.5-0.5B), though neither the frozen table nor the ids get one.
+   */
   private embed(ids: tf.Tensor1D): tf.Tensor2D {
-    return tf.gather(this.w('model.embed_tokens.weight'), tf.cast(ids, 'int32')) as tf.Tensor2D;
+    const table = this.w('model.embed_tokens.weight');
+    const gather = (i: tf.Tensor) => tf.gather(table, tf.cast(i, 'int32')) as tf.Tensor2D;
+    if (!tf.engine().isTapeOn()) return gather(ids);
+    const op = tf.customGrad(((i: tf.Tensor) => ({
+      value: gather(i),
+      gradFunc: () => tf.zeros(i.shape),
+    })) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return op(ids) as tf.Tensor2D;
   }
 
   /** Next-token logits [B,T,V] for token ids [B,T] at positions 0..T-1 (right padding only). */
