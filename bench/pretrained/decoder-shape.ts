@@ -1,0 +1,128 @@
+import { type Projection, PROJECTION_NAMES } from '@recon/pretrained';
+
+/** What sizes a Llama/Qwen2 decoder: the config.json fields that count parameters and activations. */
+export interface DecoderShape {
+  hidden: number;
+  intermediate: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  vocab: number;
+  tieEmbeddings: boolean;
+  /** Qwen2's q/k/v biases. */
+  qkvBias: boolean;
+}
+
+/** The ~100M-parameter Llama the bench generates (tied embeddings, as Qwen2.5-0.5B/1.5B and Llama 3.2 1B). */
+export const BENCH_MODEL: DecoderShape = {
+  hidden: 768,
+  intermediate: 2048,
+  layers: 12,
+  heads: 12,
+  kvHeads: 4,
+  headDim: 64,
+  vocab: 32_000,
+  tieEmbeddings: true,
+  qkvBias: false,
+};
+
+/** A tiny Llama of the same layout, for the logits check against PyTorch. */
+export const PARITY_MODEL: DecoderShape = {
+  hidden: 64,
+  intermediate: 128,
+  layers: 2,
+  heads: 4,
+  kvHeads: 2,
+  headDim: 16,
+  vocab: 512,
+  tieEmbeddings: true,
+  qkvBias: false,
+};
+
+/**
+ * Published configs (config.json on the Hugging Face Hub) of the models issue 23 names. Their parameter
+ * counts (parameterCount) are the ones the model cards give: 0.49B, 1.54B, 7.62B.
+ */
+export const PUBLISHED_MODELS: Record<string, DecoderShape> = {
+  'Qwen2.5-0.5B': {
+    hidden: 896,
+    intermediate: 4864,
+    layers: 24,
+    heads: 14,
+    kvHeads: 2,
+    headDim: 64,
+    vocab: 151_936,
+    tieEmbeddings: true,
+    qkvBias: true,
+  },
+  'Qwen2.5-1.5B': {
+    hidden: 1536,
+    intermediate: 8960,
+    layers: 28,
+    heads: 12,
+    kvHeads: 2,
+    headDim: 128,
+    vocab: 151_936,
+    tieEmbeddings: true,
+    qkvBias: true,
+  },
+  // DeepSeek-R1-Distill-Qwen-7B has the same shape (it is distilled into Qwen2.5-Math-7B).
+  'Qwen2.5-7B': {
+    hidden: 3584,
+    intermediate: 18944,
+    layers: 28,
+    heads: 28,
+    kvHeads: 4,
+    headDim: 128,
+    vocab: 152_064,
+    tieEmbeddings: false,
+    qkvBias: true,
+  },
+};
+
+/** Input and output widths of a projection (as libs/pretrained's projectionShape). */
+export function projectionWidths(shape: DecoderShape, projection: Projection): [number, number] {
+  const q = shape.heads * shape.headDim;
+  const kv = shape.kvHeads * shape.headDim;
+  const widths: Record<Projection, [number, number]> = {
+    q_proj: [shape.hidden, q],
+    k_proj: [shape.hidden, kv],
+    v_proj: [shape.hidden, kv],
+    o_proj: [q, shape.hidden],
+    gate_proj: [shape.hidden, shape.intermediate],
+    up_proj: [shape.hidden, shape.intermediate],
+    down_proj: [shape.intermediate, shape.hidden],
+  };
+  return widths[projection];
+}
+
+/** Parameters of the seven projections of one layer (biases excluded). */
+export function projectionParameters(shape: DecoderShape): number {
+  return PROJECTION_NAMES.reduce((sum, p) => {
+    const [din, dout] = projectionWidths(shape, p);
+    return sum + din * dout;
+  }, 0);
+}
+
+export function parameterCount(shape: DecoderShape): number {
+  const biases = shape.qkvBias ? (shape.heads + 2 * shape.kvHeads) * shape.headDim : 0;
+  const perLayer = projectionParameters(shape) + biases + 2 * shape.hidden;
+  const tables = (shape.tieEmbeddings ? 1 : 2) * shape.vocab * shape.hidden;
+  return shape.layers * perLayer + tables + shape.hidden;
+}
+
+/** LoRA A [in, r] and B [r, out] on each target of every layer. */
+export function loraParameterCount(
+  shape: DecoderShape,
+  rank: number,
+  targets: readonly Projection[],
+): number {
+  return (
+    shape.layers *
+    targets.reduce((sum, p) => {
+      const [din, dout] = projectionWidths(shape, p);
+      return sum + rank * (din + dout);
+    }, 0)
+  );
+}
