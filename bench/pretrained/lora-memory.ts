@@ -1,6 +1,6 @@
 import { attentionChunkSequences, blasAttentionFits } from '@recon/policy';
 import type { Projection } from '@recon/pretrained';
-import { type DecoderShape, loraParameterCount, parameterCount, projectionParameters } from './decoder-shape';
+import { type DecoderShape, loraParameterCount, parameterCount } from './decoder-shape';
 
 /*
  * Memory of LoRA training and generation with libs/pretrained's PretrainedCausalLM on tfjs, float32.
@@ -12,8 +12,8 @@ import { type DecoderShape, loraParameterCount, parameterCount, projectionParame
  * activations and gradients of every layer at once: tens of floats per token per hidden unit, linear in the
  * shape. On the wasm backends a saved tensor is a copy (their Identity kernel copies; cpu's and tfjs-node's
  * share the buffer), and without OpenBLAS's transpose flags (frozen-ops.ts, libs/policy ops.ts) the backward
- * pass materialises transposes: of the activations for the adapters' gradients, and of every frozen
- * projection weight (a second copy of the base model's projections until the pass ends).
+ * pass materialises transposes: of the activations for the adapters' gradients, and of each frozen
+ * projection weight in turn (freed after its product: one projection's copy at a time).
  *
  * The per-token coefficients below are measured, not derived by hand (memory-fit.ts): the tensor data a LoRA
  * step holds at its peak (meterTensorMemory, process-memory.ts) with 1 and 2 sequences of 32 tokens, on tiny
@@ -147,7 +147,7 @@ export interface TrainingMemory {
   activations: number;
   /** A causal mask [T, T] per layer, and the attention's score tensors at their peak. */
   attention: number;
-  /** Frozen projections transposed in the backward pass (backends without transpose flags). */
+  /** The largest frozen projection, transposed in the backward pass (backends without transpose flags). */
   transposedWeights: number;
   total: number;
 }
@@ -199,7 +199,10 @@ export function trainingMemory(
     adapters: 5 * FLOAT * loraParameterCount(shape, lora.rank, lora.targets),
     activations: FLOAT * tokens * trainingFloatsPerToken(shape, lora, options.family),
     attention: shape.layers * square + scores,
-    transposedWeights: openblas ? 0 : FLOAT * shape.layers * projectionParameters(shape),
+    // One frozen projection at a time: frozen-ops.ts frees each transpose as soon as its product exists.
+    transposedWeights: openblas
+      ? 0
+      : FLOAT * Math.max(shape.hidden * shape.intermediate, shape.hidden * shape.heads * shape.headDim),
   };
   return { ...memory, total: Object.values(memory).reduce((a, b) => a + b, 0) };
 }

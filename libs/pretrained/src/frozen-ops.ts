@@ -10,9 +10,13 @@ function recording(): boolean {
   return tf.engine().isTapeOn();
 }
 
-/** dy [N,M] @ w^T for w [K,M]: the transpose flag on OpenBLAS, an explicit transpose on XNNPACK (see libs/policy ops). */
+/**
+ * dy [N,M] @ w^T for w [K,M]: the transpose flag on OpenBLAS, an explicit transpose on XNNPACK (see libs/policy
+ * ops), freed as soon as the product exists: kept until the backward pass ended, the copies of every
+ * projection would hold as much memory as the base weights.
+ */
 function inputGradient(dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
-  return wasmBlasActive() ? tf.matMul(dy, w, false, true) : tf.matMul(dy, tf.transpose(w));
+  return wasmBlasActive() ? tf.matMul(dy, w, false, true) : tf.tidy(() => tf.matMul(dy, tf.transpose(w)));
 }
 
 /** x [N,K] @ w [K,M] (+ b [M]) with w and b frozen. */
