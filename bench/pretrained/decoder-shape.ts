@@ -1,4 +1,9 @@
-import { type Projection, PROJECTION_NAMES } from '@recon/pretrained';
+import {
+  type ModelSpec,
+  parameterCount as specParameterCount,
+  type Projection,
+  projectionShape,
+} from '@recon/pretrained';
 
 /** What sizes a Llama/Qwen2 decoder: the config.json fields that count parameters and activations. */
 export interface DecoderShape {
@@ -81,35 +86,37 @@ export const PUBLISHED_MODELS: Record<string, DecoderShape> = {
   },
 };
 
-/** Input and output widths of a projection (as libs/pretrained's projectionShape). */
-export function projectionWidths(shape: DecoderShape, projection: Projection): [number, number] {
-  const q = shape.heads * shape.headDim;
-  const kv = shape.kvHeads * shape.headDim;
-  const widths: Record<Projection, [number, number]> = {
-    q_proj: [shape.hidden, q],
-    k_proj: [shape.hidden, kv],
-    v_proj: [shape.hidden, kv],
-    o_proj: [q, shape.hidden],
-    gate_proj: [shape.hidden, shape.intermediate],
-    up_proj: [shape.hidden, shape.intermediate],
-    down_proj: [shape.intermediate, shape.hidden],
+/**
+ * The shape as libs/pretrained's ModelSpec (what loading such a config.json gives), so the counts below are
+ * the loader's own. Only the fields that size tensors matter here.
+ */
+function modelSpec(shape: DecoderShape): ModelSpec {
+  return {
+    architecture: shape.qkvBias ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM',
+    hidden: shape.hidden,
+    intermediate: shape.intermediate,
+    layers: shape.layers,
+    heads: shape.heads,
+    kvHeads: shape.kvHeads,
+    headDim: shape.headDim,
+    vocabSize: shape.vocab,
+    maxPositions: 0,
+    rmsEps: 1e-6,
+    ropeTheta: 10_000,
+    tieEmbeddings: shape.tieEmbeddings,
+    biases: { qkv: shape.qkvBias, o: false, mlp: false },
+    eosTokenIds: [],
   };
-  return widths[projection];
 }
 
-/** Parameters of the seven projections of one layer (biases excluded). */
-export function projectionParameters(shape: DecoderShape): number {
-  return PROJECTION_NAMES.reduce((sum, p) => {
-    const [din, dout] = projectionWidths(shape, p);
-    return sum + din * dout;
-  }, 0);
+/** Input and output widths of a projection. */
+export function projectionWidths(shape: DecoderShape, projection: Projection): [number, number] {
+  return projectionShape(modelSpec(shape), projection);
 }
 
+/** Every tensor the loader expects (embeddings, projections and their biases, norms, an untied head). */
 export function parameterCount(shape: DecoderShape): number {
-  const biases = shape.qkvBias ? (shape.heads + 2 * shape.kvHeads) * shape.headDim : 0;
-  const perLayer = projectionParameters(shape) + biases + 2 * shape.hidden;
-  const tables = (shape.tieEmbeddings ? 1 : 2) * shape.vocab * shape.hidden;
-  return shape.layers * perLayer + tables + shape.hidden;
+  return specParameterCount(modelSpec(shape));
 }
 
 /** LoRA A [in, r] and B [r, out] on each target of every layer. */
