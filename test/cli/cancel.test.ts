@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PayloadOf } from '@recon/contracts';
 import { auditStream } from '@recon/eventlog';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
-import { RECON_BIN, runRecon } from '../support/recon-cli';
+import { runRecon } from '../support/recon-cli';
+import { spawnRecon, waitForEvents } from '../support/spawned-recon';
 import { tinyRunConfig } from '../support/tiny-run-config';
 
 /**
@@ -31,27 +31,22 @@ describe('recon cancel', () => {
   });
 
   it('ends a run in GRPO with run.failed (cancelled); its process reports it and exits', async () => {
-    const child = spawn(
-      process.execPath,
-      [RECON_BIN, 'run', join(home, 'long.yaml'), '--run-id', 'long', '--no-progress', '--json'],
-      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    const running = spawnRecon(
+      ['run', join(home, 'long.yaml'), '--run-id', 'long', '--no-progress', '--json'],
+      env,
     );
-    let stdout = '';
-    child.stdout!.on('data', (chunk) => (stdout += chunk));
-    const exit = new Promise<number | null>((done) => child.on('exit', done));
-    for (;;) {
-      const steps = await platform.eventStore.readStream('long', { types: ['grpo.step.completed'] });
-      if (steps.length >= 1) break;
-      if (child.exitCode !== null) throw new Error(`the run ended before it was cancelled: ${stdout}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForEvents(platform.eventStore, 'long', 'grpo.step.completed', 1, running);
 
     const cancelled = await recon(['cancel', 'long', '--reason', 'wrong learning rate', '--json']);
     expect(cancelled.code).toBe(0);
     expect(JSON.parse(cancelled.stdout)).toMatchObject({ runId: 'long', reason: 'wrong learning rate' });
 
-    expect(await exit).toBe(1);
-    expect(JSON.parse(stdout)).toMatchObject({ runId: 'long', status: 'failed', phase: 'cancelled' });
+    expect(await running.exit).toBe(1);
+    expect(JSON.parse(running.stdout())).toMatchObject({
+      runId: 'long',
+      status: 'failed',
+      phase: 'cancelled',
+    });
     const [failed] = await platform.eventStore.readStream('long', { types: ['run.failed'] });
     expect(failed.payload as PayloadOf<'run.failed'>).toEqual({
       phase: 'cancelled',

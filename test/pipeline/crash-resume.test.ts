@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { auditStream, type RecordedEvent } from '@recon/eventlog';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
+import { spawnRecon, waitForEvents } from '../support/spawned-recon';
 import { tinyRunConfig } from '../support/tiny-run-config';
 import { gamesWithoutRunId, payloadFingerprint, REPRODUCIBLE_TYPES } from '../support/run-events';
 
@@ -25,25 +26,6 @@ const CONFIG = tinyRunConfig({
 });
 const REPRODUCIBLE = new Set([...REPRODUCIBLE_TYPES, 'policy.ready', 'evaluation.completed']);
 
-function recon(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): { child: ChildProcess; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exit = new Promise<number | null>((done) =>
-    child.on('exit', (code) => {
-      if (code !== 0 && code !== null) process.stderr.write(`recon ${args[0]} exited ${code}: ${stderr}\n`);
-      done(code);
-    }),
-  );
-  return { child, exit };
-}
-
 describe('kill -9 mid-GRPO, then recon resume', () => {
   let platform: TestPlatform;
   let env: NodeJS.ProcessEnv;
@@ -61,19 +43,16 @@ describe('kill -9 mid-GRPO, then recon resume', () => {
   const fingerprint = (events: RecordedEvent[]) => payloadFingerprint(events, REPRODUCIBLE);
 
   it('ends with exactly the payloads of an uninterrupted run, recorded once each', async () => {
-    const first = recon(['run', config, '--run-id', 'crashed', '--no-progress', '--json'], env);
-    for (;;) {
-      const steps = await platform.eventStore.readStream('crashed', { types: ['grpo.step.completed'] });
-      if (steps.length >= 2) break;
-      if (first.child.exitCode !== null) throw new Error('the run ended before it could be killed');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const first = spawnRecon(['run', config, '--run-id', 'crashed', '--no-progress', '--json'], env);
+    await waitForEvents(platform.eventStore, 'crashed', 'grpo.step.completed', 2, first);
     first.child.kill('SIGKILL');
     await first.exit;
     expect(await platform.eventStore.readStream('crashed', { types: ['run.completed'] })).toEqual([]);
 
-    expect(await recon(['resume', 'crashed', '--no-progress', '--json'], env).exit).toBe(0);
-    expect(await recon(['run', config, '--run-id', 'whole', '--no-progress', '--json'], env).exit).toBe(0);
+    expect(await spawnRecon(['resume', 'crashed', '--no-progress', '--json'], env).exit).toBe(0);
+    expect(await spawnRecon(['run', config, '--run-id', 'whole', '--no-progress', '--json'], env).exit).toBe(
+      0,
+    );
 
     const crashed = await platform.eventStore.readStream('crashed');
     const whole = await platform.eventStore.readStream('whole');

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,9 +8,9 @@ import { decodeCheckpoint, selectBackend } from '@recon/policy';
 import { loadPeftAdapter, loadPretrained, type Projection } from '@recon/pretrained';
 import { createTestPlatform, type TestPlatform } from '../support/platform';
 import { runRecon } from '../support/recon-cli';
+import { spawnRecon, waitForEvents } from '../support/spawned-recon';
 import { payloadFingerprint, REPRODUCIBLE_TYPES } from '../support/run-events';
 
-const BIN = resolve(__dirname, '../../bin/recon');
 const FIXTURE = resolve(__dirname, '../../libs/pretrained/fixtures/tiny-llama');
 const LORA = { rank: 4, alpha: 8, targets: ['q_proj', 'v_proj', 'down_proj'] as Projection[] };
 const REPRODUCIBLE = new Set([...REPRODUCIBLE_TYPES, 'policy.ready', 'evaluation.completed']);
@@ -57,22 +56,6 @@ evaluation: { stages: [untrained, sft, grpo], maxNewTokens: 6, heldOut: { items:
     rmSync(home, { recursive: true, force: true });
   });
 
-  function start(runId: string): { child: ChildProcess; exit: Promise<number | null> } {
-    const child = spawn(process.execPath, [BIN, 'run', configFile, '--run-id', runId, '--no-progress'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    const exit = new Promise<number | null>((done) =>
-      child.on('exit', (code) => {
-        if (code !== 0 && code !== null) process.stderr.write(`recon run exited ${code}: ${stderr}\n`);
-        done(code);
-      }),
-    );
-    return { child, exit };
-  }
-
   const of = <T extends 'checkpoint.saved' | 'rollout.generated' | 'grpo.step.completed' | 'policy.ready'>(
     events: RecordedEvent[],
     type: T,
@@ -105,13 +88,8 @@ evaluation: { stages: [untrained, sft, grpo], maxNewTokens: 6, heldOut: { items:
     ).toEqual(['untrained', 'sft', 'grpo']);
 
     // Killed after its second GRPO step, then resumed.
-    const first = start('crashed');
-    for (;;) {
-      const done = await platform.eventStore.readStream('crashed', { types: ['grpo.step.completed'] });
-      if (done.length >= 2) break;
-      if (first.child.exitCode !== null) throw new Error('the run ended before it could be killed');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const first = spawnRecon(['run', configFile, '--run-id', 'crashed', '--no-progress'], env);
+    await waitForEvents(platform.eventStore, 'crashed', 'grpo.step.completed', 2, first);
     first.child.kill('SIGKILL');
     await first.exit;
     expect(await platform.eventStore.readStream('crashed', { types: ['run.completed'] })).toEqual([]);
