@@ -94,6 +94,12 @@ const sftSchema = z.strictObject({
    * shuffled batches (runs recorded before the option replay unchanged).
    */
   lengthGroupWindow: positiveInt.optional(),
+  /**
+   * How a batch is cut into the compute workers' parts: `balanced` sorts its rows by length and cuts where the
+   * parts cost about the same, so neither worker waits for the other's long rows; absent or `contiguous`:
+   * consecutive rows (runs recorded before the option replay unchanged).
+   */
+  partition: z.enum(['contiguous', 'balanced']).optional(),
 });
 
 const grpoSchema = z
@@ -128,6 +134,8 @@ const grpoSchema = z
      * many rollout workers generate one step in parallel. 1 keeps a step in one generation batch.
      */
     rolloutShards: z.number().int().min(1).max(64).default(1),
+    /** As sft.partition, for each GRPO micro-batch's completions (prompt and completion lengths). */
+    partition: z.enum(['contiguous', 'balanced']).optional(),
     /** How long training waits for every named reward service to register before it fails the run. */
     rewardWaitSeconds: positiveInt.default(120),
   })

@@ -29,6 +29,7 @@ export function grpoTrainerConfig(
     padId: model.padId,
     maxLength: model.context,
     temperature: grpo.temperature > 0 ? grpo.temperature : 1,
+    partition: grpo.partition,
     schedule: {
       type: grpo.schedule,
       learningRate: grpo.learningRate,

@@ -14,6 +14,7 @@ export function sftTrainerConfig(
     maxLength: model.context,
     seed: model.dataSeed,
     lengthGroupWindow: sft.lengthGroupWindow,
+    partition: sft.partition,
     schedule: {
       type: sft.schedule,
       learningRate: sft.learningRate,

@@ -59,10 +59,10 @@ afterAll(async () => {
   await Promise.all(pools.map((p) => p.close()));
 });
 
-async function trainOnPool(workers: number, steps: number) {
+async function trainOnPool(workers: number, steps: number, config: SftTrainerConfigInput) {
   const computePool = await pool(workers);
   const model = new TransformerPolicy(modelConfig);
-  const sft = await DataParallelSft.open(computePool, model, data, trainerConfig);
+  const sft = await DataParallelSft.open(computePool, model, data, config);
   const metrics = [];
   for (let i = 0; i < steps; i++) metrics.push(await sft.step());
   const state = await sft.state();
@@ -72,102 +72,117 @@ async function trainOnPool(workers: number, steps: number) {
 }
 
 describe('ComputePool', () => {
-  test('SFT on 1 and 2 workers gives bit-identical weights, optimiser state and metrics', async () => {
-    const one = await trainOnPool(1, 4);
-    const two = await trainOnPool(2, 4);
-    expect(two.metrics.map((m) => [m.loss, m.gradNorm, m.tokens])).toEqual(
-      one.metrics.map((m) => [m.loss, m.gradNorm, m.tokens]),
-    );
-    expect(one.metrics[3].loss).toBeLessThan(one.metrics[0].loss);
-    for (const [name, { values }] of Object.entries(one.state.weights))
-      expect(Buffer.from(two.state.weights[name].values.buffer).equals(Buffer.from(values.buffer))).toBe(
-        true,
+  test.each(['contiguous', 'balanced'] as const)(
+    'SFT on 1 and 2 workers gives bit-identical weights, optimiser state and metrics (%s parts)',
+    async (partition) => {
+      const config: SftTrainerConfigInput = { ...trainerConfig, partition, lengthGroupWindow: 2 };
+      const one = await trainOnPool(1, 4, config);
+      const two = await trainOnPool(2, 4, config);
+      expect(two.metrics.map((m) => [m.loss, m.gradNorm, m.tokens])).toEqual(
+        one.metrics.map((m) => [m.loss, m.gradNorm, m.tokens]),
       );
-    expect(two.state.trainer.optimizer.step).toBe(4);
-    for (const [name, { m, v }] of Object.entries(one.state.trainer.optimizer.moments)) {
-      expect(
-        Buffer.from(two.state.trainer.optimizer.moments[name].m.buffer).equals(Buffer.from(m.buffer)),
-      ).toBe(true);
-      expect(
-        Buffer.from(two.state.trainer.optimizer.moments[name].v.buffer).equals(Buffer.from(v.buffer)),
-      ).toBe(true);
-    }
-    expect(two.state.trainer.dataPosition).toEqual(one.state.trainer.dataPosition);
+      expect(one.metrics[3].loss).toBeLessThan(one.metrics[0].loss);
+      for (const [name, { values }] of Object.entries(one.state.weights))
+        expect(Buffer.from(two.state.weights[name].values.buffer).equals(Buffer.from(values.buffer))).toBe(
+          true,
+        );
+      expect(two.state.trainer.optimizer.step).toBe(4);
+      for (const [name, { m, v }] of Object.entries(one.state.trainer.optimizer.moments)) {
+        expect(
+          Buffer.from(two.state.trainer.optimizer.moments[name].m.buffer).equals(Buffer.from(m.buffer)),
+        ).toBe(true);
+        expect(
+          Buffer.from(two.state.trainer.optimizer.moments[name].v.buffer).equals(Buffer.from(v.buffer)),
+        ).toBe(true);
+      }
+      expect(two.state.trainer.dataPosition).toEqual(one.state.trainer.dataPosition);
 
-    // ... and both equal one in-process trainer doing the same split sequentially.
-    const model = new TransformerPolicy(modelConfig);
-    const trainer = new SftTrainer(model, data, trainerConfig);
-    for (let i = 0; i < 4; i++) trainer.trainStep(2);
-    for (const [name, variable] of model.namedWeights())
-      expect(
-        Buffer.from((variable.dataSync() as Float32Array).buffer).equals(
-          Buffer.from(one.state.weights[name].values.buffer),
-        ),
-      ).toBe(true);
-    trainer.dispose();
-    model.dispose();
+      // ... and both equal one in-process trainer doing the same split sequentially.
+      const model = new TransformerPolicy(modelConfig);
+      const trainer = new SftTrainer(model, data, config);
+      for (let i = 0; i < 4; i++) trainer.trainStep(2);
+      for (const [name, variable] of model.namedWeights())
+        expect(
+          Buffer.from((variable.dataSync() as Float32Array).buffer).equals(
+            Buffer.from(one.state.weights[name].values.buffer),
+          ),
+        ).toBe(true);
+      trainer.dispose();
+      model.dispose();
 
-    // No tensor is left behind in the workers once the session is closed.
-    const memory = await two.computePool.broadcast(() => ({ kind: 'memory' as const }));
-    const base = await (await pool(1)).request(0, { kind: 'memory' });
-    for (const m of memory) expect(m.tensors).toBe(base.tensors);
-  });
+      // No tensor is left behind in the workers once the session is closed.
+      const memory = await two.computePool.broadcast(() => ({ kind: 'memory' as const }));
+      const base = await (await pool(1)).request(0, { kind: 'memory' });
+      for (const m of memory) expect(m.tensors).toBe(base.tensors);
+    },
+  );
 
-  test('GRPO on 1 and 2 workers gives bit-identical weights and metrics, equal to one trainer in-process', async () => {
-    const grpoConfig: GrpoTrainerConfigInput = {
-      grpo: { numGenerations: 4, beta: 0.04, numIterations: 2, lossType: 'dapo', maxCompletionLength: 8 },
-      microBatchSize: 8,
-      maxGradNorm: 1,
-      padId: 0,
-      maxLength: 24,
-      schedule: { type: 'constant', learningRate: 0.001, totalSteps: 4 },
-    };
-    const batches: RolloutGroup[][] = [0, 1].map((b) =>
-      [0, 1].map((g) => ({
-        promptIds: [1 + b, 2 + g, 3, 4 + g],
-        completions: Array.from({ length: 4 }, (_, c) => ({
-          completionIds: Array.from({ length: 2 + ((b + g + c) % 5) }, (_, t) => 1 + ((t * 3 + c + g) % 30)),
-          rewards: { r: (c * 7 + g + b) % 3 },
+  test.each(['contiguous', 'balanced'] as const)(
+    'GRPO on 1 and 2 workers gives bit-identical weights and metrics, equal to one trainer in-process (%s parts)',
+    async (partition) => {
+      const grpoConfig: GrpoTrainerConfigInput = {
+        partition,
+        grpo: { numGenerations: 4, beta: 0.04, numIterations: 2, lossType: 'dapo', maxCompletionLength: 8 },
+        microBatchSize: 8,
+        maxGradNorm: 1,
+        padId: 0,
+        maxLength: 24,
+        schedule: { type: 'constant', learningRate: 0.001, totalSteps: 4 },
+      };
+      const batches: RolloutGroup[][] = [0, 1].map((b) =>
+        [0, 1].map((g) => ({
+          promptIds: [1 + b, 2 + g, 3, 4 + g],
+          completions: Array.from({ length: 4 }, (_, c) => ({
+            completionIds: Array.from(
+              { length: 2 + ((b + g + c) % 5) },
+              (_, t) => 1 + ((t * 3 + c + g) % 30),
+            ),
+            rewards: { r: (c * 7 + g + b) % 3 },
+          })),
         })),
-      })),
-    );
-    const onPool = async (workers: number) => {
-      const computePool = await pool(workers);
+      );
+      const onPool = async (workers: number) => {
+        const computePool = await pool(workers);
+        const model = new TransformerPolicy(modelConfig);
+        const reference = new TransformerPolicy(modelConfig);
+        const trainer = await DataParallelGrpo.open(computePool, model, reference, grpoConfig, {
+          maxRows: 8,
+        });
+        const metrics = [];
+        for (const groups of batches) metrics.push(...(await trainer.train(groups)));
+        const state = await trainer.state();
+        await trainer.close();
+        model.dispose();
+        reference.dispose();
+        return { metrics: metrics.map(({ stepTimeMs: _t, ...m }) => m), state };
+      };
+      const one = await onPool(1);
+      const two = await onPool(2);
+      expect(two.metrics).toEqual(one.metrics);
+      expect(one.metrics).toHaveLength(4);
+      for (const [name, { values }] of Object.entries(one.state.weights))
+        expect(Buffer.from(two.state.weights[name].values.buffer).equals(Buffer.from(values.buffer))).toBe(
+          true,
+        );
+
       const model = new TransformerPolicy(modelConfig);
       const reference = new TransformerPolicy(modelConfig);
-      const trainer = await DataParallelGrpo.open(computePool, model, reference, grpoConfig, { maxRows: 8 });
-      const metrics = [];
-      for (const groups of batches) metrics.push(...(await trainer.train(groups)));
-      const state = await trainer.state();
-      await trainer.close();
+      const trainer = new GrpoTrainer(model, reference, grpoConfig);
+      const local = batches
+        .flatMap((groups) => trainer.train(groups, 2))
+        .map(({ stepTimeMs: _t, ...m }) => m);
+      expect(local).toEqual(one.metrics);
+      for (const [name, variable] of model.namedWeights())
+        expect(
+          Buffer.from((variable.dataSync() as Float32Array).buffer).equals(
+            Buffer.from(one.state.weights[name].values.buffer),
+          ),
+        ).toBe(true);
+      trainer.dispose();
       model.dispose();
       reference.dispose();
-      return { metrics: metrics.map(({ stepTimeMs: _t, ...m }) => m), state };
-    };
-    const one = await onPool(1);
-    const two = await onPool(2);
-    expect(two.metrics).toEqual(one.metrics);
-    expect(one.metrics).toHaveLength(4);
-    for (const [name, { values }] of Object.entries(one.state.weights))
-      expect(Buffer.from(two.state.weights[name].values.buffer).equals(Buffer.from(values.buffer))).toBe(
-        true,
-      );
-
-    const model = new TransformerPolicy(modelConfig);
-    const reference = new TransformerPolicy(modelConfig);
-    const trainer = new GrpoTrainer(model, reference, grpoConfig);
-    const local = batches.flatMap((groups) => trainer.train(groups, 2)).map(({ stepTimeMs: _t, ...m }) => m);
-    expect(local).toEqual(one.metrics);
-    for (const [name, variable] of model.namedWeights())
-      expect(
-        Buffer.from((variable.dataSync() as Float32Array).buffer).equals(
-          Buffer.from(one.state.weights[name].values.buffer),
-        ),
-      ).toBe(true);
-    trainer.dispose();
-    model.dispose();
-    reference.dispose();
-  });
+    },
+  );
 
   test('generation split across workers gives the completions of one worker and of one batch', async () => {
     const tokenizer = trainTokenizer({

@@ -97,8 +97,7 @@ export class GrpoReplica {
         `grpo.gradients: ${plan.microBatches.length} micro-batches need ${needed} bytes of gradients`,
       );
     for (let k = this.open.worker; k < plan.microBatches.length; k += this.open.workers) {
-      const [start, end] = plan.microBatches[k];
-      const rows = plan.rows.slice(start, end);
+      const rows = plan.microBatches[k].map((i) => plan.rows[i]);
       checkTrainingPass(`GRPO step ${this.trainer.step + 1}, micro-batch ${k}`, this.model.config, {
         rows: rows.length,
         length: Math.max(...rows.map((r) => r.promptIds.length + r.completion.completionIds.length - 1)),

@@ -6,6 +6,7 @@ import { adamWSchema, grpoConfigSchema, lrScheduleSchema, parseConfig } from './
 import { grpoLoss, grpoTokenMetrics } from './grpo-loss';
 import { AdamW, applyAccumulated, disposeAll, GradientAccumulator, NamedTensors } from './optimizer';
 import { ReferencePolicy, TrainablePolicy } from './policy';
+import { batchPartitionSchema, partitionRows } from './partition';
 import { LrSchedule } from './schedule';
 import { TrainerState } from './trainer-state';
 
@@ -18,6 +19,8 @@ export const grpoTrainerConfigSchema = z.object({
   maxLength: z.number().int().positive().optional(),
   /** Sampling temperature of the rollouts; log-probs are scored with logits / temperature, as TRL does. */
   temperature: z.number().positive().default(1),
+  /** How each micro-batch is cut into its `split` parts (partitionRows). */
+  partition: batchPartitionSchema.default('contiguous'),
   schedule: lrScheduleSchema,
   optimizer: adamWSchema.default(adamWSchema.parse({})),
 });
@@ -83,11 +86,11 @@ interface PlannedRow {
   where: string;
 }
 
-/** A GRPO batch ready to train on: rows, advantages and micro-batch row ranges (summed in this order). */
+/** A GRPO batch ready to train on: rows, advantages and each micro-batch's rows (summed in this order). */
 export interface GrpoStepPlan {
   rows: PlannedRow[];
   advantages: number[];
-  microBatches: Array<[number, number]>;
+  microBatches: number[][];
   numItemsInBatch: number;
   iterations: number;
   rewardStats: Pick<
@@ -162,7 +165,7 @@ export class GrpoTrainer {
 
   /**
    * Validates a batch of rollout groups, computes its advantages and reward statistics, and cuts it into
-   * micro-batches of microBatchSize rows, each cut into `split` contiguous parts. The step's gradient is the
+   * micro-batches of microBatchSize rows, each cut into `split` parts (config.partition). The step's gradient is the
    * sum of the parts' gradients in this order, wherever each is computed.
    */
   planStep(groups: readonly RolloutGroup[], split = 1): GrpoStepPlan {
@@ -178,12 +181,15 @@ export class GrpoTrainer {
       unbiasedStd: grpo.unbiasedStd,
     });
     const lengths = rows.map((r) => r.completion.completionIds.length);
-    const microBatches: Array<[number, number]> = [];
-    const { microBatchSize } = this.config;
+    const microBatches: number[][] = [];
+    const { microBatchSize, partition } = this.config;
     for (let start = 0; start < rows.length; start += microBatchSize) {
       const end = Math.min(start + microBatchSize, rows.length);
-      const part = Math.ceil((end - start) / split);
-      for (let from = start; from < end; from += part) microBatches.push([from, Math.min(from + part, end)]);
+      const rowLengths = rows
+        .slice(start, end)
+        .map((r) => r.promptIds.length + r.completion.completionIds.length);
+      for (const part of partitionRows(rowLengths, split, partition))
+        microBatches.push(part.map((i) => start + i));
     }
     return {
       rows,
@@ -250,8 +256,8 @@ export class GrpoTrainer {
   /** Builds micro-batch k of a plan with its fixed tensors: reference and old log-probs (before any update). */
   prepareMicroBatch(plan: GrpoStepPlan, k: number): PreparedMicroBatch {
     const { padId, maxLength, grpo } = this.config;
-    const [start, end] = plan.microBatches[k];
-    const slice = plan.rows.slice(start, end);
+    const indices = plan.microBatches[k];
+    const slice = indices.map((i) => plan.rows[i]);
     const batch = buildTokenBatch(
       slice.map((r) => ({
         tokens: [...r.promptIds, ...r.completion.completionIds],
@@ -260,7 +266,7 @@ export class GrpoTrainer {
       padId,
       maxLength,
     );
-    const advantageValues = plan.advantages.slice(start, end);
+    const advantageValues = indices.map((i) => plan.advantages[i]);
     let old: tf.Tensor2D | undefined;
     if (slice[0].completion.oldLogProbs) {
       // Completion token j of a row is the target at position promptLength - 1 + j.

@@ -8,6 +8,7 @@ export * from './grpo-loss';
 export * from './grpo-trainer';
 export * from './lora';
 export * from './optimizer';
+export * from './partition';
 export * from './policy';
 export * from './rng';
 export * from './schedule';

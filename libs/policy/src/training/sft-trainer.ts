@@ -4,6 +4,7 @@ import { buildTokenBatch, disposeBatch, namedGradients, TokenSequence } from './
 import { adamWSchema, lrScheduleSchema, parseConfig } from './config';
 import { DataCursor, type LengthGrouping } from './data-cursor';
 import { AdamW, applyAccumulated, disposeAll, GradientAccumulator, NamedTensors } from './optimizer';
+import { batchPartitionSchema, partitionRows } from './partition';
 import { TrainablePolicy } from './policy';
 import { LrSchedule } from './schedule';
 import { sftLossFromLogProbs } from './sft-loss';
@@ -23,6 +24,8 @@ export const sftTrainerConfigSchema = z.object({
    * batches, as every run recorded before the option.
    */
   lengthGroupWindow: z.number().int().positive().optional(),
+  /** How each micro-batch is cut into its `split` parts (partitionRows). */
+  partition: batchPartitionSchema.default('contiguous'),
   schedule: lrScheduleSchema,
   optimizer: adamWSchema.default(adamWSchema.parse({})),
 });
@@ -99,7 +102,7 @@ export class SftTrainer {
 
   /**
    * Takes the next step's sequences from the data and cuts each gradient-accumulation micro-batch into `split`
-   * contiguous parts. The step's gradient is the sum of the parts' gradients in this order, wherever each is
+   * parts (config.partition). The step's gradient is the sum of the parts' gradients in this order, wherever each is
    * computed (data-parallel replicas compute different parts of the same plan).
    */
   planStep(split = 1): SftStepPlan {
@@ -107,9 +110,9 @@ export class SftTrainer {
     const microBatches: TokenSequence[][] = [];
     for (let a = 0; a < gradientAccumulationSteps; a++) {
       const sequences = this.cursor.take(batchSize).map((i) => this.examples[i]);
-      const part = Math.ceil(sequences.length / split);
-      for (let start = 0; start < sequences.length; start += part)
-        microBatches.push(sequences.slice(start, start + part));
+      const lengths = sequences.map((s) => s.tokens.length);
+      for (const part of partitionRows(lengths, split, this.config.partition))
+        microBatches.push(part.map((i) => sequences[i]));
     }
     // As buildTokenBatch counts them: targets 1..n-1 from completionStart on.
     const tokens = microBatches
