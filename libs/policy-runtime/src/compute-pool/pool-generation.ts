@@ -1,8 +1,9 @@
-import type {
-  ConstrainedOptionsInput,
-  SampledCompletion,
-  SampleRequest,
-  SamplingOptionsInput,
+import {
+  partitionRows,
+  type ConstrainedOptionsInput,
+  type SampledCompletion,
+  type SampleRequest,
+  type SamplingOptionsInput,
 } from '@recon/policy';
 import type { ComputePool } from './compute-pool';
 import type { CheckpointPolicy } from '../policy-checkpoints';
@@ -21,8 +22,10 @@ export interface PoolPolicy {
 }
 
 /**
- * Samples `requests` on the pool: contiguous parts, part i on worker i mod size, answers in request order.
- * Each completion depends only on its prompt and seed (see generate()).
+ * Samples `requests` on the pool: GENERATION_SPLIT parts, part i on worker i mod size, answers in request
+ * order. A part pads its prompts to its longest, so the parts are cut by prompt length (partitionRows,
+ * `balanced`): a batch's few long prompts (games) share a smaller part instead of padding half the batch.
+ * Each completion depends only on its prompt and seed (see generate()), so the cut never changes an answer.
  */
 export async function generateOnPool(
   pool: ComputePool,
@@ -31,18 +34,22 @@ export async function generateOnPool(
   options: SamplingOptionsInput,
 ): Promise<SampledCompletion[]> {
   if (requests.length === 0) return [];
-  const size = Math.ceil(requests.length / GENERATION_SPLIT);
-  const parts: SampleRequest[][] = [];
-  for (let start = 0; start < requests.length; start += size)
-    parts.push(
-      requests.slice(start, start + size).map((r) => ({ promptIds: [...r.promptIds], seed: r.seed })),
-    );
+  const cut = partitionRows(
+    requests.map((r) => r.promptIds.length),
+    GENERATION_SPLIT,
+    'balanced',
+  );
+  const parts = cut.map((part) =>
+    part.map((i) => ({ promptIds: [...requests[i].promptIds], seed: requests[i].seed })),
+  );
   const workers = parts.map((_, i) => i % pool.size);
   const replies = await postWithPolicy(pool, policy, workers, (worker, content, i) =>
     pool.request(worker, { kind: 'generate', key: policy.key, ...content, requests: parts[i], options }),
   );
   const answers = await Promise.all(replies);
-  return answers.flat();
+  const completions = new Array<SampledCompletion>(requests.length);
+  cut.forEach((part, p) => part.forEach((i, j) => (completions[i] = answers[p][j])));
+  return completions;
 }
 
 /**
