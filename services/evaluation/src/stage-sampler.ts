@@ -1,8 +1,6 @@
 import type { BlobStore, EventStore } from '@recon/eventlog';
 import {
-  activeBackend,
   generate,
-  selectBackend,
   type ChatTurn,
   type SampledCompletion,
   type SampleRequest,
@@ -11,12 +9,12 @@ import {
 import {
   checkpointPoolPolicy,
   generateOnPool,
+  openPretrainedCheckpoint,
   promptTokens,
   readCheckpointPolicy,
   type ComputePool,
   type LoadedPolicy,
 } from '@recon/policy-runtime';
-import { HfTokenizer, loadAdapterCheckpoint, PretrainedChatTokens } from '@recon/pretrained';
 
 /** How a stage's held-out items are prompted and sampled, whichever policy the run trains. */
 export interface StageSampler {
@@ -56,16 +54,7 @@ export async function pretrainedStageSampler(
   runId: string,
   checkpointHash: string,
 ): Promise<StageSampler> {
-  const [recorded] = await stores.eventStore.readStream(runId, { types: ['policy.source.resolved'] });
-  if (!recorded) throw new Error(`run ${runId} recorded no policy.source.resolved for its pretrained policy`);
-  const source = recorded.payload;
-  if (!activeBackend()) await selectBackend('auto');
-  const { model, spec } = loadAdapterCheckpoint(
-    source,
-    await stores.blobStore.get(checkpointHash),
-    checkpointHash,
-  );
-  const tokens = new PretrainedChatTokens(HfTokenizer.load(source.path), spec);
+  const { model, tokens } = await openPretrainedCheckpoint(stores, runId, checkpointHash);
   const context = model.config.context;
   return {
     context,

@@ -1,13 +1,12 @@
 import type { BlobStore, EventStore } from '@recon/eventlog';
-import { activeBackend, generate, selectBackend } from '@recon/policy';
+import { generate } from '@recon/policy';
 import {
   applyAdapterCheckpoint,
-  HfTokenizer,
-  loadAdapterCheckpoint,
   PretrainedChatTokens,
   type PretrainedCausalLM,
   type PretrainedSource,
 } from '@recon/pretrained';
+import { openPretrainedCheckpoint } from '@recon/policy-runtime';
 import type { RolloutPolicy } from './rollout-policy';
 
 interface LoadedBase {
@@ -29,25 +28,13 @@ export class PretrainedRollouts {
   constructor(private readonly stores: { eventStore: EventStore; blobStore: BlobStore }) {}
 
   async policy(runId: string, policyVersion: string): Promise<RolloutPolicy> {
-    const bytes = await this.stores.blobStore.get(policyVersion);
-    if (this.loaded?.runId === runId)
+    if (this.loaded?.runId === runId) {
+      const bytes = await this.stores.blobStore.get(policyVersion);
       applyAdapterCheckpoint(this.loaded.model, this.loaded.source, bytes, policyVersion);
-    else {
+    } else {
       this.close();
-      const [recorded] = await this.stores.eventStore.readStream(runId, {
-        types: ['policy.source.resolved'],
-      });
-      if (!recorded)
-        throw new Error(`run ${runId} recorded no policy.source.resolved for its pretrained policy`);
-      const source = recorded.payload;
-      if (!activeBackend()) await selectBackend('auto');
-      const { model, spec } = loadAdapterCheckpoint(source, bytes, policyVersion);
-      this.loaded = {
-        runId,
-        source,
-        model,
-        tokens: new PretrainedChatTokens(HfTokenizer.load(source.path), spec),
-      };
+      const { source, model, tokens } = await openPretrainedCheckpoint(this.stores, runId, policyVersion);
+      this.loaded = { runId, source, model, tokens };
     }
     const { model, tokens } = this.loaded!;
     return {

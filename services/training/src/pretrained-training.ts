@@ -18,12 +18,12 @@ import {
   checkpointContent,
   encodeAdapterCheckpoint,
   HfTokenizer,
-  loadAdapterCheckpoint,
   loadPretrained,
   PretrainedChatTokens,
   type PretrainedCausalLM,
   type PretrainedSource,
 } from '@recon/pretrained';
+import { openPretrainedCheckpoint, recordedPretrainedSource } from '@recon/policy-runtime';
 import { runEvent, sftReady, sftStepCompleted, stagePlan, untrainedReady } from './training-process';
 import { grpoTrainerConfig } from './grpo-trainer-config';
 import type { GrpoPolicy } from './grpo-policy';
@@ -49,11 +49,10 @@ export async function resolvePretrainedSource(
   runId: string,
   policy: PretrainedPolicy,
 ): Promise<PretrainedSource> {
-  const [recorded] = await deps.eventStore.readStream(runId, { types: ['policy.source.resolved'] });
+  const recorded = await recordedPretrainedSource(deps.eventStore, runId);
   if (recorded) {
-    const source = recorded.payload;
-    assertSameCheckpoint(source.path, source);
-    return source;
+    assertSameCheckpoint(recorded.path, recorded);
+    return recorded;
   }
   const dir = path.resolve(policy.path);
   const content = checkpointContent(dir);
@@ -183,18 +182,13 @@ export async function openPretrainedGrpoPolicy(
   const { runId, config } = args;
   const grpo = config.grpo!;
   const policy = config.policy as PretrainedPolicy;
-  const [recorded] = await deps.eventStore.readStream(runId, { types: ['policy.source.resolved'] });
   const [initialised] = await deps.eventStore.readStream(runId, { types: ['policy.initialised'] });
-  if (!recorded || !initialised)
-    throw new Error(`run ${runId} recorded no pretrained policy to continue with GRPO`);
-  const source = recorded.payload;
+  if (!initialised) throw new Error(`run ${runId} recorded no pretrained policy to continue with GRPO`);
+  const start = await openPretrainedCheckpoint(deps, runId, args.startHash, policy.backend);
   const backend = activeBackend() ?? (await selectBackend(policy.backend));
-  const start = loadAdapterCheckpoint(source, await deps.blobStore.get(args.startHash), args.startHash);
-  const { model } = start;
+  const { model, source, tokens } = start;
   let trainer: GrpoTrainer | undefined;
-  let tokens: PretrainedChatTokens;
   try {
-    tokens = new PretrainedChatTokens(HfTokenizer.load(source.path), start.spec);
     trainer = new GrpoTrainer(
       model,
       grpo.beta > 0 ? adaptersOffReference(model) : undefined,

@@ -1,7 +1,6 @@
-import type { PayloadOf } from '@recon/contracts';
 import type { BlobStore, EventStore } from '@recon/eventlog';
 import { decodeCheckpoint } from '@recon/policy';
-import { loadPolicyCheckpoint } from '@recon/policy-runtime';
+import { loadPolicyCheckpoint, recordedPretrainedSource } from '@recon/policy-runtime';
 import { builtinChatPolicy } from './builtin-chat-policy';
 import type { ChatPolicy } from './chat-policy';
 import { pretrainedChatPolicy } from './pretrained-chat-policy';
@@ -40,14 +39,6 @@ async function runRecording(eventStore: EventStore, checkpointHash: string): Pro
   }
 }
 
-async function pretrainedSource(
-  eventStore: EventStore,
-  runId: string,
-): Promise<PayloadOf<'policy.source.resolved'> | undefined> {
-  const [recorded] = await eventStore.readStream(runId, { types: ['policy.source.resolved'] });
-  return recorded?.payload;
-}
-
 /**
  * Loads what `recon serve <reference>` serves, once resolveCheckpoint has found the checkpoint. A pretrained run's
  * stage is its recorded checkpoint directory (refused when its files changed) with the stage's adapters; a
@@ -60,12 +51,12 @@ export async function loadServedPolicy(
 ): Promise<LoadedServedPolicy> {
   const { checkpointHash } = resolved;
   let runId = resolved.runId;
-  let source = runId ? await pretrainedSource(stores.eventStore, runId) : undefined;
+  let source = runId ? await recordedPretrainedSource(stores.eventStore, runId) : undefined;
   if (!runId) {
     const base = adapterBase(await stores.blobStore.get(checkpointHash), checkpointHash);
     if (base !== undefined) {
       runId = await runRecording(stores.eventStore, checkpointHash);
-      source = runId ? await pretrainedSource(stores.eventStore, runId) : undefined;
+      source = runId ? await recordedPretrainedSource(stores.eventStore, runId) : undefined;
       if (!source)
         throw new PolicyNotServableError(
           `checkpoint ${checkpointHash} holds LoRA adapters of a pretrained model (base ${base.slice(0, 12)}…) and no run in this log records it, so nothing names the base directory to load them onto: serve <run>[:<stage>] of the run that trained it`,
