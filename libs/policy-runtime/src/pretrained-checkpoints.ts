@@ -7,7 +7,7 @@ import {
   type PretrainedSource,
 } from '@recon/pretrained';
 
-/** The checkpoint directory a pretrained run recorded (its policy.source.resolved); undefined for a built-in run. */
+/** The checkpoint directory a pretrained run recorded (its policy.source.resolved); undefined if built-in. */
 export async function recordedPretrainedSource(
   eventStore: EventStore,
   runId: string,

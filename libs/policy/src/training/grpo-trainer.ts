@@ -165,8 +165,8 @@ export class GrpoTrainer {
 
   /**
    * Validates a batch of rollout groups, computes its advantages and reward statistics, and cuts it into
-   * micro-batches of microBatchSize rows, each cut into `split` parts (config.partition). The step's gradient is the
-   * sum of the parts' gradients in this order, wherever each is computed.
+   * micro-batches of microBatchSize rows, each cut into `split` parts (config.partition). The step's gradient
+   * is the sum of the parts' gradients in this order, wherever each is computed.
    */
   planStep(groups: readonly RolloutGroup[], split = 1): GrpoStepPlan {
     const grpo = this.config.grpo;

@@ -4,8 +4,9 @@ import { z } from 'zod';
  * How a micro-batch's rows are cut into its data-parallel parts (each part is one padded forward/backward
  * pass, on whichever worker takes it; the step's gradient is the sum of the parts in order):
  * - `contiguous`: consecutive rows, equal counts (runs recorded before the option);
- * - `balanced`: rows sorted by length and cut where the parts' estimated costs are most equal, so a part of
- *   long rows (game prompts, long completions) holds fewer of them and short rows stop padding to their length.
+ * - `balanced`: rows sorted by length and cut where the parts' estimated costs are most equal, so a part
+ *   of long rows (game prompts, long completions) holds fewer of them and short rows stop padding to their
+ *   length.
  */
 export const batchPartitionSchema = z.enum(['contiguous', 'balanced']);
 export type BatchPartition = z.infer<typeof batchPartitionSchema>;

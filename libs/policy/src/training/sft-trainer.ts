@@ -102,8 +102,8 @@ export class SftTrainer {
 
   /**
    * Takes the next step's sequences from the data and cuts each gradient-accumulation micro-batch into `split`
-   * parts (config.partition). The step's gradient is the sum of the parts' gradients in this order, wherever each is
-   * computed (data-parallel replicas compute different parts of the same plan).
+   * parts (config.partition). The step's gradient is the sum of the parts' gradients in this order, wherever
+   * each is computed (data-parallel replicas compute different parts of the same plan).
    */
   planStep(split = 1): SftStepPlan {
     const { batchSize, gradientAccumulationSteps } = this.config;
