@@ -71,6 +71,19 @@ async function trainOnPool(workers: number, steps: number, config: SftTrainerCon
   return { metrics, state, computePool };
 }
 
+/** The model's weights are bit-identical to a worker replica's. */
+function expectWeightsEqual(
+  model: TransformerPolicy,
+  weights: Awaited<ReturnType<typeof trainOnPool>>['state']['weights'],
+) {
+  for (const [name, variable] of model.namedWeights())
+    expect(
+      Buffer.from((variable.dataSync() as Float32Array).buffer).equals(
+        Buffer.from(weights[name].values.buffer),
+      ),
+    ).toBe(true);
+}
+
 describe('ComputePool', () => {
   test.each(['contiguous', 'balanced'] as const)(
     'SFT on 1 and 2 workers gives bit-identical weights, optimiser state and metrics (%s parts)',
@@ -101,12 +114,7 @@ describe('ComputePool', () => {
       const model = new TransformerPolicy(modelConfig);
       const trainer = new SftTrainer(model, data, config);
       for (let i = 0; i < 4; i++) trainer.trainStep(2);
-      for (const [name, variable] of model.namedWeights())
-        expect(
-          Buffer.from((variable.dataSync() as Float32Array).buffer).equals(
-            Buffer.from(one.state.weights[name].values.buffer),
-          ),
-        ).toBe(true);
+      expectWeightsEqual(model, one.state.weights);
       trainer.dispose();
       model.dispose();
 
@@ -172,12 +180,7 @@ describe('ComputePool', () => {
         .flatMap((groups) => trainer.train(groups, 2))
         .map(({ stepTimeMs: _t, ...m }) => m);
       expect(local).toEqual(one.metrics);
-      for (const [name, variable] of model.namedWeights())
-        expect(
-          Buffer.from((variable.dataSync() as Float32Array).buffer).equals(
-            Buffer.from(one.state.weights[name].values.buffer),
-          ),
-        ).toBe(true);
+      expectWeightsEqual(model, one.state.weights);
       trainer.dispose();
       model.dispose();
       reference.dispose();
