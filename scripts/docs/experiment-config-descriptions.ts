@@ -81,6 +81,8 @@ export const EXPERIMENT_CONFIG_DESCRIPTIONS: Record<string, string> = {
   'sft.lora.targets': 'layers that get adapters: attention q/k/v/o, MLP up/down',
   'sft.lengthGroupWindow':
     "batches of similar length, grouped over windows of this many steps (a batch pads to its own rows' length); absent: plain shuffled batches",
+  'sft.partition':
+    "how each batch is cut into the compute workers' two parts: `balanced` sorts the batch's rows by length and cuts where both parts cost about the same (rows x padded length x (padded length + 360)), so the part holding the longest rows holds fewer of them and neither worker waits long for the other; `contiguous` or absent: consecutive rows, as every run recorded before the option (they replay unchanged). The two differ in the numbers only by the float rounding of the summed gradients; the parts, not the worker count, decide them",
   grpo: "GRPO after SFT under the run's rewards (TRL GRPOTrainer semantics); absent: no GRPO stage",
   'grpo.steps': 'optimiser steps; each requests rollouts for `promptsPerStep` prompts',
   'grpo.promptsPerStep': 'prompts per step',
@@ -109,6 +111,8 @@ export const EXPERIMENT_CONFIG_DESCRIPTIONS: Record<string, string> = {
   'grpo.lora.targets': 'layers that get adapters: attention q/k/v/o, MLP up/down',
   'grpo.rolloutShards':
     "shards a step's rollout work is split into (at most promptsPerStep), each its own Kafka key, so that many rollout workers generate one step in parallel",
+  'grpo.partition':
+    "as `sft.partition`, for each GRPO micro-batch's completions (prompt plus completion length): with `balanced`, a group of ~400-token game prompts no longer pads the short completions that would share its part (recon-mini's GRPO phase: 122 s to 90 s)",
   'grpo.rewardWaitSeconds':
     'how long training waits for every named reward service to register before it fails the run naming the missing ones',
   rewards:
