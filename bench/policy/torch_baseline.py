@@ -1,9 +1,12 @@
 """PyTorch baseline for bench/policy: the same GPT architecture as libs/policy's TransformerPolicy
 (pre-norm, learned positions, GELU-tanh MLP x4, untied head), trained with AdamW and decoded with a
 KV cache. Prints one JSON line. Run with Debian's interpreter: /usr/bin/python3 torch_baseline.py '<json>'."""
-import json, math, sys, time
+import json, math, os, sys, time
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from torch_matmul import matmul_gflops  # noqa: E402  (bench/torch_matmul.py, shared with bench/pretrained)
 
 args = json.loads(sys.argv[1])
 torch.set_num_threads(args.get("threads", 2))
@@ -51,15 +54,6 @@ class Gpt(torch.nn.Module):
         for i, blk in enumerate(self.blocks):
             x = blk(x, None if caches is None else caches[i])
         return self.head(self.ln(x))
-
-
-def matmul_gflops():
-    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-    a @ b
-    t = time.perf_counter()
-    for _ in range(5):
-        a @ b
-    return 5 * 2 * 1024**3 / (time.perf_counter() - t) / 1e9
 
 
 out = {"threads": torch.get_num_threads(), "matmulGflops": matmul_gflops(), "sizes": {}}

@@ -5,19 +5,15 @@ import {
   projectionShape,
 } from '@recon/pretrained';
 
-/** What sizes a Llama/Qwen2 decoder: the config.json fields that count parameters and activations. */
-export interface DecoderShape {
-  hidden: number;
-  intermediate: number;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
+/** What sizes a Llama/Qwen2 decoder: the ModelSpec fields that count parameters and activations. */
+export type DecoderShape = Pick<
+  ModelSpec,
+  'hidden' | 'intermediate' | 'layers' | 'heads' | 'kvHeads' | 'headDim' | 'tieEmbeddings'
+> & {
   vocab: number;
-  tieEmbeddings: boolean;
   /** Qwen2's q/k/v biases. */
   qkvBias: boolean;
-}
+};
 
 /** The ~100M-parameter Llama the bench generates (tied embeddings, as Qwen2.5-0.5B/1.5B and Llama 3.2 1B). */
 export const BENCH_MODEL: DecoderShape = {

@@ -10,10 +10,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { type BackendName, selectBackend, SftTrainer } from '@recon/policy';
-import { loadPretrained, type Projection, PROJECTION_NAMES } from '@recon/pretrained';
+import { type BackendName, selectBackend } from '@recon/policy';
+import { type Projection, PROJECTION_NAMES } from '@recon/pretrained';
 import type { DecoderShape } from './decoder-shape';
-import { meterTensorMemory } from './process-memory';
+import { meterLoraStep } from './lora-step-meter';
 import { writeRandomCheckpoint } from './random-checkpoint';
 
 const LENGTH = 32;
@@ -64,34 +64,8 @@ function features(s: DecoderShape): number[] {
 
 /** Bytes of tensor data a LoRA step of `rows` x LENGTH tokens adds at its peak (AdamW's moments already there). */
 function stepPeak(dir: string, shape: DecoderShape, targets: Projection[], rows: number): number {
-  const { model } = loadPretrained(dir, { lora: { rank: 8, alpha: 16, targets }, seed: 1 });
-  let x = 17;
-  const sequences = Array.from({ length: rows }, () => ({
-    tokens: Array.from(
-      { length: LENGTH + 1 },
-      () => 4 + ((x = (x * 1103515245 + 12345) % 2147483648) % (shape.vocab - 4)),
-    ),
-    completionStart: 1,
-  }));
-  const trainer = new SftTrainer(model, sequences, {
-    batchSize: rows,
-    padId: 0,
-    seed: 1,
-    schedule: { type: 'constant', learningRate: 1e-3, totalSteps: 4 },
-  });
-  try {
-    trainer.trainStep();
-    const meter = meterTensorMemory();
-    try {
-      trainer.trainStep();
-    } finally {
-      meter.stop();
-    }
-    return meter.peak();
-  } finally {
-    trainer.dispose();
-    model.dispose();
-  }
+  return meterLoraStep(dir, { rank: 8, alpha: 16, targets }, { rows, length: LENGTH, vocab: shape.vocab })
+    .peak;
 }
 
 /** Floats per token of `shape`: the peak's growth from one sequence to two, over their tokens. */

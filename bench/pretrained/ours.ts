@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { generate, SftTrainer } from '@recon/policy';
 import { loadPretrained, type PretrainedCausalLM } from '@recon/pretrained';
-import { meterTensorMemory, peakRssMb, resetPeakRss, wasmHeapMb } from './process-memory';
+import { meterTensorMemory, MIB, peakRssMb, resetPeakRss, wasmHeapMb } from './process-memory';
 import type { LoraShape } from './lora-memory';
 
 /** What one bench run feeds both sides: the same token ids, shapes and LoRA settings. */
@@ -32,8 +32,6 @@ export interface OurResult {
   firstLoss?: number;
   memory: Record<string, StageMemory>;
 }
-
-const MIB = 2 ** 20;
 
 function stage(memory: Record<string, StageMemory>, name: string, run: () => void): void {
   resetPeakRss();

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 
-const MIB = 2 ** 20;
+export const MIB = 2 ** 20;
 
 /** This process's resident-set high-water mark (VmHWM), in MiB. */
 export function peakRssMb(): number {

@@ -19,6 +19,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from torch_matmul import matmul_gflops  # noqa: E402  (bench/torch_matmul.py, shared with bench/policy)
+
 
 def read_safetensors(path):
     """Every tensor of a float32 safetensors file, read one at a time at its offset."""
@@ -126,15 +129,6 @@ class Llama:
 
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def matmul_gflops():
-    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-    a @ b
-    t = time.perf_counter()
-    for _ in range(5):
-        a @ b
-    return 5 * 2 * 1024**3 / (time.perf_counter() - t) / 1e9
 
 
 def timed(f, repeats):

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend, SftTrainer } from '@recon/policy';
+import { selectBackend } from '@recon/policy';
 import { loadPretrained } from '@recon/pretrained';
 import {
   BENCH_MODEL,
@@ -12,7 +12,7 @@ import {
   PUBLISHED_MODELS,
 } from '../../bench/pretrained/decoder-shape';
 import { backendFamily, trainingMemory } from '../../bench/pretrained/lora-memory';
-import { meterTensorMemory } from '../../bench/pretrained/process-memory';
+import { meterLoraStep } from '../../bench/pretrained/lora-step-meter';
 import { writeRandomCheckpoint } from '../../bench/pretrained/random-checkpoint';
 
 /*
@@ -80,35 +80,14 @@ describe.each(['wasm', 'cpu'] as const)(
     it.each(PASSES[backend])(
       'bounds the tensor data a LoRA step of %i x %i tokens holds at its peak from above, within 10%%',
       (rows, length) => {
-        const { model } = loadPretrained(dir, { lora: { ...lora, targets: [...lora.targets] }, seed: 1 });
-        let x = 17;
-        const sequences = Array.from({ length: rows }, () => ({
-          tokens: Array.from(
-            { length: length + 1 },
-            () => 4 + ((x = (x * 1103515245 + 12345) % 2147483648) % 508),
-          ),
-          completionStart: 1,
-        }));
-        const trainer = new SftTrainer(model, sequences, {
-          batchSize: rows,
-          padId: 0,
-          seed: 1,
-          schedule: { type: 'constant', learningRate: 1e-3, totalSteps: 4 },
-        });
-        trainer.trainStep(); // AdamW's moments exist from the first step on
-        const before = tf.memory().numBytes;
-        const meter = meterTensorMemory();
-        trainer.trainStep();
-        meter.stop();
-        trainer.dispose();
-        model.dispose();
+        const step = meterLoraStep(dir, lora, { rows, length, vocab: shape.vocab });
         const predicted = trainingMemory(
           shape,
           lora,
           { rows, length },
           { family: backendFamily(backend), chunking: true },
         );
-        const measured = before + meter.peak();
+        const measured = step.held + step.peak;
         expect(measured).toBeLessThanOrEqual(1.01 * predicted.total);
         expect(measured).toBeGreaterThan(0.9 * predicted.total);
       },

@@ -17,6 +17,7 @@ import { ComputePool } from './compute-pool';
 import { DataParallelGrpo } from './data-parallel-grpo';
 import { DataParallelSft } from './data-parallel-sft';
 import { generateOnPool } from './pool-generation';
+import type { WeightArrays } from './protocol';
 import { weightArrays } from './weight-arrays';
 
 jest.setTimeout(120_000);
@@ -72,10 +73,7 @@ async function trainOnPool(workers: number, steps: number, config: SftTrainerCon
 }
 
 /** The model's weights are bit-identical to a worker replica's. */
-function expectWeightsEqual(
-  model: TransformerPolicy,
-  weights: Awaited<ReturnType<typeof trainOnPool>>['state']['weights'],
-) {
+function expectWeightsEqual(model: TransformerPolicy, weights: WeightArrays) {
   for (const [name, variable] of model.namedWeights())
     expect(
       Buffer.from((variable.dataSync() as Float32Array).buffer).equals(
